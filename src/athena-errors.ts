@@ -1,0 +1,67 @@
+/**
+ * Why a call to Athena failed, as a bounded set of codes: these become label
+ * values, so free text stays out of them and goes to the logs instead.
+ */
+export const API_ERROR_CODES = [
+  "ResourceNotFoundException",
+  "InvalidRequestException",
+  "InternalServerException",
+  "ThrottlingException",
+  "AccessDeniedException",
+  "ExpiredCredentials",
+  "MissingCredentials",
+  "Timeout",
+  "NetworkError",
+  "InvalidResponse",
+  "Other",
+] as const;
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
+
+export interface ApiError {
+  readonly code: ApiErrorCode;
+  /** For logs and pages; never a label value. */
+  readonly message: string;
+}
+
+const BY_NAME: Readonly<Record<string, ApiErrorCode>> = {
+  ResourceNotFoundException: "ResourceNotFoundException",
+  InvalidRequestException: "InvalidRequestException",
+  ValidationException: "InvalidRequestException",
+  InternalServerException: "InternalServerException",
+  InternalFailure: "InternalServerException",
+  ServiceUnavailable: "InternalServerException",
+  ThrottlingException: "ThrottlingException",
+  TooManyRequestsException: "ThrottlingException",
+  Throttling: "ThrottlingException",
+  RequestLimitExceeded: "ThrottlingException",
+  AccessDeniedException: "AccessDeniedException",
+  UnrecognizedClientException: "AccessDeniedException",
+  InvalidSignatureException: "AccessDeniedException",
+  ExpiredTokenException: "ExpiredCredentials",
+  ExpiredToken: "ExpiredCredentials",
+  CredentialsProviderError: "MissingCredentials",
+  TimeoutError: "Timeout",
+  AbortError: "Timeout",
+  RequestTimeout: "Timeout",
+  SyntaxError: "InvalidResponse",
+};
+
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/** Classifies anything the SDK throws. */
+export function classifyError(error: unknown): ApiError {
+  if (!(error instanceof Error)) return { code: "Other", message: String(error) };
+  const fromName = BY_NAME[error.name];
+  const code = (error as { code?: unknown }).code; // Node system errors carry a string code
+  const message = oneLine(error.message);
+  if (fromName !== undefined) return { code: fromName, message };
+  if (typeof code === "string" && NETWORK_CODES.has(code)) return { code: "NetworkError", message };
+  if (typeof code === "string" && code === "ETIMEDOUT") return { code: "Timeout", message };
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return { code: "InternalServerException", message };
+  return { code: "Other", message: `${error.name}: ${message}` };
+}
+
+function oneLine(text: string): string {
+  return text.split("\n")[0]?.slice(0, 300) ?? "";
+}

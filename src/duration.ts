@@ -1,0 +1,45 @@
+import { err, ok, type Result } from "./result.js";
+
+const UNIT_MS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+// Prometheus duration syntax ("1h30m", "30s", "250ms"): users write these in
+// prometheus.yml already, so the exporter's config takes the same form.
+const DURATION_RE = /^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
+
+/** Parses a Prometheus-style duration into milliseconds. */
+export function parseDuration(text: string): Result<number, string> {
+  const match = DURATION_RE.exec(text);
+  if (text === "" || match === null) {
+    return err(`"${text}" is not a duration: use a number with a unit, such as 30s, 5m, 1h30m or 250ms`);
+  }
+  const units = ["w", "d", "h", "m", "s", "ms"] as const;
+  let total = 0;
+  units.forEach((unit, i) => {
+    const part = match[i + 1];
+    if (part !== undefined) total += Number(part) * (UNIT_MS[unit] ?? 0);
+  });
+  return ok(total);
+}
+
+/** Formats milliseconds the way parseDuration reads them (for logs and pages). */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return "0s";
+  const parts: string[] = [];
+  let rest = ms;
+  for (const unit of ["w", "d", "h", "m", "s", "ms"] as const) {
+    const size = UNIT_MS[unit] ?? 1;
+    const n = Math.floor(rest / size);
+    if (n > 0) {
+      parts.push(`${n}${unit}`);
+      rest -= n * size;
+    }
+  }
+  return parts.join("");
+}

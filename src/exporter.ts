@@ -1,0 +1,53 @@
+import type { Logger } from "pino";
+import { SdkAthenaApi, createAthenaClient, type AthenaApi, type AthenaClientOptions } from "./athena-client.js";
+import { CalculationStore } from "./calculation-store.js";
+import type { ExporterConfig } from "./config.js";
+import { FinishedCounters } from "./finished-counters.js";
+import { SelfMetrics } from "./self-metrics.js";
+
+export interface ExporterOptions extends AthenaClientOptions {
+  readonly logger: Logger;
+  /** Replaces the SDK-backed API; for unit tests of the wiring only. */
+  readonly api?: AthenaApi;
+  readonly now?: () => number;
+}
+
+/** One scrape's worth of work: refresh through the cache, then render. */
+export class Exporter {
+  readonly metrics = new SelfMetrics();
+  readonly #counters = new FinishedCounters();
+  readonly #store: CalculationStore;
+
+  constructor(
+    readonly config: ExporterConfig,
+    options: ExporterOptions,
+  ) {
+    const api =
+      options.api ??
+      new SdkAthenaApi(createAthenaClient(config.aws, options), this.metrics, config.aws.requestTimeoutMs, config.aws.maxConcurrency);
+    this.#store = new CalculationStore(api, this.#counters, this.metrics, {
+      ttlMs: config.cache.ttlMs,
+      maxEntries: config.cache.maxEntries,
+      logger: options.logger,
+      ...(options.now === undefined ? {} : { now: options.now }),
+    });
+  }
+
+  get store(): CalculationStore {
+    return this.#store;
+  }
+
+  /**
+   * The full /metrics body. Never throws: Athena failures become samples,
+   * and the refresh stops waiting at `deadline`.
+   */
+  async scrape(deadline: AbortSignal): Promise<string> {
+    const stop = this.metrics.scrapeDuration.startTimer();
+    const ids = this.config.calculations;
+    this.metrics.calculationsTracked.set(ids.length);
+    await this.#store.refresh(ids, deadline);
+    const body = this.#store.render(ids) + this.#counters.render();
+    stop();
+    return body + (await this.metrics.registry.metrics());
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Prometheus text exposition format 0.0.4, for the families this exporter
+ * renders itself. Finished calculations never change, so their lines are
+ * rendered once and kept as text; prom-client's reset-and-refill model would
+ * redo that work on every scrape.
+ */
+
+export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+export type MetricType = "gauge" | "counter";
+
+export interface FamilySpec {
+  readonly name: string;
+  readonly help: string;
+  readonly type: MetricType;
+}
+
+/** Longest label value kept from free text (descriptions, reasons, paths). */
+export const MAX_LABEL_VALUE_LENGTH = 200;
+
+export function escapeLabelValue(value: string): string {
+  return value.replace(/[\\"\n]/g, (c) => (c === "\\" ? "\\\\" : c === '"' ? '\\"' : "\\n"));
+}
+
+function escapeHelp(text: string): string {
+  return text.replace(/[\\\n]/g, (c) => (c === "\\" ? "\\\\" : "\\n"));
+}
+
+/** Cuts free text to a bounded length without splitting a surrogate pair. */
+export function truncateLabelValue(value: string, max = MAX_LABEL_VALUE_LENGTH): string {
+  const chars = Array.from(value);
+  if (chars.length <= max) return value;
+  return `${chars.slice(0, max - 1).join("")}…`;
+}
+
+export function formatValue(value: number): string {
+  if (Number.isNaN(value)) return "NaN";
+  if (value === Infinity) return "+Inf";
+  if (value === -Infinity) return "-Inf";
+  return String(value);
+}
+
+export type Labels = readonly (readonly [string, string])[];
+
+export function formatLabels(labels: Labels): string {
+  if (labels.length === 0) return "";
+  return `{${labels.map(([k, v]) => `${k}="${escapeLabelValue(v)}"`).join(",")}}`;
+}
+
+export function sample(name: string, labels: Labels, value: number): string {
+  return `${name}${formatLabels(labels)} ${formatValue(value)}\n`;
+}
+
+export function familyHeader(spec: FamilySpec): string {
+  return `# HELP ${spec.name} ${escapeHelp(spec.help)}\n# TYPE ${spec.name} ${spec.type}\n`;
+}
+
+/**
+ * Joins pre-rendered sample lines family by family: `bodies[i]` holds every
+ * sample of `specs[i]`. Families without samples are left out.
+ */
+export function renderFamilies(specs: readonly FamilySpec[], bodies: readonly (readonly string[])[]): string {
+  let out = "";
+  specs.forEach((spec, i) => {
+    const lines = bodies[i];
+    if (lines === undefined || lines.length === 0) return;
+    out += familyHeader(spec) + lines.join("");
+  });
+  return out;
+}

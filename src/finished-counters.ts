@@ -1,0 +1,81 @@
+import { FINISHED_STATES, type FinishedState } from "./calculation.js";
+import { renderFamilies, sample, type FamilySpec } from "./exposition.js";
+
+export const FINISHED_FAMILIES = [
+  {
+    name: "athena_calculations_finished_total",
+    type: "counter",
+    help: "Calculation executions seen finishing, by workgroup and final state; each execution is counted once.",
+  },
+  {
+    name: "athena_calculations_dpu_seconds_total",
+    type: "counter",
+    help: "DPU-seconds used by finished calculation executions, by workgroup; each execution is counted once.",
+  },
+] as const satisfies readonly FamilySpec[];
+
+interface WorkgroupCounts {
+  finished: Record<FinishedState, number>;
+  dpuSeconds: number;
+  /** False until its zero-valued series have been exposed once. */
+  exposed: boolean;
+  pending: { finished: Record<FinishedState, number>; dpuSeconds: number };
+}
+
+const zeroes = (): Record<FinishedState, number> => ({ COMPLETED: 0, FAILED: 0, CANCELED: 0 });
+
+/**
+ * Aggregate counters per workgroup. A counter series that is born at 1 has
+ * no earlier sample, so increase() and rate() never see that first step:
+ * the first FAILED of a new workgroup would vanish. So a workgroup's series
+ * are first exposed at 0 and its increments wait for the next exposition.
+ */
+export class FinishedCounters {
+  readonly #byWorkgroup = new Map<string, WorkgroupCounts>();
+
+  /** Ensures a workgroup's series exist (at 0) from the next exposition on. */
+  declare(workgroup: string): WorkgroupCounts {
+    let counts = this.#byWorkgroup.get(workgroup);
+    if (counts === undefined) {
+      counts = { finished: zeroes(), dpuSeconds: 0, exposed: false, pending: { finished: zeroes(), dpuSeconds: 0 } };
+      this.#byWorkgroup.set(workgroup, counts);
+    }
+    return counts;
+  }
+
+  addFinished(workgroup: string, state: FinishedState): void {
+    const counts = this.declare(workgroup);
+    if (counts.exposed) counts.finished[state] += 1;
+    else counts.pending.finished[state] += 1;
+  }
+
+  addDpuSeconds(workgroup: string, seconds: number): void {
+    const counts = this.declare(workgroup);
+    if (counts.exposed) counts.dpuSeconds += seconds;
+    else counts.pending.dpuSeconds += seconds;
+  }
+
+  /** Renders both families, then releases what waited for a first exposition. */
+  render(): string {
+    const finished: string[] = [];
+    const dpu: string[] = [];
+    const workgroups = [...this.#byWorkgroup.keys()].sort();
+    for (const workgroup of workgroups) {
+      const counts = this.#byWorkgroup.get(workgroup);
+      if (counts === undefined) continue;
+      for (const state of FINISHED_STATES) {
+        finished.push(sample(FINISHED_FAMILIES[0].name, [["workgroup", workgroup], ["state", state]], counts.finished[state]));
+      }
+      dpu.push(sample(FINISHED_FAMILIES[1].name, [["workgroup", workgroup]], counts.dpuSeconds));
+    }
+    const text = renderFamilies(FINISHED_FAMILIES, [finished, dpu]);
+    for (const counts of this.#byWorkgroup.values()) {
+      if (counts.exposed) continue;
+      counts.exposed = true;
+      for (const state of FINISHED_STATES) counts.finished[state] += counts.pending.finished[state];
+      counts.dpuSeconds += counts.pending.dpuSeconds;
+      counts.pending = { finished: zeroes(), dpuSeconds: 0 };
+    }
+    return text;
+  }
+}

@@ -1,0 +1,84 @@
+import { parseArgs } from "node:util";
+import { LOG_LEVELS, type LogLevel } from "./logger.js";
+import { err, ok, type Result } from "./result.js";
+
+// Outside 9100-9999, which Prometheus's port allocation list has used up.
+export const DEFAULT_PORT = 10221;
+
+export interface Flags {
+  readonly configFile: string;
+  readonly listenHost: string;
+  readonly listenPort: number;
+  readonly logLevel: LogLevel;
+  readonly help: boolean;
+  readonly version: boolean;
+}
+
+const FLAG_HELP: readonly (readonly [string, string])[] = [
+  ["--config.file=PATH", "Configuration file (default: config.yaml)."],
+  ["--web.listen-address=[HOST]:PORT", `Address to serve /metrics on (default: :${DEFAULT_PORT}, all interfaces).`],
+  ["--log.level=LEVEL", `Log level: ${LOG_LEVELS.join(", ")} (default: info).`],
+  ["--version", "Print the version and exit."],
+  ["-h, --help", "Show this help and exit."],
+];
+
+export function usage(program: string): string {
+  const width = Math.max(...FLAG_HELP.map(([flag]) => flag.length));
+  return [
+    `Usage: ${program} [flags]`,
+    "",
+    "Prometheus exporter for Amazon Athena for Apache Spark calculation executions.",
+    "",
+    "Flags:",
+    ...FLAG_HELP.map(([flag, text]) => `  ${flag.padEnd(width)}  ${text}`),
+    "",
+    "AWS credentials and region come from the SDK's default chain (environment, shared",
+    "profile or SSO, web identity, container and instance roles); AWS_ENDPOINT_URL_ATHENA",
+    "points the exporter at another endpoint, such as the bundled simulator.",
+    "",
+  ].join("\n");
+}
+
+/** Splits "[HOST]:PORT" as Prometheus's --web.listen-address does; an empty host means all interfaces. */
+export function parseListenAddress(text: string): Result<{ host: string; port: number }, string> {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[3]);
+  if (match === null || !Number.isInteger(port) || port > 65535) {
+    return err(`--web.listen-address: "${text}" is not [HOST]:PORT, such as :${DEFAULT_PORT} or 127.0.0.1:${DEFAULT_PORT}`);
+  }
+  return ok({ host: match[1] ?? match[2] ?? "", port });
+}
+
+export function parseFlags(argv: readonly string[]): Result<Flags, string> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        "config.file": { type: "string", default: "config.yaml" },
+        "web.listen-address": { type: "string", default: `:${DEFAULT_PORT}` },
+        "log.level": { type: "string", default: "info" },
+        help: { type: "boolean", short: "h", default: false },
+        version: { type: "boolean", default: false },
+      },
+    }));
+  } catch (e) {
+    return err(e instanceof Error ? e.message : String(e));
+  }
+  const level = values["log.level"];
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    return err(`--log.level: "${level}" is not one of ${LOG_LEVELS.join(", ")}`);
+  }
+  const listen = parseListenAddress(values["web.listen-address"]);
+  if (!listen.ok) return listen;
+  return ok({
+    configFile: values["config.file"],
+    listenHost: listen.value.host,
+    listenPort: listen.value.port,
+    logLevel: level as LogLevel, // checked against LOG_LEVELS just above
+    help: values.help,
+    version: values.version,
+  });
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+import { formatConfigError, loadConfig } from "./config.js";
+import { startExporter } from "./app.js";
+import { parseFlags, usage } from "./flags.js";
+import { createLogger } from "./logger.js";
+import { VERSION } from "./version.js";
+
+async function main(): Promise<number> {
+  const flags = parseFlags(process.argv.slice(2));
+  if (!flags.ok) {
+    process.stderr.write(`error: ${flags.error}\n\n${usage("athena-calculation-exporter")}`);
+    return 2;
+  }
+  if (flags.value.help) {
+    process.stdout.write(usage("athena-calculation-exporter"));
+    return 0;
+  }
+  if (flags.value.version) {
+    process.stdout.write(`athena-calculation-exporter ${VERSION} (Node.js ${process.version})\n`);
+    return 0;
+  }
+  const logger = createLogger(flags.value.logLevel);
+  const config = await loadConfig(flags.value.configFile);
+  if (!config.ok) {
+    const message = formatConfigError(config.error);
+    logger.error({ file: flags.value.configFile }, "invalid configuration");
+    process.stderr.write(`error: invalid configuration in ${message}\n`);
+    return 1;
+  }
+  const running = await startExporter(config.value, { host: flags.value.listenHost, port: flags.value.listenPort }, { logger });
+  logger.info(
+    { version: VERSION, url: `${running.url}/metrics`, calculations: config.value.calculations.length, config: flags.value.configFile },
+    "exporter listening",
+  );
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.info({ signal }, "shutting down");
+      void running.close().then(resolve);
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

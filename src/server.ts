@@ -1,0 +1,87 @@
+import express, { type NextFunction, type Request, type Response } from "express";
+import type { Logger } from "pino";
+import { CONTENT_TYPE } from "./exposition.js";
+import type { Exporter } from "./exporter.js";
+import { refreshBudgetMs } from "./scrape-deadline.js";
+import { VERSION } from "./version.js";
+
+export interface ServerOptions {
+  readonly logger: Logger;
+  /** Where the exporter is being served from, for the landing page's links. */
+  readonly metricsPath?: string;
+}
+
+const ROUTES: Readonly<Record<string, readonly string[]>> = {
+  "/": ["GET", "HEAD"],
+  "/metrics": ["GET", "HEAD"],
+  "/-/healthy": ["GET", "HEAD"],
+  "/-/ready": ["GET", "HEAD"],
+};
+
+function landingPage(exporter: Exporter): string {
+  const count = exporter.config.calculations.length;
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Athena Calculation Exporter</title></head>
+<body>
+<h1>Athena Calculation Exporter</h1>
+<p>Version ${VERSION}. Watching ${count} calculation execution${count === 1 ? "" : "s"}.</p>
+<ul>
+<li><a href="/metrics">Metrics</a></li>
+<li><a href="/-/healthy">Health</a></li>
+<li><a href="/-/ready">Readiness</a></li>
+</ul>
+</body>
+</html>
+`;
+}
+
+/** The exporter's HTTP interface, following Prometheus's own endpoints. */
+export function createApp(getExporter: () => Exporter, options: ServerOptions): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const allowed = ROUTES[req.path];
+    if (allowed === undefined) {
+      res.status(404).type("text/plain").send(`404 page not found: ${req.path.slice(0, 100)}\n`);
+      return;
+    }
+    if (!allowed.includes(req.method)) {
+      res.status(405).set("Allow", allowed.join(", ")).type("text/plain").send(`405 method ${req.method} not allowed on ${req.path}\n`);
+      return;
+    }
+    next();
+  });
+
+  app.get("/", (_req, res) => {
+    res.type("html").send(landingPage(getExporter()));
+  });
+
+  app.get("/-/healthy", (_req, res) => {
+    res.type("text/plain").send("Healthy.\n");
+  });
+
+  app.get("/-/ready", (_req, res) => {
+    res.type("text/plain").send("Ready.\n");
+  });
+
+  app.get("/metrics", async (req, res) => {
+    const budget = refreshBudgetMs(req.get("X-Prometheus-Scrape-Timeout-Seconds"));
+    const body = await getExporter().scrape(AbortSignal.timeout(budget));
+    res.set("Content-Type", CONTENT_TYPE).send(body);
+  });
+
+  app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const status = typeof error === "object" && error !== null && "status" in error && typeof error.status === "number" ? error.status : 500;
+    options.logger.error({ path: req.path, status, err: error instanceof Error ? error.message : String(error) }, "request failed");
+    res.status(status).type("text/plain").send(`${status === 500 ? "internal error" : "bad request"}\n`);
+  });
+
+  return app;
+}

@@ -1,0 +1,77 @@
+import type { CalculationState } from "../calculation.js";
+import type { AthenaState } from "./athena-state.js";
+import type { ScheduledState } from "./model.js";
+
+/**
+ * The demo's calculations: fixed IDs (config.yaml lists them) whose lives
+ * unfold over the first minutes after the simulator starts, so a dashboard
+ * shows work queueing, running, completing, failing and being canceled.
+ */
+export const DEMO_SESSIONS = [
+  { id: "5b1c3d4e-0001-4a6b-8c9d-0e1f2a3b4c01", workGroup: "analytics-spark" },
+  { id: "5b1c3d4e-0002-4a6b-8c9d-0e1f2a3b4c02", workGroup: "analytics-spark" },
+  { id: "5b1c3d4e-0003-4a6b-8c9d-0e1f2a3b4c03", workGroup: "etl-spark" },
+] as const;
+
+interface DemoCalculation {
+  readonly id: string;
+  readonly session: number;
+  readonly description: string;
+  /** Seconds before the simulator's start at which it was submitted. */
+  readonly submittedAgo: number;
+  /** Seconds it waits in QUEUED. */
+  readonly queueFor: number;
+  /** Seconds it runs before it ends; Infinity keeps it running. */
+  readonly runFor: number;
+  readonly end: Extract<CalculationState, "COMPLETED" | "FAILED" | "CANCELED">;
+  readonly reason?: string;
+}
+
+export const DEMO_CALCULATIONS: readonly DemoCalculation[] = [
+  { id: "0f6b2b3e-1111-4c4b-9d07-6a8c0c2b5c11", session: 0, description: "daily revenue rollup", submittedAgo: 600, queueFor: 4, runFor: 240, end: "COMPLETED" },
+  { id: "0f6b2b3e-2222-4c4b-9d07-6a8c0c2b5c12", session: 0, description: "sessionize clickstream", submittedAgo: 0, queueFor: 3, runFor: 45, end: "COMPLETED" },
+  { id: "0f6b2b3e-3333-4c4b-9d07-6a8c0c2b5c13", session: 0, description: "train churn model", submittedAgo: 0, queueFor: 8, runFor: 30, end: "FAILED", reason: "Py4JJavaError: java.lang.OutOfMemoryError: Java heap space" },
+  { id: "0f6b2b3e-4444-4c4b-9d07-6a8c0c2b5c14", session: 1, description: "ad-hoc cohort query", submittedAgo: 0, queueFor: 12, runFor: 20, end: "CANCELED", reason: "Canceled by user" },
+  { id: "0f6b2b3e-5555-4c4b-9d07-6a8c0c2b5c15", session: 1, description: "backfill 2024 partitions", submittedAgo: 0, queueFor: 15, runFor: Infinity, end: "COMPLETED" },
+  { id: "0f6b2b3e-6666-4c4b-9d07-6a8c0c2b5c16", session: 1, description: "feature store export", submittedAgo: 0, queueFor: 30, runFor: 90, end: "COMPLETED" },
+  { id: "0f6b2b3e-7777-4c4b-9d07-6a8c0c2b5c17", session: 2, description: "ingest orders from S3", submittedAgo: 0, queueFor: 2, runFor: 60, end: "COMPLETED" },
+  { id: "0f6b2b3e-8888-4c4b-9d07-6a8c0c2b5c18", session: 2, description: "dedupe customers", submittedAgo: 0, queueFor: 20, runFor: 40, end: "FAILED", reason: "AnalysisException: Table or view not found: customers_raw" },
+  { id: "0f6b2b3e-9999-4c4b-9d07-6a8c0c2b5c19", session: 2, description: "compact small files", submittedAgo: 0, queueFor: 45, runFor: 120, end: "COMPLETED" },
+  { id: "0f6b2b3e-aaaa-4c4b-9d07-6a8c0c2b5c1a", session: 2, description: "nightly aggregates", submittedAgo: 0, queueFor: 90, runFor: 60, end: "COMPLETED" },
+];
+
+/** The scripted states of one demo calculation, from `startMs`. */
+function scheduleFor(calc: DemoCalculation, startMs: number): { submittedAtMs: number; schedule: ScheduledState[] } {
+  const at = (seconds: number): number => startMs + seconds * 1000;
+  const t = -calc.submittedAgo;
+  const runAt = t + 2 + calc.queueFor;
+  const schedule: ScheduledState[] = [
+    { atMs: at(t + 1), state: "CREATED" },
+    { atMs: at(t + 2), state: "QUEUED" },
+    { atMs: at(runAt), state: "RUNNING" },
+  ];
+  if (Number.isFinite(calc.runFor)) {
+    if (calc.end === "CANCELED") schedule.push({ atMs: at(runAt + calc.runFor - 2), state: "CANCELING" });
+    schedule.push({ atMs: at(runAt + calc.runFor), state: calc.end, ...(calc.reason === undefined ? {} : { reason: calc.reason }) });
+  }
+  return { submittedAtMs: at(t), schedule };
+}
+
+export function loadDemoWorkload(state: AthenaState, startMs: number = state.now()): void {
+  for (const session of DEMO_SESSIONS) state.addSession(session.workGroup, session.id);
+  for (const calc of DEMO_CALCULATIONS) {
+    const session = DEMO_SESSIONS[calc.session];
+    if (session === undefined) continue;
+    const { submittedAtMs, schedule } = scheduleFor(calc, startMs);
+    state.addCalculation({
+      id: calc.id,
+      sessionId: session.id,
+      description: calc.description,
+      submittedAtMs,
+      state: "CREATING",
+      schedule,
+      dpus: 4,
+      progress: "",
+    });
+  }
+}

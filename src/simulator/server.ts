@@ -1,0 +1,208 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { AthenaState, AwsError } from "./athena-state.js";
+import { FaultPlan, type Fault } from "./faults.js";
+import { isOperation, OPERATIONS, type Operation } from "./model.js";
+
+const CONTENT_TYPE = "application/x-amz-json-1.1";
+const TARGET_PREFIX = "AmazonAthena.";
+const MAX_BODY_BYTES = 1 << 20;
+
+export interface SimulatorOptions {
+  readonly now?: () => number;
+  /** Each answer waits a random time in [min, max] ms, like a real API. */
+  readonly latencyMs?: readonly [number, number];
+}
+
+/**
+ * An HTTP server speaking Athena's AWS JSON 1.1 protocol, for tests, the demo
+ * and benchmarks. Any AWS SDK pointed at it by AWS_ENDPOINT_URL_ATHENA parses
+ * its answers: routing by X-Amz-Target, epoch-second timestamps, errors with
+ * `__type` and AWS's status codes.
+ */
+export class AthenaSimulator {
+  readonly state: AthenaState;
+  readonly faults = new FaultPlan();
+  latencyMs: readonly [number, number];
+  readonly #calls = new Map<Operation, number>();
+  readonly #callsById = new Map<string, number>();
+  readonly #accessKeyIds = new Set<string>();
+  #server: Server | undefined;
+
+  constructor(options: SimulatorOptions = {}) {
+    this.state = new AthenaState(options.now);
+    this.latencyMs = options.latencyMs ?? [0, 0];
+  }
+
+  /** Calls received for `operation` (all operations when absent), optionally for one resource ID. */
+  calls(operation?: Operation, resourceId?: string): number {
+    if (resourceId !== undefined) {
+      let sum = 0;
+      for (const op of OPERATIONS) {
+        if (operation === undefined || op === operation) sum += this.#callsById.get(`${op}/${resourceId}`) ?? 0;
+      }
+      return sum;
+    }
+    if (operation !== undefined) return this.#calls.get(operation) ?? 0;
+    return [...this.#calls.values()].reduce((a, b) => a + b, 0);
+  }
+
+  resetCalls(): void {
+    this.#calls.clear();
+    this.#callsById.clear();
+  }
+
+  /** The access key IDs that signed requests (from the Authorization header's credential scope). */
+  accessKeyIds(): readonly string[] {
+    return [...this.#accessKeyIds];
+  }
+
+  injectFault(fault: Fault): void {
+    this.faults.add(fault);
+  }
+
+  async start(port = 0, host = "127.0.0.1"): Promise<string> {
+    const server = createServer((req, res) => {
+      this.#serve(req, res).catch(() => res.destroy());
+    });
+    server.keepAliveTimeout = 30_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => resolve());
+    });
+    this.#server = server;
+    const address = server.address() as AddressInfo; // listening on TCP, so an AddressInfo
+    return `http://${host}:${address.port}`;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    if (!server) return;
+    this.#server = undefined;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    res.setHeader("x-amzn-RequestId", requestId);
+    const body = await readBody(req);
+    if (req.method !== "POST") {
+      sendError(res, new AwsError("UnknownOperationException", 404, `Method ${req.method ?? ""} not allowed`));
+      return;
+    }
+    this.#recordCredential(req.headers.authorization);
+    const target = req.headers["x-amz-target"];
+    const name = typeof target === "string" && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : "";
+    if (!isOperation(name)) {
+      sendError(res, new AwsError("UnknownOperationException", 400, `Unknown operation ${String(target)}`));
+      return;
+    }
+    let input: Record<string, unknown>;
+    try {
+      const parsed: unknown = body === "" ? {} : JSON.parse(body);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
+      input = parsed as Record<string, unknown>; // checked just above to be a plain object
+    } catch {
+      sendError(res, new AwsError("SerializationException", 400, "Request body is not a JSON object"));
+      return;
+    }
+    const resourceId = firstString(input.CalculationExecutionId, input.SessionId, input.WorkGroup);
+    this.#count(name, resourceId);
+
+    const [min, max] = this.latencyMs;
+    if (max > 0) await sleep(min + Math.random() * (max - min));
+
+    const fault = this.faults.take(name, resourceId);
+    if (fault && (await this.#applyFault(fault, res))) return;
+
+    try {
+      send(res, 200, JSON.stringify(this.state.handle(name, input)));
+    } catch (e) {
+      if (e instanceof AwsError) sendError(res, e);
+      else sendError(res, new AwsError("InternalServerException", 500, "Internal error"));
+    }
+  }
+
+  /** Returns true when the fault has answered the request itself. */
+  async #applyFault(fault: Fault, res: ServerResponse): Promise<boolean> {
+    switch (fault.kind) {
+      case "ThrottlingException":
+        sendError(res, new AwsError("ThrottlingException", 400, "Rate exceeded"));
+        return true;
+      case "TooManyRequestsException":
+        sendError(res, new AwsError("TooManyRequestsException", 400, "Too many requests"));
+        return true;
+      case "InternalServerException":
+        sendError(res, new AwsError("InternalServerException", 500, "Internal server error"));
+        return true;
+      case "InvalidRequestException":
+        sendError(res, new AwsError("InvalidRequestException", 400, "Invalid request"));
+        return true;
+      case "ResourceNotFoundException":
+        sendError(res, new AwsError("ResourceNotFoundException", 400, "Resource not found"));
+        return true;
+      case "ExpiredTokenException":
+        sendError(res, new AwsError("ExpiredTokenException", 400, "The security token included in the request is expired"));
+        return true;
+      case "malformed-json":
+        send(res, 200, "{\"CalculationExecutionId\": <html>oops");
+        return true;
+      case "truncated-json":
+        send(res, 200, "{\"CalculationExecutionId\":\"0f6b2b3e-1111-4c4b-9d07-6a8c");
+        return true;
+      case "connection-reset":
+        res.socket?.destroy();
+        return true;
+      case "delay":
+        await sleep(fault.delayMs ?? 1000);
+        return false;
+      default: {
+        const unreachable: never = fault.kind;
+        return unreachable;
+      }
+    }
+  }
+
+  #count(operation: Operation, resourceId: string | undefined): void {
+    this.#calls.set(operation, (this.#calls.get(operation) ?? 0) + 1);
+    if (resourceId !== undefined) {
+      const key = `${operation}/${resourceId}`;
+      this.#callsById.set(key, (this.#callsById.get(key) ?? 0) + 1);
+    }
+  }
+
+  #recordCredential(authorization: string | undefined): void {
+    // "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/athena/aws4_request, ..."
+    const match = authorization === undefined ? null : /Credential=([^/]+)\//.exec(authorization);
+    if (match?.[1] !== undefined) this.#accessKeyIds.add(match[1]);
+  }
+}
+
+function firstString(...values: unknown[]): string | undefined {
+  return values.find((v): v is string => typeof v === "string");
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer; // http request streams yield Buffers
+    size += buf.length;
+    if (size > MAX_BODY_BYTES) break;
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function send(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { "Content-Type": CONTENT_TYPE, "Content-Length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, error: AwsError): void {
+  res.setHeader("x-amzn-ErrorType", error.type);
+  send(res, error.status, JSON.stringify({ __type: error.type, Message: error.message }));
+}
