@@ -50,11 +50,13 @@ export class CalculationStore {
     private readonly options: StoreOptions,
   ) {
     this.#now = options.now ?? Date.now;
-    const perf = { now: this.#now };
     this.#entries = new LRUCache<string, CalculationEntry>({
       max: options.maxEntries,
       ttl: options.ttlMs,
-      perf,
+      perf: { now: this.#now },
+      // lru-cache reuses one reading of the clock for 1 ms of real time; a
+      // clock that tests move by hand must be read every time.
+      ...(options.now === undefined ? {} : { ttlResolution: 0 }),
       fetchMethod: (id, stale, { signal, options: setOptions }) => this.#refresh(id, stale, signal, setOptions),
     });
     // A session's workgroup never changes.
@@ -84,7 +86,7 @@ export class CalculationStore {
       ids.map(async (id) => {
         const status: LRUCache.Status<string, CalculationEntry> = {};
         try {
-          await this.#entries.fetch(id, { status, allowStale: true });
+          await this.#entries.fetch(id, { status });
         } catch {
           // The entry was evicted mid-flight; the next scrape asks again.
         }

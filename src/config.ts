@@ -79,6 +79,15 @@ const schema = z.strictObject({
       maxEntries: z.int().min(1).default(DEFAULTS.cacheMaxEntries),
     })
     .prefault({}),
+}).superRefine((config, ctx) => {
+  // Evicting a watched calculation would cost a call per scrape and could count it twice.
+  if (config.cache.maxEntries >= 1 && config.calculations.length > config.cache.maxEntries) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["cache", "maxEntries"],
+      message: `${config.cache.maxEntries} is less than the ${config.calculations.length} calculations watched`,
+    });
+  }
 });
 
 /** A configuration problem, worded for the person who edits the file. */

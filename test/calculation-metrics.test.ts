@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { describe, it } from "node:test";
+import type { Calculation } from "../src/calculation.js";
+import { CALCULATION_FAMILIES, parseProgress, renderCalculation, renderUp } from "../src/calculation-metrics.js";
+import { renderFamilies } from "../src/exposition.js";
+import { parseExposition, promtoolCheckMetrics } from "./helpers.js";
+
+const failed: Calculation = {
+  id: "0f6b2b3e-3333-4c4b-9d07-6a8c0c2b5c13",
+  sessionId: "5b1c3d4e-0001-4a6b-8c9d-0e1f2a3b4c01",
+  description: "train churn model",
+  workingDirectory: "s3://bucket/sessions/5b1c3d4e/",
+  state: "FAILED",
+  stateChangeReason: "Py4JJavaError: java.lang.OutOfMemoryError: Java heap space",
+  submittedAt: 1_700_000_000.25,
+  completedAt: 1_700_000_042.75,
+  dpuExecutionSeconds: 123.456,
+  progress: "",
+  result: {
+    stdOutS3Uri: "s3://bucket/out.txt",
+    stdErrorS3Uri: "s3://bucket/err.txt",
+    resultS3Uri: "s3://bucket/result.json",
+    resultType: "TEXT",
+  },
+};
+
+function expose(calc: Calculation, workgroup: string, now: number, error?: Parameters<typeof renderUp>[1]): string {
+  const lines = renderCalculation(calc, workgroup, now);
+  const up = renderUp(calc.id, error);
+  lines[8] = up.up;
+  lines[9] = up.refreshError;
+  return renderFamilies(CALCULATION_FAMILIES, lines.map((l) => (l === "" ? [] : [l])));
+}
+
+describe("calculation metrics", () => {
+  it("renders a FAILED calculation as the golden exposition text", async () => {
+    const golden = await readFile(new URL("fixtures/failed-calculation.prom", import.meta.url), "utf8");
+    assert.equal(expose(failed, "analytics-spark", 1_800_000_000), golden);
+  });
+
+  it("gives the running duration as now minus submission and leaves out completion", () => {
+    const running: Calculation = { ...failed, state: "RUNNING", completedAt: undefined, stateChangeReason: "" };
+    const samples = parseExposition(expose(running, "wg", 1_700_000_100.25));
+    const names = new Set(samples.map((s) => s.name));
+    assert.equal(samples.find((s) => s.name === "athena_calculation_duration_seconds")?.value, 100);
+    assert.ok(!names.has("athena_calculation_completion_timestamp_seconds"));
+    assert.ok(!names.has("athena_calculation_state_reason_info"));
+  });
+
+  it("sets exactly one of the eight state series to 1", () => {
+    const states = parseExposition(expose(failed, "wg", 0)).filter((s) => s.name === "athena_calculation_state");
+    assert.equal(states.length, 8);
+    assert.deepEqual(states.filter((s) => s.value === 1).map((s) => s.labels.state), ["FAILED"]);
+  });
+
+  it("leaves out the DPU series when Athena gives no statistics", () => {
+    const text = expose({ ...failed, dpuExecutionSeconds: undefined }, "wg", 0);
+    assert.ok(!text.includes("athena_calculation_dpu_execution_seconds{"));
+  });
+
+  it("escapes quotes, backslashes and newlines and cuts long text", () => {
+    const nasty: Calculation = {
+      ...failed,
+      description: 'say "hi"\\ to\nthe ünïcode 🚀 world',
+      stateChangeReason: "x".repeat(5000),
+    };
+    const text = expose(nasty, "wg", 0);
+    const info = parseExposition(text).find((s) => s.name === "athena_calculation_info");
+    assert.equal(info?.labels.description, 'say "hi"\\ to\nthe ünïcode 🚀 world');
+    const reason = parseExposition(text).find((s) => s.name === "athena_calculation_state_reason_info");
+    assert.equal(Array.from(reason?.labels.reason ?? "").length, 200);
+    assert.equal(promtoolCheckMetrics(text), "");
+  });
+
+  it("marks a failed refresh with up 0 and its error code", () => {
+    const samples = parseExposition(expose(failed, "wg", 0, { code: "ThrottlingException", message: "Rate exceeded" }));
+    assert.equal(samples.find((s) => s.name === "athena_calculation_up")?.value, 0);
+    assert.deepEqual(samples.find((s) => s.name === "athena_calculation_refresh_error_info")?.labels, {
+      calculation_execution_id: failed.id,
+      error: "ThrottlingException",
+    });
+  });
+
+  it("reads a ratio from percentage and fraction progress text, nothing from other text", () => {
+    assert.equal(parseProgress("45%"), 0.45);
+    assert.equal(parseProgress("Stage 3/4"), 0.75);
+    assert.equal(parseProgress("3 of 10 tasks"), 0.3);
+    assert.equal(parseProgress("250%"), 1);
+    assert.equal(parseProgress("warming up"), undefined);
+    assert.equal(parseProgress(""), undefined);
+    assert.equal(parseProgress("0/0"), undefined);
+  });
+});

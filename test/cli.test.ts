@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { AthenaSimulator } from "../src/simulator/server.js";
+import { TEST_CREDENTIALS, valueOf, waitFor } from "./helpers.js";
+
+// The built program, as `npm start` runs it (npm test builds first).
+const MAIN = new URL("../dist/main.js", import.meta.url).pathname;
+const env = { ...process.env, AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey };
+
+function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const out = spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", env, timeout: 20_000 });
+  return { status: out.status, stdout: out.stdout, stderr: out.stderr };
+}
+
+describe("command line", () => {
+  let dir = "";
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "ace-cli-"));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true });
+  });
+
+  it("lists every flag with --help", () => {
+    const out = run(["--help"]);
+    assert.equal(out.status, 0);
+    for (const flag of ["--config.file", "--web.listen-address", "--log.level", "--version", "--help"]) {
+      assert.ok(out.stdout.includes(flag), `--help does not mention ${flag}`);
+    }
+  });
+
+  it("refuses an unknown flag with usage and exit code 2", () => {
+    const out = run(["--web.listen-adress=:1"]);
+    assert.equal(out.status, 2);
+    assert.match(out.stderr, /Unknown option '--web.listen-adress'/);
+  });
+
+  it("exits 1 at start on a bad config, naming file, key and problem", async () => {
+    const file = join(dir, "bad.yaml");
+    await writeFile(file, "calculations: [not-an-id]\ncache: {ttl: forever}\n");
+    const out = run([`--config.file=${file}`, "--web.listen-address=127.0.0.1:0"]);
+    assert.equal(out.status, 1);
+    assert.ok(out.stderr.includes(`invalid configuration in ${file}`), out.stderr);
+    assert.ok(out.stderr.includes("calculations[0]: is not a calculation execution ID"), out.stderr);
+    assert.ok(out.stderr.includes('cache.ttl: "forever" is not a duration'), out.stderr);
+  });
+
+  it("exits 1 when the config file is missing, naming its path", () => {
+    const out = run(["--config.file=/nonexistent/config.yaml", "--web.listen-address=127.0.0.1:0"]);
+    assert.equal(out.status, 1);
+    assert.match(out.stderr, /\/nonexistent\/config\.yaml: cannot read config file: no such file/);
+  });
+
+  it("serves /metrics from AWS_ENDPOINT_URL_ATHENA, logs JSON without secrets, and stops on SIGTERM", async () => {
+    const simulator = new AthenaSimulator();
+    const session = simulator.state.addSession("wg");
+    const calc = simulator.state.addCalculation({ sessionId: session.id, state: "COMPLETED", dpuExecutionMillis: 3000 });
+    const endpoint = await simulator.start(0, "127.0.0.1");
+    const file = join(dir, "good.yaml");
+    await writeFile(file, `aws: {region: us-east-1}\ncalculations: [${calc.id}]\n`);
+    const child = spawn(process.execPath, [MAIN, `--config.file=${file}`, "--web.listen-address=127.0.0.1:0"], {
+      env: { ...env, AWS_ENDPOINT_URL_ATHENA: endpoint, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+    });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    try {
+      await waitFor(() => stdout.includes("exporter listening"), 15_000, "the exporter to listen");
+      const listening = JSON.parse(stdout.split("\n").find((l) => l.includes("exporter listening")) ?? "{}") as { url?: string; level?: string };
+      assert.equal(listening.level, "info");
+      const body = await (await fetch(listening.url ?? "")).text();
+      assert.equal(valueOf(body, "athena_calculation_dpu_execution_seconds", { calculation_execution_id: calc.id }), 3);
+      assert.equal(simulator.calls("GetCalculationExecution", calc.id), 1);
+      child.kill("SIGTERM");
+      assert.equal(await exited, 0);
+      assert.ok(!stdout.includes(TEST_CREDENTIALS.secretAccessKey));
+      assert.ok(!stdout.includes(TEST_CREDENTIALS.accessKeyId));
+      assert.ok(stdout.includes('"msg":"shutting down"'));
+    } finally {
+      child.kill("SIGKILL");
+      await simulator.stop();
+    }
+  });
+});

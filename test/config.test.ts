@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { DEFAULTS, formatConfigError, loadConfig, parseConfig } from "../src/config.js";
+
+const ID = "0f6b2b3e-1111-4c4b-9d07-6a8c0c2b5c11";
+
+function problems(yaml: string): string {
+  const parsed = parseConfig(yaml, "config.yaml");
+  if (parsed.ok) assert.fail("expected the config to be refused");
+  return formatConfigError(parsed.error);
+}
+
+describe("config", () => {
+  it("reads the shipped config.yaml", async () => {
+    const loaded = await loadConfig("config.yaml");
+    assert.ok(loaded.ok, loaded.ok ? "" : formatConfigError(loaded.error));
+    assert.equal(loaded.value.aws.region, "us-east-1");
+    assert.equal(loaded.value.calculations.length, 10);
+    assert.equal(loaded.value.cache.ttlMs, 30_000);
+  });
+
+  it("fills every default when only calculations are given", () => {
+    const parsed = parseConfig(`calculations: [${ID}]`, "c.yaml");
+    assert.ok(parsed.ok);
+    assert.deepEqual(parsed.value, {
+      aws: { region: undefined, endpoint: undefined, maxAttempts: DEFAULTS.maxAttempts, maxConcurrency: DEFAULTS.maxConcurrency, requestTimeoutMs: 10_000 },
+      calculations: [ID],
+      cache: { ttlMs: 30_000, maxEntries: DEFAULTS.cacheMaxEntries },
+    });
+  });
+
+  it("reads durations in Prometheus syntax", () => {
+    const parsed = parseConfig(`calculations: []\ncache: {ttl: 1m30s}\naws: {requestTimeout: 250ms}`, "c.yaml");
+    assert.ok(parsed.ok);
+    assert.equal(parsed.value.cache.ttlMs, 90_000);
+    assert.equal(parsed.value.aws.requestTimeoutMs, 250);
+  });
+
+  it("folds ID case so the same calculation is not watched twice", () => {
+    assert.equal(problems(`calculations: [${ID}, ${ID.toUpperCase()}]`), `config.yaml: calculations[1]: duplicate ID ${ID.toUpperCase()} (also at calculations[0])`);
+  });
+
+  const bad: [string, string, string][] = [
+    ["an unknown top-level key", `calculations: []\ncalculation: []`, "config.yaml: calculation: unknown key (check its spelling and nesting)"],
+    ["an unknown nested key", `calculations: []\ncache: {tll: 5s}`, "config.yaml: cache.tll: unknown key (check its spelling and nesting)"],
+    ["a bad duration", `calculations: []\ncache: {ttl: 5 minutes}`, 'config.yaml: cache.ttl: "5 minutes" is not a duration: use a number with a unit, such as 30s, 5m, 1h30m or 250ms'],
+    ["a duration without unit", `calculations: []\ncache: {ttl: "30"}`, 'config.yaml: cache.ttl: "30" is not a duration: use a number with a unit, such as 30s, 5m, 1h30m or 250ms'],
+    ["a zero TTL", `calculations: []\ncache: {ttl: 0s}`, "config.yaml: cache.ttl: must be longer than 0s"],
+    ["a number as TTL", `calculations: []\ncache: {ttl: 30}`, "config.yaml: cache.ttl: expected a string, got number 30"],
+    ["a malformed ID", `calculations: [not-a-uuid]`, 'config.yaml: calculations[0]: is not a calculation execution ID (Athena issues them as UUIDs), got string "not-a-uuid"'],
+    ["a duplicate ID", `calculations: [${ID}, ${ID}]`, `config.yaml: calculations[1]: duplicate ID ${ID} (also at calculations[0])`],
+    ["calculations as a string", `calculations: ${ID}`, `config.yaml: calculations: expected a list, got string "${ID}"`],
+    ["a bad region", `calculations: []\naws: {region: Virginia}`, 'config.yaml: aws.region: is not an AWS region name, such as us-east-1, got string "Virginia"'],
+    ["a bad endpoint", `calculations: []\naws: {endpoint: "localhost:4566"}`, 'config.yaml: aws.endpoint: must be an http:// or https:// URL, got string "localhost:4566"'],
+    ["zero attempts", `calculations: []\naws: {maxAttempts: 0}`, "config.yaml: aws.maxAttempts: must be at least 1, got number 0"],
+    ["a fractional concurrency", `calculations: []\naws: {maxConcurrency: 2.5}`, "config.yaml: aws.maxConcurrency: expected a whole number, got number 2.5"],
+    ["a negative cache size", `calculations: []\ncache: {maxEntries: -5}`, "config.yaml: cache.maxEntries: must be at least 1, got number -5"],
+    ["a cache smaller than the watch list", `calculations: [${ID}, 0f6b2b3e-2222-4c4b-9d07-6a8c0c2b5c12]\ncache: {maxEntries: 1}`, "config.yaml: cache.maxEntries: 1 is less than the 2 calculations watched"],
+    ["an empty file", "", "config.yaml: the file is empty: it needs at least a `calculations` list"],
+    ["a list at the top", "- a\n- b", "config.yaml: (top level): expected a mapping, got a list"],
+    ["a YAML syntax error", "calculations: [a, b", "config.yaml: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ] at line 1, column 20"],
+    ["a repeated key", "calculations: []\ncalculations: []", "config.yaml: YAML syntax error: Map keys must be unique at line 2, column 1"],
+  ];
+  for (const [what, yaml, message] of bad) {
+    it(`refuses ${what} with a message naming the key`, () => {
+      assert.equal(problems(yaml), message);
+    });
+  }
+
+  it("lists every problem of a file at once", () => {
+    assert.equal(
+      problems(`calculations: [x]\ncache: {ttl: soon}`),
+      'config.yaml:\n  - calculations[0]: is not a calculation execution ID (Athena issues them as UUIDs), got string "x"\n  - cache.ttl: "soon" is not a duration: use a number with a unit, such as 30s, 5m, 1h30m or 250ms',
+    );
+  });
+
+  it("names the path of a missing file", async () => {
+    const loaded = await loadConfig("/nonexistent/exporter.yaml");
+    if (loaded.ok) assert.fail("a missing file was read");
+    assert.equal(formatConfigError(loaded.error), "/nonexistent/exporter.yaml: cannot read config file: no such file");
+  });
+
+  it("names the path of a directory given as the file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "ace-config-"));
+    try {
+      const loaded = await loadConfig(dir);
+      assert.equal(loaded.ok ? "" : formatConfigError(loaded.error), `${dir}: cannot read config file: is a directory, not a file`);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
+  });
+
+  it("names the path of an unreadable file", { skip: process.getuid?.() === 0 ? "root reads any file" : false }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), "ace-config-"));
+    const file = join(dir, "config.yaml");
+    try {
+      await writeFile(file, "calculations: []");
+      await chmod(file, 0o000);
+      const loaded = await loadConfig(file);
+      assert.equal(loaded.ok ? "" : formatConfigError(loaded.error), `${file}: cannot read config file: permission denied`);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
+  });
+});

@@ -1,0 +1,153 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { Writable } from "node:stream";
+import { pino, type Logger } from "pino";
+import { startExporter, type RunningExporter } from "../src/app.js";
+import { parseConfig, type ExporterConfig } from "../src/config.js";
+import { AthenaSimulator, type SimulatorOptions } from "../src/simulator/server.js";
+
+export const TEST_CREDENTIALS = { accessKeyId: "AKIDEXPORTERTEST", secretAccessKey: "test-secret-do-not-log" };
+
+/** A logger whose JSON lines are kept for assertions instead of printed. */
+export function memoryLogger(): { logger: Logger; lines: () => Record<string, unknown>[] } {
+  const chunks: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(chunk.toString("utf8"));
+      done();
+    },
+  });
+  const logger = pino({ level: "debug", formatters: { level: (label) => ({ level: label }) } }, sink);
+  return {
+    logger,
+    lines: () =>
+      chunks
+        .join("")
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => JSON.parse(l) as Record<string, unknown>), // pino writes one JSON object per line
+  };
+}
+
+export function testConfig(yaml: string): ExporterConfig {
+  const parsed = parseConfig(yaml, "test.yaml");
+  if (!parsed.ok) throw new Error(`bad test config: ${parsed.error.problems.join("; ")}`);
+  return parsed.value;
+}
+
+export interface Stack {
+  readonly simulator: AthenaSimulator;
+  readonly exporter: RunningExporter;
+  readonly logs: () => Record<string, unknown>[];
+  scrape(headers?: Record<string, string>): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** The simulator and an exporter against it through the real SDK, both on loopback. */
+export async function startStack(
+  setup: (simulator: AthenaSimulator) => { calculations: readonly string[]; extraYaml?: string },
+  options: SimulatorOptions & { now?: () => number } = {},
+): Promise<Stack> {
+  const simulator = new AthenaSimulator(options);
+  const { calculations, extraYaml } = setup(simulator);
+  const url = await simulator.start(0, "127.0.0.1");
+  const yaml = [
+    "aws:",
+    "  region: us-east-1",
+    `  endpoint: ${url}`,
+    "  maxAttempts: 1",
+    "  requestTimeout: 2s",
+    `calculations: [${calculations.join(", ")}]`,
+    extraYaml ?? "",
+  ].join("\n");
+  const { logger, lines } = memoryLogger();
+  const exporter = await startExporter(
+    testConfig(yaml),
+    { host: "127.0.0.1", port: 0 },
+    { logger, credentials: TEST_CREDENTIALS, ...(options.now === undefined ? {} : { now: options.now }) },
+  );
+  return {
+    simulator,
+    exporter,
+    logs: lines,
+    async scrape(headers = {}) {
+      const res = await fetch(`${exporter.url}/metrics`, { headers });
+      if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
+      return res.text();
+    },
+    async stop() {
+      await exporter.close();
+      await simulator.stop();
+    },
+  };
+}
+
+export interface Sample {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+const SAMPLE_RE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/;
+const LABEL_RE = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+
+/** Reads text exposition into samples; throws on a line that is not valid. */
+export function parseExposition(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const match = SAMPLE_RE.exec(line);
+    if (match === null) throw new Error(`not a sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const l of (match[2] ?? "").matchAll(LABEL_RE)) {
+      labels[l[1] ?? ""] = (l[2] ?? "").replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c));
+    }
+    const raw = match[3] ?? "";
+    samples.push({ name: match[1] ?? "", labels, value: raw === "+Inf" ? Infinity : raw === "-Inf" ? -Infinity : Number(raw) });
+  }
+  return samples;
+}
+
+/** The value of the one sample matching name and labels; undefined when absent, an error when ambiguous. */
+export function valueOf(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const found = parseExposition(text).filter(
+    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  );
+  if (found.length > 1) throw new Error(`${found.length} samples match ${name} ${JSON.stringify(labels)}`);
+  return found[0]?.value;
+}
+
+export function samplesOf(text: string, name: string): Sample[] {
+  return parseExposition(text).filter((s) => s.name === name);
+}
+
+const PROMETHEUS_HINT =
+  "promtool is not installed: install Debian's prometheus package (apt-get update && apt-get install -y prometheus), as .ci/run does";
+
+/** Path of a binary from Debian's prometheus package; fails the test with the install hint when missing. */
+export function requireBinary(name: "promtool" | "prometheus"): string {
+  const found = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
+  const path = found.stdout.trim();
+  if (found.status !== 0 || path === "") throw new Error(PROMETHEUS_HINT.replace("promtool", name));
+  return path;
+}
+
+/** Runs `promtool check metrics` on exposition text; returns its complaints ("" when clean). */
+export function promtoolCheckMetrics(text: string): string {
+  const promtool = requireBinary("promtool");
+  try {
+    execFileSync(promtool, ["check", "metrics"], { input: text, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+    return "";
+  } catch (e) {
+    const { stdout, stderr } = e as { stdout?: string; stderr?: string }; // execFileSync's error carries the output
+    return `${stdout ?? ""}${stderr ?? ""}`.trim() || "promtool failed";
+  }
+}
+
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
