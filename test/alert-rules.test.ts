@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { describe, it } from "node:test";
+import { requireBinary } from "./helpers.js";
+import { readAlertRules } from "./mixin.js";
+
+function promtool(...args: string[]): string {
+  return execFileSync(requireBinary("promtool"), args, { cwd: "prometheus", encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+describe("alert rules", () => {
+  it("pass promtool check rules", () => {
+    assert.match(promtool("check", "rules", "alerts.yml"), /SUCCESS: 7 rules found/);
+  });
+
+  it("pass their promtool unit tests: each alert fires when it should and stays quiet when it should not", () => {
+    assert.match(promtool("test", "rules", "alerts.test.yml"), /SUCCESS/);
+  });
+
+  it("ship an example prometheus.yml that promtool check config accepts", () => {
+    assert.match(promtool("check", "config", "prometheus.yml"), /is valid prometheus config file syntax/);
+  });
+
+  it("give every alert a for, a severity, a summary, a description and a runbook entry", async () => {
+    const { rules } = await readAlertRules();
+    const runbook = await readFile("prometheus/runbook.md", "utf8");
+    for (const rule of rules) {
+      assert.ok(rule.for !== undefined, `${rule.alert} has no for:`);
+      assert.ok(["warning", "critical"].includes(rule.labels?.severity ?? ""), `${rule.alert} has no severity`);
+      assert.ok(rule.annotations?.summary, `${rule.alert} has no summary`);
+      assert.ok(rule.annotations.description, `${rule.alert} has no description`);
+      const anchor = rule.alert.toLowerCase();
+      assert.ok(rule.annotations.runbook_url?.endsWith(`runbook.md#${anchor}`), `${rule.alert} runbook_url`);
+      assert.ok(runbook.includes(`\n## ${rule.alert}\n`), `runbook.md has no section for ${rule.alert}`);
+    }
+  });
+
+  it("have a unit test for every alert", async () => {
+    const { rules } = await readAlertRules();
+    const tests = await readFile("prometheus/alerts.test.yml", "utf8");
+    for (const rule of rules) assert.ok(tests.includes(`alertname: ${rule.alert}\n`), `no promtool test for ${rule.alert}`);
+  });
+});

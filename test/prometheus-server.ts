@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { requireBinary, waitFor } from "./helpers.js";
+
+/** A port that was free a moment ago on loopback. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface PrometheusApiResult {
+  readonly resultType: string;
+  readonly result: { metric: Record<string, string>; value?: [number, string] }[];
+}
+
+export interface RunningPrometheus {
+  readonly url: string;
+  query(expr: string): Promise<PrometheusApiResult>;
+  alerts(): Promise<{ labels: Record<string, string>; annotations: Record<string, string>; state: string }[]>;
+  labelValues(label: string, match: string): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real Prometheus server (Debian's package) on loopback, with its own
+ * data directory, scraping `target` every second and evaluating `rules`.
+ */
+export async function startPrometheus(target: string, rules: string): Promise<RunningPrometheus> {
+  const binary = requireBinary("prometheus");
+  const dir = await mkdtemp(join(tmpdir(), "ace-prometheus-"));
+  await writeFile(join(dir, "alerts.yml"), rules);
+  await writeFile(
+    join(dir, "prometheus.yml"),
+    [
+      "global:",
+      "  scrape_interval: 1s",
+      "  scrape_timeout: 1s",
+      "  evaluation_interval: 1s",
+      "rule_files: [alerts.yml]",
+      "scrape_configs:",
+      "  - job_name: athena-calculation-exporter",
+      "    static_configs:",
+      `      - targets: ["${target}"]`,
+      "",
+    ].join("\n"),
+  );
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(
+    binary,
+    [
+      `--config.file=${join(dir, "prometheus.yml")}`,
+      `--storage.tsdb.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--log.level=warn",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+
+  const api = async <T>(path: string): Promise<T> => {
+    const res = await fetch(`${url}${path}`);
+    const body = (await res.json()) as { status: string; data: T; error?: string }; // Prometheus's API envelope
+    if (body.status !== "success") throw new Error(`Prometheus ${path}: ${body.error ?? res.status}`);
+    return body.data;
+  };
+
+  const stop = async (): Promise<void> => {
+    child.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    child.kill("SIGKILL");
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
+        try {
+          return (await fetch(`${url}/-/ready`)).ok;
+        } catch {
+          return false;
+        }
+      },
+      20_000,
+      "Prometheus to be ready",
+    );
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+
+  return {
+    url,
+    query: (expr) => api<PrometheusApiResult>(`/api/v1/query?query=${encodeURIComponent(expr)}`),
+    alerts: async () =>
+      (await api<{ alerts: { labels: Record<string, string>; annotations: Record<string, string>; state: string }[] }>("/api/v1/alerts")).alerts,
+    labelValues: (label, match) => api<string[]>(`/api/v1/label/${label}/values?match[]=${encodeURIComponent(match)}`),
+    stop,
+  };
+}
