@@ -30,10 +30,12 @@ export async function startExporter(
   return {
     exporter,
     url: `http://${host}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
-      }),
+      });
+      await exporter.close();
+    },
   };
 }

@@ -1,16 +1,28 @@
-import { AthenaClient, GetCalculationExecutionCommand, GetSessionCommand, type AthenaClientConfig } from "@aws-sdk/client-athena";
+import {
+  AthenaClient,
+  GetCalculationExecutionCommand,
+  GetSessionCommand,
+  ListCalculationExecutionsCommand,
+  ListSessionsCommand,
+  ListWorkGroupsCommand,
+  type AthenaClientConfig,
+} from "@aws-sdk/client-athena";
+import { RateLimiter } from "limiter";
 import pLimit from "p-limit";
-import { toCalculation, toWorkgroup } from "./athena-parse.js";
+import { toCalculation, toCalculationSummary, toSessionSummary, toWorkgroup, toWorkGroupSummary } from "./athena-parse.js";
 import { API_ERROR_CODES, classifyError, type ApiError } from "./athena-errors.js";
-import type { Calculation } from "./calculation.js";
+import type { Calculation, CalculationSummary, SessionSummary, WorkGroupSummary } from "./calculation.js";
 import type { ExporterConfig } from "./config.js";
 import { err, ok, type Result } from "./result.js";
-import type { ApiOperation, SelfMetrics } from "./self-metrics.js";
+import { API_OPERATIONS, type ApiOperation, type SelfMetrics } from "./self-metrics.js";
 
 /** What the exporter needs from Athena, with failures as values. */
 export interface AthenaApi {
   getCalculation(id: string, signal: AbortSignal): Promise<Result<Calculation, ApiError>>;
   getSessionWorkgroup(sessionId: string, signal: AbortSignal): Promise<Result<string, ApiError>>;
+  listWorkGroups(signal: AbortSignal): Promise<Result<WorkGroupSummary[], ApiError>>;
+  listSessions(workgroup: string, signal: AbortSignal): Promise<Result<SessionSummary[], ApiError>>;
+  listCalculations(sessionId: string, signal: AbortSignal): Promise<Result<CalculationSummary[], ApiError>>;
 }
 
 export interface AthenaClientOptions {
@@ -18,7 +30,10 @@ export interface AthenaClientOptions {
   readonly credentials?: NonNullable<AthenaClientConfig["credentials"]>;
 }
 
-const OPERATIONS: readonly ApiOperation[] = ["GetCalculationExecution", "GetSession"];
+const THROTTLE_NAMES = new Set(["ThrottlingException", "TooManyRequestsException", "Throttling", "RequestLimitExceeded"]);
+const LIST_PAGE_SIZE = 100;
+/** A runaway NextToken loop ends here. */
+const MAX_PAGES = 1000;
 
 export function createAthenaClient(aws: ExporterConfig["aws"], options: AthenaClientOptions = {}): AthenaClient {
   return new AthenaClient({
@@ -26,22 +41,46 @@ export function createAthenaClient(aws: ExporterConfig["aws"], options: AthenaCl
     ...(aws.endpoint === undefined ? {} : { endpoint: aws.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     maxAttempts: aws.maxAttempts,
+    // Adaptive mode adds client-side rate limiting when Athena throttles.
+    retryMode: aws.retryMode,
     requestHandler: { requestTimeout: aws.requestTimeoutMs, connectionTimeout: Math.min(aws.requestTimeoutMs, 5000) },
   });
 }
 
-/** The real Athena, through the SDK, with bounded concurrency and self-metrics on every call. */
+/**
+ * The real Athena, through the SDK: bounded concurrency, a token bucket over
+ * every request (and a smaller one over List* calls), and self-metrics on
+ * every call and every throttled attempt.
+ */
 export class SdkAthenaApi implements AthenaApi {
-  readonly #limit: ReturnType<typeof pLimit>;
+  readonly #concurrency: ReturnType<typeof pLimit>;
+  readonly #requests: RateLimiter;
+  readonly #lists: RateLimiter;
 
   constructor(
     private readonly client: AthenaClient,
     private readonly metrics: SelfMetrics,
-    private readonly requestTimeoutMs: number,
-    maxConcurrency: number,
+    private readonly aws: ExporterConfig["aws"],
   ) {
-    this.#limit = pLimit(maxConcurrency);
-    metrics.initialise(OPERATIONS, API_ERROR_CODES);
+    this.#concurrency = pLimit(aws.maxConcurrency);
+    this.#requests = new RateLimiter({ tokensPerInterval: aws.requestsPerSecond, interval: "second" });
+    this.#lists = new RateLimiter({ tokensPerInterval: aws.listRequestsPerSecond, interval: "second" });
+    metrics.initialise(API_OPERATIONS, API_ERROR_CODES);
+    // Runs once per HTTP attempt (inside the SDK's retry loop), so throttled
+    // attempts that a retry later hides are still counted.
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        try {
+          return await next(args);
+        } catch (e) {
+          if (e instanceof Error && THROTTLE_NAMES.has(e.name)) {
+            metrics.apiThrottles.inc({ operation: context.commandName?.replace(/Command$/, "") ?? "unknown" });
+          }
+          throw e;
+        }
+      },
+      { step: "deserialize", name: "countThrottledAttempts" },
+    );
   }
 
   async getCalculation(id: string, signal: AbortSignal): Promise<Result<Calculation, ApiError>> {
@@ -60,6 +99,53 @@ export class SdkAthenaApi implements AthenaApi {
     return this.#parsed("GetSession", toWorkgroup(answer.value));
   }
 
+  listWorkGroups(signal: AbortSignal): Promise<Result<WorkGroupSummary[], ApiError>> {
+    return this.#pages("ListWorkGroups", signal, async (NextToken, abortSignal) => {
+      const page = await this.client.send(new ListWorkGroupsCommand({ MaxResults: 50, NextToken }), { abortSignal });
+      return { items: (page.WorkGroups ?? []).map(toWorkGroupSummary), next: page.NextToken };
+    });
+  }
+
+  listSessions(workgroup: string, signal: AbortSignal): Promise<Result<SessionSummary[], ApiError>> {
+    return this.#pages("ListSessions", signal, async (NextToken, abortSignal) => {
+      const page = await this.client.send(new ListSessionsCommand({ WorkGroup: workgroup, MaxResults: LIST_PAGE_SIZE, NextToken }), {
+        abortSignal,
+      });
+      return { items: (page.Sessions ?? []).map((s) => toSessionSummary(s, workgroup)), next: page.NextToken };
+    });
+  }
+
+  listCalculations(sessionId: string, signal: AbortSignal): Promise<Result<CalculationSummary[], ApiError>> {
+    return this.#pages("ListCalculationExecutions", signal, async (NextToken, abortSignal) => {
+      const page = await this.client.send(
+        new ListCalculationExecutionsCommand({ SessionId: sessionId, MaxResults: LIST_PAGE_SIZE, NextToken }),
+        { abortSignal },
+      );
+      return { items: (page.Calculations ?? []).map((c) => toCalculationSummary(c, sessionId)), next: page.NextToken };
+    });
+  }
+
+  /** Follows NextToken; summaries that make no sense are left out (they have no ID or state). */
+  async #pages<T>(
+    operation: ApiOperation,
+    signal: AbortSignal,
+    fetchPage: (token: string | undefined, signal: AbortSignal) => Promise<{ items: Result<T, string>[]; next: string | undefined }>,
+  ): Promise<Result<T[], ApiError>> {
+    const all: T[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const answer = await this.#call(operation, signal, (abortSignal) => fetchPage(token, abortSignal));
+      if (!answer.ok) return answer;
+      for (const item of answer.value.items) {
+        if (item.ok) all.push(item.value);
+        else this.metrics.apiFailures.inc({ operation, error: "InvalidResponse" });
+      }
+      token = answer.value.next;
+      if (token === undefined || token === "") return ok(all);
+    }
+    return ok(all);
+  }
+
   /** An answer that arrived but makes no sense counts as a failure of its operation. */
   #parsed<T>(operation: ApiOperation, parsed: Result<T, string>): Result<T, ApiError> {
     if (parsed.ok) return parsed;
@@ -68,8 +154,11 @@ export class SdkAthenaApi implements AthenaApi {
   }
 
   async #call<T>(operation: ApiOperation, signal: AbortSignal, send: (signal: AbortSignal) => Promise<T>): Promise<Result<T, ApiError>> {
-    return this.#limit(async () => {
-      const abortSignal = AbortSignal.any([signal, AbortSignal.timeout(this.requestTimeoutMs * 3)]);
+    return this.#concurrency(async () => {
+      if (operation.startsWith("List")) await this.#lists.removeTokens(1);
+      await this.#requests.removeTokens(1);
+      // Retries included, one call may take maxAttempts request timeouts.
+      const abortSignal = AbortSignal.any([signal, AbortSignal.timeout(this.aws.requestTimeoutMs * this.aws.maxAttempts + 1000)]);
       this.metrics.apiRequests.inc({ operation });
       const stop = this.metrics.apiDuration.startTimer({ operation });
       try {

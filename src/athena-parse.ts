@@ -1,5 +1,17 @@
-import type { GetCalculationExecutionCommandOutput, GetSessionCommandOutput } from "@aws-sdk/client-athena";
-import { isCalculationState, type Calculation } from "./calculation.js";
+import type {
+  CalculationSummary as SdkCalculationSummary,
+  GetCalculationExecutionCommandOutput,
+  GetSessionCommandOutput,
+  SessionSummary as SdkSessionSummary,
+  WorkGroupSummary as SdkWorkGroupSummary,
+} from "@aws-sdk/client-athena";
+import {
+  isCalculationState,
+  type Calculation,
+  type CalculationSummary,
+  type SessionSummary,
+  type WorkGroupSummary,
+} from "./calculation.js";
 import { err, ok, type Result } from "./result.js";
 
 type CalculationAnswer = Pick<
@@ -49,4 +61,27 @@ export function toCalculation(requestedId: string, answer: CalculationAnswer): R
 export function toWorkgroup(answer: Pick<GetSessionCommandOutput, "WorkGroup">): Result<string, string> {
   const wg = answer.WorkGroup;
   return wg === undefined || wg === "" ? err("answer has no WorkGroup") : ok(wg);
+}
+
+export function toCalculationSummary(summary: SdkCalculationSummary, sessionId: string): Result<CalculationSummary, string> {
+  const id = summary.CalculationExecutionId;
+  const state = summary.Status?.State;
+  if (id === undefined || id === "") return err("summary has no CalculationExecutionId");
+  if (state === undefined || !isCalculationState(state)) return err(`summary of ${id} has no known Status.State`);
+  return ok({ id: id.toLowerCase(), sessionId, state, completedAt: seconds(summary.Status?.CompletionDateTime) });
+}
+
+export function toSessionSummary(summary: SdkSessionSummary, workgroup: string): Result<SessionSummary, string> {
+  const id = summary.SessionId;
+  if (id === undefined || id === "") return err("summary has no SessionId");
+  return ok({ id, workgroup, state: summary.Status?.State ?? "", endedAt: seconds(summary.Status?.EndDateTime) });
+}
+
+export function toWorkGroupSummary(summary: SdkWorkGroupSummary): Result<WorkGroupSummary, string> {
+  if (summary.Name === undefined || summary.Name === "") return err("summary has no Name");
+  return ok({
+    name: summary.Name,
+    enabled: summary.State === "ENABLED",
+    engine: summary.EngineVersion?.EffectiveEngineVersion ?? summary.EngineVersion?.SelectedEngineVersion ?? "",
+  });
 }

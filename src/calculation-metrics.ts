@@ -45,6 +45,11 @@ export const CALCULATION_FAMILIES = [
     help: "Progress of a calculation from 0 to 1, when Athena's Progress text holds a percentage or a fraction.",
   },
   {
+    name: "athena_calculation_last_refresh_timestamp_seconds",
+    type: "gauge",
+    help: "When the calculation's data was last fetched from Athena, in Unix seconds; never advances for a finished calculation, which is not fetched again.",
+  },
+  {
     name: "athena_calculation_up",
     type: "gauge",
     help: "1 when the last refresh of the calculation from Athena succeeded, 0 when it failed.",
@@ -65,8 +70,9 @@ export const FAMILY = {
   submission: 5,
   completion: 6,
   progress: 7,
-  up: 8,
-  refreshError: 9,
+  lastRefresh: 8,
+  up: 9,
+  refreshError: 10,
 } as const;
 
 /** One string of sample lines per family in CALCULATION_FAMILIES; "" where it has none. */
@@ -95,7 +101,7 @@ function clampRatio(x: number): number {
  * Samples describing one calculation. Pure: same data, same text. Only the
  * duration of an unfinished calculation depends on `nowSeconds`.
  */
-export function renderCalculation(calc: Calculation, workgroup: string, nowSeconds: number): string[] {
+export function renderCalculation(calc: Calculation, workgroup: string, nowSeconds: number, refreshedAt: number): string[] {
   const id: Labels = [
     ["calculation_execution_id", calc.id],
     ["session_id", calc.sessionId],
@@ -146,6 +152,8 @@ export function renderCalculation(calc: Calculation, workgroup: string, nowSecon
 
   const progress = parseProgress(calc.progress);
   if (progress !== undefined) lines[FAMILY.progress] = sample(name(FAMILY.progress), id, progress);
+
+  lines[FAMILY.lastRefresh] = sample(name(FAMILY.lastRefresh), id, roundMs(refreshedAt));
 
   return lines;
 }

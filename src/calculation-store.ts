@@ -2,7 +2,7 @@ import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
 import type { AthenaApi } from "./athena-client.js";
 import type { ApiError } from "./athena-errors.js";
-import { isFinished, isSettled, type Calculation } from "./calculation.js";
+import { isFinished, isSettled, type Calculation, type CalculationState } from "./calculation.js";
 import { CALCULATION_FAMILIES, FAMILY, renderCalculation, renderUp, type CalculationLines } from "./calculation-metrics.js";
 import { renderFamilies } from "./exposition.js";
 import type { FinishedCounters } from "./finished-counters.js";
@@ -10,9 +10,12 @@ import type { SelfMetrics } from "./self-metrics.js";
 
 /** What the exporter knows of one calculation execution. */
 export interface CalculationEntry {
-  /** The last good answer; kept through later failures. */
+  /** The last good answer while the calculation can still change; dropped once settled, when `lines` hold it all. */
   readonly calculation: Calculation | undefined;
+  readonly state: CalculationState | undefined;
   readonly workgroup: string | undefined;
+  /** Unix seconds of the last successful fetch. */
+  readonly refreshedAt: number | undefined;
   /** Set while the last refresh failed. */
   readonly error: ApiError | undefined;
   /** Exposition lines of a settled calculation, rendered once. */
@@ -72,8 +75,30 @@ export class CalculationStore {
   }
 
   peek(id: string): CalculationEntry | undefined {
-    const value = this.#entries.peek(id, { allowStale: true });
-    return value;
+    return this.#entries.peek(id, { allowStale: true });
+  }
+
+  /** Records a session's workgroup learnt elsewhere (discovery lists sessions by workgroup). */
+  knowWorkgroup(sessionId: string, workgroup: string): void {
+    if (!this.#workgroups.has(sessionId)) this.#workgroups.set(sessionId, workgroup);
+  }
+
+  /**
+   * Makes the next refresh fetch `id` whatever its age: a list call has
+   * shown that its state moved on. The last known values stay until then.
+   */
+  expire(id: string): void {
+    const entry = this.#entries.peek(id);
+    if (entry !== undefined) this.#entries.set(id, entry, { ttl: 1, start: 1 });
+  }
+
+  /** Drops everything held for `id` but the fact that it was counted. */
+  forget(id: string): void {
+    this.#entries.delete(id);
+  }
+
+  get size(): number {
+    return this.#entries.size;
   }
 
   /**
@@ -82,22 +107,27 @@ export class CalculationStore {
    * scrape, and this one serves the last known values.
    */
   async refresh(ids: readonly string[], deadline: AbortSignal): Promise<void> {
-    const all = Promise.all(
-      ids.map(async (id) => {
-        const status: LRUCache.Status<string, CalculationEntry> = {};
-        try {
-          await this.#entries.fetch(id, { status });
-        } catch {
-          // The entry was evicted mid-flight; the next scrape asks again.
-        }
-        if (status.fetch === "hit" || status.fetch === "inflight") this.metrics.cacheHits.inc();
-        else this.metrics.cacheMisses.inc();
-      }),
-    );
-    if (deadline.aborted) return;
+    const pending: Promise<unknown>[] = [];
+    let hits = 0;
+    let misses = 0;
+    for (const id of ids) {
+      const status: LRUCache.Status<string, CalculationEntry> = {};
+      const fetched = this.#entries.fetch(id, { status });
+      if (status.fetch === "hit") {
+        hits++;
+        continue;
+      }
+      if (status.fetch === "inflight") hits++;
+      else misses++;
+      // Rejects only when the entry is evicted mid-flight; the next scrape asks again.
+      pending.push(fetched.catch(() => undefined));
+    }
+    this.metrics.cacheHits.inc(hits);
+    this.metrics.cacheMisses.inc(misses);
+    if (pending.length === 0 || deadline.aborted) return;
     await new Promise<void>((resolve) => {
       deadline.addEventListener("abort", () => resolve(), { once: true });
-      all.then(() => resolve(), () => resolve());
+      Promise.all(pending).then(() => resolve(), () => resolve());
     });
   }
 
@@ -111,12 +141,16 @@ export class CalculationStore {
       const { up, refreshError } = renderUp(id, entry.error);
       bodies[FAMILY.up]?.push(up);
       if (refreshError !== "") bodies[FAMILY.refreshError]?.push(refreshError);
-      const { calculation, workgroup } = entry;
-      if (calculation === undefined || workgroup === undefined) continue;
-      const lines = entry.lines ?? renderCalculation(calculation, workgroup, nowSeconds);
-      lines.forEach((text, family) => {
-        if (text !== "" && family !== FAMILY.up && family !== FAMILY.refreshError) bodies[family]?.push(text);
-      });
+      let lines = entry.lines;
+      if (lines === undefined) {
+        const { calculation, workgroup, refreshedAt } = entry;
+        if (calculation === undefined || workgroup === undefined || refreshedAt === undefined) continue;
+        lines = renderCalculation(calculation, workgroup, nowSeconds, refreshedAt);
+      }
+      for (let family = 0; family < lines.length; family++) {
+        const text = lines[family];
+        if (text !== undefined && text !== "" && family !== FAMILY.up && family !== FAMILY.refreshError) bodies[family]?.push(text);
+      }
     }
     return renderFamilies(CALCULATION_FAMILIES, bodies);
   }
@@ -136,8 +170,7 @@ export class CalculationStore {
       try {
         workgroup = await this.#workgroups.fetch(calculation.sessionId, { context: signal });
       } catch (e) {
-        const error: ApiError =
-          e instanceof WorkgroupLookupError ? e.error : { code: "Other", message: `GetSession: ${String(e)}` };
+        const error: ApiError = e instanceof WorkgroupLookupError ? e.error : { code: "Other", message: `GetSession: ${String(e)}` };
         return this.#failed(id, stale, error);
       }
       if (workgroup === undefined) return this.#failed(id, stale, { code: "Other", message: "GetSession gave no answer" });
@@ -147,14 +180,18 @@ export class CalculationStore {
     if (stale?.error !== undefined) {
       this.options.logger.info({ calculation_execution_id: id }, "calculation refresh recovered");
     }
+    const refreshedAt = this.#now() / 1000;
     const settled = isSettled(calculation);
-    // A settled calculation never changes again: it never goes stale.
+    // A settled calculation never changes again: it never goes stale, and
+    // its text is all that needs keeping.
     setOptions.ttl = settled ? 0 : this.options.ttlMs;
     return {
-      calculation,
+      calculation: settled ? undefined : calculation,
+      state: calculation.state,
       workgroup,
+      refreshedAt,
       error: undefined,
-      lines: settled ? renderCalculation(calculation, workgroup, 0) : undefined,
+      lines: settled ? renderCalculation(calculation, workgroup, 0, refreshedAt) : undefined,
     };
   }
 
@@ -165,7 +202,9 @@ export class CalculationStore {
     }
     return {
       calculation: stale?.calculation,
+      state: stale?.state,
       workgroup: stale?.workgroup,
+      refreshedAt: stale?.refreshedAt,
       error,
       lines: stale?.lines,
     };

@@ -73,3 +73,32 @@ export function isSettled(calc: Calculation): boolean {
 
 // Athena issues calculation execution and session IDs as UUIDs.
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What ListCalculationExecutions tells of a calculation, without statistics. */
+export interface CalculationSummary {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly state: CalculationState;
+  /** Unix seconds. */
+  readonly completedAt: number | undefined;
+}
+
+export interface SessionSummary {
+  readonly id: string;
+  readonly workgroup: string;
+  readonly state: string;
+  /** Unix seconds; set once the session has ended. */
+  readonly endedAt: number | undefined;
+}
+
+export interface WorkGroupSummary {
+  readonly name: string;
+  readonly enabled: boolean;
+  /** Athena's engine, such as "PySpark engine version 3" or "Athena engine version 3". */
+  readonly engine: string;
+}
+
+/** Sessions in these states take no more calculations. */
+export function isSessionClosed(state: string): boolean {
+  return state === "TERMINATED" || state === "FAILED";
+}

@@ -13,20 +13,50 @@ export interface ExporterConfig {
     /** Undefined: the SDK's endpoint resolution, which honours AWS_ENDPOINT_URL_ATHENA. */
     readonly endpoint: string | undefined;
     readonly maxAttempts: number;
+    readonly retryMode: "standard" | "adaptive";
     readonly maxConcurrency: number;
+    /** Token bucket over every Athena request. */
+    readonly requestsPerSecond: number;
+    /** A second, smaller bucket for the List* calls of discovery. */
+    readonly listRequestsPerSecond: number;
     readonly requestTimeoutMs: number;
   };
   readonly calculations: readonly string[];
+  /** Undefined: only the listed calculations are watched. */
+  readonly discovery: DiscoveryConfig | undefined;
   readonly cache: {
     readonly ttlMs: number;
     readonly maxEntries: number;
   };
+  readonly scrape: {
+    /** Longest wait for Athena in a scrape; Prometheus's timeout header, less a margin, can shorten it. */
+    readonly timeoutMs: number;
+  };
+}
+
+export interface DiscoveryConfig {
+  /** "all": every enabled Spark workgroup from ListWorkGroups. */
+  readonly workgroups: "all" | readonly string[];
+  readonly intervalMs: number;
+  /** Sessions that ended longer ago than this are not listed. */
+  readonly lookbackMs: number;
+  /** A discovered calculation's series are dropped this long after it finished. */
+  readonly retentionMs: number;
 }
 
 // Defaults live here and nowhere else.
 export const DEFAULTS = {
   maxAttempts: 3,
+  retryMode: "adaptive",
   maxConcurrency: 8,
+  // The Spark read APIs publish no quota; Athena's SQL read APIs allow about
+  // 100 requests/s and its list APIs about 5/s. Stay well under both.
+  requestsPerSecond: 20,
+  listRequestsPerSecond: 4,
+  discoveryInterval: "1m",
+  discoveryLookback: "24h",
+  discoveryRetention: "6h",
+  scrapeTimeout: "30s",
   requestTimeout: "10s",
   cacheTtl: "30s",
   cacheMaxEntries: 100_000,
@@ -54,7 +84,10 @@ const schema = z.strictObject({
         .url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" })
         .optional(),
       maxAttempts: z.int().min(1).max(10).default(DEFAULTS.maxAttempts),
+      retryMode: z.enum(["standard", "adaptive"]).default(DEFAULTS.retryMode),
       maxConcurrency: z.int().min(1).max(256).default(DEFAULTS.maxConcurrency),
+      requestsPerSecond: z.number().positive().max(10_000).default(DEFAULTS.requestsPerSecond),
+      listRequestsPerSecond: z.number().positive().max(10_000).default(DEFAULTS.listRequestsPerSecond),
       requestTimeout: positiveDuration.prefault(DEFAULTS.requestTimeout),
     })
     .prefault({}),
@@ -73,6 +106,21 @@ const schema = z.strictObject({
         }
       });
     }),
+  discovery: z
+    .strictObject({
+      workgroups: z.union([z.literal("all"), z.array(z.string().min(1)).min(1)], {
+        message: 'must be "all" or a list of workgroup names',
+      }),
+      interval: positiveDuration.prefault(DEFAULTS.discoveryInterval),
+      lookback: positiveDuration.prefault(DEFAULTS.discoveryLookback),
+      retention: positiveDuration.prefault(DEFAULTS.discoveryRetention),
+    })
+    .optional(),
+  scrape: z
+    .strictObject({
+      timeout: positiveDuration.prefault(DEFAULTS.scrapeTimeout),
+    })
+    .prefault({}),
   cache: z
     .strictObject({
       ttl: positiveDuration.prefault(DEFAULTS.cacheTtl),
@@ -120,7 +168,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       if (issue.input === undefined) return `${where}: is required`;
       return `${where || "(top level)"}: expected ${EXPECTED_NAMES[issue.expected] ?? issue.expected}${describeReceived(issue.input)}`;
     case "too_small":
-      return `${where}: must be at least ${String(issue.minimum)}${describeReceived(issue.input)}`;
+      if (issue.origin === "array") return `${where}: must list at least ${String(issue.minimum)} item${issue.minimum === 1 ? "" : "s"}`;
+      return `${where}: must be ${issue.inclusive === false ? "more than" : "at least"} ${String(issue.minimum)}${describeReceived(issue.input)}`;
     case "too_big":
       return `${where}: must be at most ${String(issue.maximum)}${describeReceived(issue.input)}`;
     case "custom":
@@ -160,17 +209,30 @@ export function parseConfig(text: string, source: string): Result<ExporterConfig
   if (!parsed.success) {
     return err({ source, problems: parsed.error.issues.flatMap((issue) => describeIssue(issue).split("\n")) });
   }
-  const { aws, calculations, cache } = parsed.data;
+  const { aws, calculations, discovery, cache, scrape } = parsed.data;
   return ok({
     aws: {
       region: aws.region,
       endpoint: aws.endpoint,
       maxAttempts: aws.maxAttempts,
+      retryMode: aws.retryMode,
       maxConcurrency: aws.maxConcurrency,
+      requestsPerSecond: aws.requestsPerSecond,
+      listRequestsPerSecond: aws.listRequestsPerSecond,
       requestTimeoutMs: aws.requestTimeout,
     },
     calculations: calculations.map((id) => id.toLowerCase()),
+    discovery:
+      discovery === undefined
+        ? undefined
+        : {
+            workgroups: discovery.workgroups,
+            intervalMs: discovery.interval,
+            lookbackMs: discovery.lookback,
+            retentionMs: discovery.retention,
+          },
     cache: { ttlMs: cache.ttl, maxEntries: cache.maxEntries },
+    scrape: { timeoutMs: scrape.timeout },
   });
 }
 

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import { SdkAthenaApi, createAthenaClient, type AthenaApi, type AthenaClientOptions } from "./athena-client.js";
 import { CalculationStore } from "./calculation-store.js";
 import type { ExporterConfig } from "./config.js";
+import { Discoverer } from "./discovery.js";
 import { FinishedCounters } from "./finished-counters.js";
 import { SelfMetrics } from "./self-metrics.js";
 
@@ -17,24 +18,40 @@ export class Exporter {
   readonly metrics = new SelfMetrics();
   readonly #counters = new FinishedCounters();
   readonly #store: CalculationStore;
+  readonly #discoverer: Discoverer | undefined;
+  #tracked: { discovered: readonly string[]; ids: readonly string[] } = { discovered: [], ids: [] };
 
   constructor(
     readonly config: ExporterConfig,
     options: ExporterOptions,
   ) {
-    const api =
-      options.api ??
-      new SdkAthenaApi(createAthenaClient(config.aws, options), this.metrics, config.aws.requestTimeoutMs, config.aws.maxConcurrency);
+    const api = options.api ?? new SdkAthenaApi(createAthenaClient(config.aws, options), this.metrics, config.aws);
     this.#store = new CalculationStore(api, this.#counters, this.metrics, {
       ttlMs: config.cache.ttlMs,
       maxEntries: config.cache.maxEntries,
       logger: options.logger,
       ...(options.now === undefined ? {} : { now: options.now }),
     });
+    this.#tracked = { discovered: [], ids: config.calculations };
+    if (config.discovery !== undefined) {
+      this.#discoverer = new Discoverer(api, this.#store, config.discovery, this.metrics, options.logger, options.now);
+      this.#discoverer.start();
+    }
   }
 
   get store(): CalculationStore {
     return this.#store;
+  }
+
+  /** Listed and discovered IDs, each once; recomputed only when discovery found something new. */
+  trackedIds(): readonly string[] {
+    const discovered = this.#discoverer?.ids() ?? [];
+    if (discovered !== this.#tracked.discovered) {
+      const ids = new Set(this.config.calculations);
+      for (const id of discovered) ids.add(id);
+      this.#tracked = { discovered, ids: [...ids] };
+    }
+    return this.#tracked.ids;
   }
 
   /**
@@ -43,11 +60,15 @@ export class Exporter {
    */
   async scrape(deadline: AbortSignal): Promise<string> {
     const stop = this.metrics.scrapeDuration.startTimer();
-    const ids = this.config.calculations;
+    const ids = this.trackedIds();
     this.metrics.calculationsTracked.set(ids.length);
     await this.#store.refresh(ids, deadline);
     const body = this.#store.render(ids) + this.#counters.render();
     stop();
     return body + (await this.metrics.registry.metrics());
+  }
+
+  async close(): Promise<void> {
+    await this.#discoverer?.stop();
   }
 }

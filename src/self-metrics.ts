@@ -2,7 +2,14 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import type { ApiErrorCode } from "./athena-errors.js";
 import { VERSION } from "./version.js";
 
-export type ApiOperation = "GetCalculationExecution" | "GetSession";
+export const API_OPERATIONS = [
+  "GetCalculationExecution",
+  "GetSession",
+  "ListWorkGroups",
+  "ListSessions",
+  "ListCalculationExecutions",
+] as const;
+export type ApiOperation = (typeof API_OPERATIONS)[number];
 
 /**
  * The exporter's own health, in prom-client. Each exporter builds its own
@@ -22,6 +29,13 @@ export class SelfMetrics {
     name: "athena_exporter_api_request_failures_total",
     help: "Athena API requests that failed, by operation and error code.",
     labelNames: ["operation", "error"] as const,
+    registers: [this.registry],
+  });
+
+  readonly apiThrottles = new Counter({
+    name: "athena_exporter_api_throttled_attempts_total",
+    help: "HTTP attempts Athena answered with a throttling error, by operation, including those a retry then hid.",
+    labelNames: ["operation"] as const,
     registers: [this.registry],
   });
 
@@ -58,6 +72,30 @@ export class SelfMetrics {
     registers: [this.registry],
   });
 
+  readonly discoveryDuration = new Gauge({
+    name: "athena_exporter_discovery_duration_seconds",
+    help: "Time the last discovery run took to list workgroups, sessions and calculations.",
+    registers: [this.registry],
+  });
+
+  readonly discoveryFailures = new Counter({
+    name: "athena_exporter_discovery_failures_total",
+    help: "Discovery runs in which some list call failed (what was known before stays).",
+    registers: [this.registry],
+  });
+
+  readonly discoveryLastSuccess = new Gauge({
+    name: "athena_exporter_discovery_last_success_timestamp_seconds",
+    help: "When discovery last listed everything without an error, in Unix seconds.",
+    registers: [this.registry],
+  });
+
+  readonly discoveredCalculations = new Gauge({
+    name: "athena_exporter_calculations_discovered",
+    help: "Calculations found by discovery and still within their retention.",
+    registers: [this.registry],
+  });
+
   constructor() {
     new Gauge({
       name: "athena_exporter_build_info",
@@ -77,6 +115,7 @@ export class SelfMetrics {
   initialise(operations: readonly ApiOperation[], errors: readonly ApiErrorCode[]): void {
     for (const operation of operations) {
       this.apiRequests.inc({ operation }, 0);
+      this.apiThrottles.inc({ operation }, 0);
       for (const error of errors) this.apiFailures.inc({ operation, error }, 0);
     }
   }

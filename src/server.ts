@@ -19,7 +19,7 @@ const ROUTES: Readonly<Record<string, readonly string[]>> = {
 };
 
 function landingPage(exporter: Exporter): string {
-  const count = exporter.config.calculations.length;
+  const count = exporter.trackedIds().length;
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Athena Calculation Exporter</title></head>
@@ -68,8 +68,9 @@ export function createApp(getExporter: () => Exporter, options: ServerOptions): 
   });
 
   app.get("/metrics", async (req, res) => {
-    const budget = refreshBudgetMs(req.get("X-Prometheus-Scrape-Timeout-Seconds"));
-    const body = await getExporter().scrape(AbortSignal.timeout(budget));
+    const exporter = getExporter();
+    const budget = refreshBudgetMs(req.get("X-Prometheus-Scrape-Timeout-Seconds"), exporter.config.scrape.timeoutMs);
+    const body = await exporter.scrape(AbortSignal.timeout(budget));
     res.set("Content-Type", CONTENT_TYPE).send(body);
   });
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import type { Calculation } from "../src/calculation.js";
-import { CALCULATION_FAMILIES, parseProgress, renderCalculation, renderUp } from "../src/calculation-metrics.js";
+import { CALCULATION_FAMILIES, FAMILY, parseProgress, renderCalculation, renderUp } from "../src/calculation-metrics.js";
 import { renderFamilies } from "../src/exposition.js";
 import { parseExposition, promtoolCheckMetrics } from "./helpers.js";
 
@@ -26,10 +26,10 @@ const failed: Calculation = {
 };
 
 function expose(calc: Calculation, workgroup: string, now: number, error?: Parameters<typeof renderUp>[1]): string {
-  const lines = renderCalculation(calc, workgroup, now);
+  const lines = renderCalculation(calc, workgroup, now, 1_700_000_100.5);
   const up = renderUp(calc.id, error);
-  lines[8] = up.up;
-  lines[9] = up.refreshError;
+  lines[FAMILY.up] = up.up;
+  lines[FAMILY.refreshError] = up.refreshError;
   return renderFamilies(CALCULATION_FAMILIES, lines.map((l) => (l === "" ? [] : [l])));
 }
 

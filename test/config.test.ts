@@ -26,10 +26,27 @@ describe("config", () => {
     const parsed = parseConfig(`calculations: [${ID}]`, "c.yaml");
     assert.ok(parsed.ok);
     assert.deepEqual(parsed.value, {
-      aws: { region: undefined, endpoint: undefined, maxAttempts: DEFAULTS.maxAttempts, maxConcurrency: DEFAULTS.maxConcurrency, requestTimeoutMs: 10_000 },
+      aws: {
+        region: undefined,
+        endpoint: undefined,
+        maxAttempts: DEFAULTS.maxAttempts,
+        retryMode: "adaptive",
+        maxConcurrency: DEFAULTS.maxConcurrency,
+        requestsPerSecond: 20,
+        listRequestsPerSecond: 4,
+        requestTimeoutMs: 10_000,
+      },
       calculations: [ID],
+      discovery: undefined,
       cache: { ttlMs: 30_000, maxEntries: DEFAULTS.cacheMaxEntries },
+      scrape: { timeoutMs: 30_000 },
     });
+  });
+
+  it("fills discovery's defaults when only its workgroups are given", () => {
+    const parsed = parseConfig(`discovery: {workgroups: all}`, "c.yaml");
+    assert.ok(parsed.ok);
+    assert.deepEqual(parsed.value.discovery, { workgroups: "all", intervalMs: 60_000, lookbackMs: 86_400_000, retentionMs: 21_600_000 });
   });
 
   it("reads durations in Prometheus syntax", () => {
@@ -59,6 +76,11 @@ describe("config", () => {
     ["a fractional concurrency", `calculations: []\naws: {maxConcurrency: 2.5}`, "config.yaml: aws.maxConcurrency: expected a whole number, got number 2.5"],
     ["a negative cache size", `calculations: []\ncache: {maxEntries: -5}`, "config.yaml: cache.maxEntries: must be at least 1, got number -5"],
     ["a cache smaller than the watch list", `calculations: [${ID}, 0f6b2b3e-2222-4c4b-9d07-6a8c0c2b5c12]\ncache: {maxEntries: 1}`, "config.yaml: cache.maxEntries: 1 is less than the 2 calculations watched"],
+    ["a negative request rate", `calculations: []\naws: {requestsPerSecond: -1}`, "config.yaml: aws.requestsPerSecond: must be more than 0, got number -1"],
+    ["an unknown retry mode", `calculations: []\naws: {retryMode: legacy}`, 'config.yaml: aws.retryMode: Invalid option: expected one of "standard"|"adaptive", got string "legacy"'],
+    ["discovery without workgroups", `discovery: {interval: 1m}`, 'config.yaml: discovery.workgroups: must be "all" or a list of workgroup names'],
+    ["discovery of an empty list", `discovery: {workgroups: []}`, "config.yaml: discovery.workgroups: must list at least 1 item"],
+    ["a bad discovery interval", `discovery: {workgroups: all, interval: often}`, 'config.yaml: discovery.interval: "often" is not a duration: use a number with a unit, such as 30s, 5m, 1h30m or 250ms'],
     ["an empty file", "", "config.yaml: the file is empty: it needs at least a `calculations` list"],
     ["a list at the top", "- a\n- b", "config.yaml: (top level): expected a mapping, got a list"],
     ["a YAML syntax error", "calculations: [a, b", "config.yaml: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ] at line 1, column 20"],

@@ -16,6 +16,9 @@ function app(): ReturnType<typeof createApp> {
     api: {
       getCalculation: () => Promise.reject(new Error("not used")),
       getSessionWorkgroup: () => Promise.resolve(ok("wg")),
+      listWorkGroups: () => Promise.resolve(ok([])),
+      listSessions: () => Promise.resolve(ok([])),
+      listCalculations: () => Promise.resolve(ok([])),
     },
   });
   return createApp(() => exporter, { logger });
