@@ -7,8 +7,9 @@ import {
   ListWorkGroupsCommand,
   type AthenaClientConfig,
 } from "@aws-sdk/client-athena";
-import { RateLimiter } from "limiter";
+import type { TokenBucket } from "limiter";
 import pLimit from "p-limit";
+import { fullBucket } from "./token-bucket.js";
 import { toCalculation, toCalculationSummary, toSessionSummary, toWorkgroup, toWorkGroupSummary } from "./athena-parse.js";
 import { API_ERROR_CODES, classifyError, type ApiError } from "./athena-errors.js";
 import type { Calculation, CalculationSummary, SessionSummary, WorkGroupSummary } from "./calculation.js";
@@ -54,8 +55,8 @@ export function createAthenaClient(aws: ExporterConfig["aws"], options: AthenaCl
  */
 export class SdkAthenaApi implements AthenaApi {
   readonly #concurrency: ReturnType<typeof pLimit>;
-  readonly #requests: RateLimiter;
-  readonly #lists: RateLimiter;
+  readonly #requests: TokenBucket;
+  readonly #lists: TokenBucket;
 
   constructor(
     private readonly client: AthenaClient,
@@ -63,8 +64,8 @@ export class SdkAthenaApi implements AthenaApi {
     private readonly aws: ExporterConfig["aws"],
   ) {
     this.#concurrency = pLimit(aws.maxConcurrency);
-    this.#requests = new RateLimiter({ tokensPerInterval: aws.requestsPerSecond, interval: "second" });
-    this.#lists = new RateLimiter({ tokensPerInterval: aws.listRequestsPerSecond, interval: "second" });
+    this.#requests = fullBucket(aws.requestsPerSecond);
+    this.#lists = fullBucket(aws.listRequestsPerSecond);
     metrics.initialise(API_OPERATIONS, API_ERROR_CODES);
     // Runs once per HTTP attempt (inside the SDK's retry loop), so throttled
     // attempts that a retry later hides are still counted.
@@ -79,7 +80,7 @@ export class SdkAthenaApi implements AthenaApi {
           throw e;
         }
       },
-      { step: "deserialize", name: "countThrottledAttempts" },
+      { step: "finalizeRequest", priority: "low", name: "countThrottledAttempts" },
     );
   }
 

@@ -44,18 +44,22 @@ export interface Stack {
 
 /** The simulator and an exporter against it through the real SDK, both on loopback. */
 export async function startStack(
-  setup: (simulator: AthenaSimulator) => { calculations: readonly string[]; extraYaml?: string },
+  setup: (simulator: AthenaSimulator) => {
+    calculations: readonly string[];
+    extraYaml?: string;
+    /** Keys of the config's aws block, over the test defaults. */
+    aws?: Record<string, string | number>;
+  },
   options: SimulatorOptions & { now?: () => number } = {},
 ): Promise<Stack> {
   const simulator = new AthenaSimulator(options);
-  const { calculations, extraYaml } = setup(simulator);
+  const { calculations, extraYaml, aws } = setup(simulator);
   const url = await simulator.start(0, "127.0.0.1");
+  // Tests are not throttled unless they ask to be.
+  const awsKeys = { region: "us-east-1", endpoint: url, maxAttempts: 1, requestTimeout: "2s", requestsPerSecond: 1000, listRequestsPerSecond: 1000, ...aws };
   const yaml = [
     "aws:",
-    "  region: us-east-1",
-    `  endpoint: ${url}`,
-    "  maxAttempts: 1",
-    "  requestTimeout: 2s",
+    ...Object.entries(awsKeys).map(([k, v]) => `  ${k}: ${String(v)}`),
     `calculations: [${calculations.join(", ")}]`,
     extraYaml ?? "",
   ].join("\n");

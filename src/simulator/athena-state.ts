@@ -21,6 +21,7 @@ export class AwsError extends Error {
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const S3_BUCKET = "s3://athena-simulator-results";
+const SPARK_ENGINE = "PySpark engine version 3";
 const toEpochSeconds = (ms: number): number => ms / 1000;
 
 type Json = Record<string, unknown>;
@@ -38,17 +39,17 @@ export class AthenaState {
 
   constructor(readonly now: () => number = Date.now) {}
 
-  addWorkGroup(name: string, description = ""): SimWorkGroup {
+  addWorkGroup(name: string, engine = SPARK_ENGINE): SimWorkGroup {
     const existing = this.workGroups.get(name);
     if (existing) return existing;
-    const wg: SimWorkGroup = { name, state: "ENABLED", description, createdAtMs: this.now() };
+    const wg: SimWorkGroup = { name, engine, state: "ENABLED", description: "", createdAtMs: this.now() };
     this.workGroups.set(name, wg);
     return wg;
   }
 
   addSession(workGroup: string, id: string = newId()): SimSession {
     this.addWorkGroup(workGroup);
-    const session: SimSession = { id, workGroup, description: "", state: "IDLE", startedAtMs: this.now() };
+    const session: SimSession = { id, workGroup, description: "", state: "IDLE", startedAtMs: this.now(), endedAtMs: undefined };
     this.sessions.set(id, session);
     this.#sessionCalculations.set(id, []);
     return session;
@@ -80,6 +81,14 @@ export class AthenaState {
     this.calculations.set(id, calc);
     this.#sessionCalculations.get(spec.sessionId)?.push(id);
     return calc;
+  }
+
+  /** Ends a session as Athena does when it is terminated. */
+  terminateSession(id: string): void {
+    const session = this.sessions.get(id);
+    if (!session) throw new Error(`no session ${id}`);
+    session.state = "TERMINATED";
+    session.endedAtMs = this.now();
   }
 
   /** Moves a calculation to `state` now, as Athena would. */
@@ -189,7 +198,11 @@ export class AthenaState {
           Description: s.description,
           EngineVersion: { SelectedEngineVersion: "PySpark engine version 3", EffectiveEngineVersion: "PySpark engine version 3" },
           NotebookVersion: "Athena notebook version 1",
-          Status: { StartDateTime: toEpochSeconds(s.startedAtMs), State: s.state },
+          Status: {
+            StartDateTime: toEpochSeconds(s.startedAtMs),
+            ...(s.endedAtMs === undefined ? {} : { EndDateTime: toEpochSeconds(s.endedAtMs) }),
+            State: s.state,
+          },
         }));
       }
       case "ListCalculationExecutions": {
@@ -212,7 +225,7 @@ export class AthenaState {
           State: w.state,
           Description: w.description,
           CreationTime: toEpochSeconds(w.createdAtMs),
-          EngineVersion: { SelectedEngineVersion: "PySpark engine version 3", EffectiveEngineVersion: "PySpark engine version 3" },
+          EngineVersion: { SelectedEngineVersion: w.engine, EffectiveEngineVersion: w.engine },
         }));
       default: {
         const unreachable: never = operation;

@@ -50,10 +50,13 @@ export interface SimSession {
   description: string;
   state: string;
   startedAtMs: number;
+  endedAtMs: number | undefined;
 }
 
 export interface SimWorkGroup {
   readonly name: string;
+  /** "PySpark engine version 3" for Spark workgroups, "Athena engine version 3" for SQL ones. */
+  engine: string;
   state: "ENABLED" | "DISABLED";
   description: string;
   createdAtMs: number;

@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { TokenBucket } from "limiter";
+import { fullBucket } from "../token-bucket.js";
 import { AthenaState, AwsError } from "./athena-state.js";
 import { FaultPlan, type Fault } from "./faults.js";
 import { isOperation, OPERATIONS, type Operation } from "./model.js";
@@ -14,6 +16,8 @@ export interface SimulatorOptions {
   readonly now?: () => number;
   /** Each answer waits a random time in [min, max] ms, like a real API. */
   readonly latencyMs?: readonly [number, number];
+  /** Requests per second across all operations; beyond it, ThrottlingException, as Athena's quotas do. */
+  readonly quotaPerSecond?: number;
 }
 
 /**
@@ -29,11 +33,19 @@ export class AthenaSimulator {
   readonly #calls = new Map<Operation, number>();
   readonly #callsById = new Map<string, number>();
   readonly #accessKeyIds = new Set<string>();
+  readonly #quota: TokenBucket | undefined;
+  #throttled = 0;
   #server: Server | undefined;
 
   constructor(options: SimulatorOptions = {}) {
     this.state = new AthenaState(options.now);
     this.latencyMs = options.latencyMs ?? [0, 0];
+    this.#quota = options.quotaPerSecond === undefined ? undefined : fullBucket(options.quotaPerSecond);
+  }
+
+  /** Requests refused for exceeding the quota. */
+  get throttled(): number {
+    return this.#throttled;
   }
 
   /** Calls received for `operation` (all operations when absent), optionally for one resource ID. */
@@ -114,6 +126,12 @@ export class AthenaSimulator {
 
     const [min, max] = this.latencyMs;
     if (max > 0) await sleep(min + Math.random() * (max - min));
+
+    if (this.#quota !== undefined && !this.#quota.tryRemoveTokens(1)) {
+      this.#throttled++;
+      sendError(res, new AwsError("ThrottlingException", 400, "Rate exceeded"));
+      return;
+    }
 
     const fault = this.faults.take(name, resourceId);
     if (fault && (await this.#applyFault(fault, res))) return;

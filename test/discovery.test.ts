@@ -1,0 +1,188 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { samplesOf, startStack, valueOf, waitFor, type Stack } from "./helpers.js";
+
+const up = (text: string): string[] => samplesOf(text, "athena_calculation_up").map((s) => s.labels.calculation_execution_id ?? "");
+
+async function scrapeUntil(stack: Stack, check: (text: string) => boolean, what: string): Promise<string> {
+  let text = "";
+  await waitFor(
+    async () => {
+      text = await stack.scrape();
+      return check(text);
+    },
+    10_000,
+    what,
+  );
+  return text;
+}
+
+describe("discovery through ListSessions and ListCalculationExecutions", () => {
+  it("finds the calculations of every Spark workgroup, and new ones without a config change", async () => {
+    const found: string[] = [];
+    let session = "";
+    const stack = await startStack((sim) => {
+      const a1 = sim.state.addSession("spark-a");
+      const a2 = sim.state.addSession("spark-a");
+      const b = sim.state.addSession("spark-b");
+      sim.state.addWorkGroup("sql-only", "Athena engine version 3");
+      session = a1.id;
+      found.push(sim.state.addCalculation({ sessionId: a1.id, state: "RUNNING" }).id);
+      found.push(sim.state.addCalculation({ sessionId: a1.id, state: "COMPLETED", dpuExecutionMillis: 1 }).id);
+      found.push(sim.state.addCalculation({ sessionId: a2.id, state: "QUEUED" }).id);
+      found.push(sim.state.addCalculation({ sessionId: b.id, state: "FAILED", stateChangeReason: "x", dpuExecutionMillis: 1 }).id);
+      return { calculations: [], extraYaml: "discovery: {workgroups: all, interval: 200ms}" };
+    });
+    try {
+      let text = await scrapeUntil(stack, (t) => up(t).length === 4, "four calculations to be discovered");
+      assert.deepEqual(up(text).sort(), [...found].sort());
+      assert.equal(valueOf(text, "athena_calculation_state", { calculation_execution_id: found[3] ?? "", state: "FAILED", workgroup: "spark-b" }), 1);
+      assert.equal(stack.simulator.calls("GetSession"), 0, "the listing already told each session's workgroup");
+      assert.equal(stack.simulator.calls("ListSessions", "sql-only"), 0, "a SQL workgroup has no calculations to list");
+      assert.equal(valueOf(text, "athena_exporter_calculations_discovered"), 4);
+
+      const added = stack.simulator.state.addCalculation({ sessionId: session, state: "RUNNING" }).id;
+      text = await scrapeUntil(stack, (t) => up(t).includes(added), "the new calculation to appear");
+      assert.equal(valueOf(text, "athena_calculation_up", { calculation_execution_id: added }), 1);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it("lists only the configured workgroups", async () => {
+    const stack = await startStack((sim) => {
+      sim.state.addCalculation({ sessionId: sim.state.addSession("wanted").id, state: "RUNNING" });
+      sim.state.addCalculation({ sessionId: sim.state.addSession("other").id, state: "RUNNING" });
+      return { calculations: [], extraYaml: "discovery: {workgroups: [wanted], interval: 200ms}" };
+    });
+    try {
+      const text = await scrapeUntil(stack, (t) => up(t).length === 1, "the wanted workgroup's calculation");
+      assert.equal(samplesOf(text, "athena_calculation_state").every((s) => s.labels.workgroup === "wanted"), true);
+      assert.equal(stack.simulator.calls("ListWorkGroups"), 0);
+      assert.equal(stack.simulator.calls("ListSessions", "other"), 0);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it("fetches a calculation whose listed state moved on, without waiting for the TTL", async () => {
+    let id = "";
+    const stack = await startStack((sim) => {
+      id = sim.state.addCalculation({ sessionId: sim.state.addSession("wg").id, state: "RUNNING" }).id;
+      return { calculations: [], extraYaml: "discovery: {workgroups: [wg], interval: 200ms}\ncache: {ttl: 1h}" };
+    });
+    try {
+      await scrapeUntil(stack, (t) => up(t).includes(id), "the calculation to be discovered");
+      stack.simulator.state.setState(id, "COMPLETED");
+      const text = await scrapeUntil(
+        stack,
+        (t) => valueOf(t, "athena_calculation_state", { calculation_execution_id: id, state: "COMPLETED" }) === 1,
+        "the completion to show despite a 1h TTL",
+      );
+      assert.ok((valueOf(text, "athena_calculation_dpu_execution_seconds", { calculation_execution_id: id }) ?? -1) >= 0);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it("drops a finished calculation's series after the retention while the counters keep counting", async () => {
+    let recent = "";
+    let old = "";
+    const stack = await startStack((sim) => {
+      const session = sim.state.addSession("wg");
+      old = sim.state.addCalculation({ sessionId: session.id, state: "FAILED", completedAtMs: Date.now() - 3_600_000, dpuExecutionMillis: 1 }).id;
+      recent = sim.state.addCalculation({ sessionId: session.id, state: "FAILED", dpuExecutionMillis: 1000 }).id;
+      return { calculations: [], extraYaml: "discovery: {workgroups: [wg], interval: 200ms, retention: 1500ms}" };
+    });
+    try {
+      const first = await scrapeUntil(stack, (t) => up(t).includes(recent), "the recent failure to be discovered");
+      assert.ok(!up(first).includes(old), "a calculation finished before the retention is never exported");
+      const gone = await scrapeUntil(stack, (t) => !up(t).includes(recent), "the series to be dropped after the retention");
+      assert.equal(samplesOf(gone, "athena_calculation_state").length, 0);
+      assert.equal(valueOf(gone, "athena_calculations_finished_total", { workgroup: "wg", state: "FAILED" }), 1);
+      assert.equal(valueOf(gone, "athena_calculations_dpu_seconds_total", { workgroup: "wg" }), 1);
+      assert.equal(stack.exporter.exporter.store.size, 0, "nothing is held for the dropped calculation");
+      assert.equal(stack.simulator.calls("GetCalculationExecution", recent), 1);
+      assert.equal(stack.simulator.calls("GetCalculationExecution", old), 0);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it("lists a closed session once more, then never again", async () => {
+    let session = "";
+    const stack = await startStack((sim) => {
+      session = sim.state.addSession("wg").id;
+      sim.state.addCalculation({ sessionId: session, state: "COMPLETED", dpuExecutionMillis: 1 });
+      return { calculations: [], extraYaml: "discovery: {workgroups: [wg], interval: 100ms}" };
+    });
+    try {
+      await scrapeUntil(stack, (t) => up(t).length === 1, "the calculation");
+      stack.simulator.state.terminateSession(session);
+      await new Promise((r) => setTimeout(r, 400));
+      const afterClose = stack.simulator.calls("ListCalculationExecutions", session);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(stack.simulator.calls("ListCalculationExecutions", session), afterClose);
+      assert.ok(stack.simulator.calls("ListSessions", "wg") >= afterClose + 3, "the workgroup is still listed");
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it("follows NextToken through every page", async () => {
+    const stack = await startStack((sim) => {
+      const session = sim.state.addSession("wg").id;
+      for (let i = 0; i < 250; i++) sim.state.addCalculation({ sessionId: session, state: "COMPLETED", dpuExecutionMillis: 1 });
+      return { calculations: [], extraYaml: "discovery: {workgroups: [wg], interval: 1h}" };
+    });
+    try {
+      const text = await scrapeUntil(stack, (t) => up(t).length === 250, "all 250 calculations");
+      assert.equal(samplesOf(text, "athena_calculation_up").every((s) => s.value === 1), true);
+      assert.equal(stack.simulator.calls("ListCalculationExecutions"), 3);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
+
+describe("Athena quotas", () => {
+  it("keeps under the request rate it is given, so Athena throttles nothing", async () => {
+    const ids: string[] = [];
+    const stack = await startStack(
+      (sim) => {
+        const session = sim.state.addSession("wg").id;
+        for (let i = 0; i < 150; i++) ids.push(sim.state.addCalculation({ sessionId: session, state: "COMPLETED", dpuExecutionMillis: 1 }).id);
+        return { calculations: ids, aws: { requestsPerSecond: 50, maxConcurrency: 16 } };
+      },
+      { quotaPerSecond: 60 },
+    );
+    try {
+      const started = Date.now();
+      const text = await stack.scrape({ "X-Prometheus-Scrape-Timeout-Seconds": "20" });
+      const took = (Date.now() - started) / 1000;
+      assert.equal(samplesOf(text, "athena_calculation_up").filter((s) => s.value === 1).length, 150);
+      assert.equal(stack.simulator.throttled, 0);
+      // 151 requests, 50 at once from the full bucket and 50 a second after.
+      assert.ok(took >= 1.8, `151 requests at 50/s took only ${took}s`);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it("counts throttled attempts that the SDK's retries hide", async () => {
+    let id = "";
+    const stack = await startStack((sim) => {
+      id = sim.state.addCalculation({ sessionId: sim.state.addSession("wg").id, state: "COMPLETED", dpuExecutionMillis: 1 }).id;
+      sim.injectFault({ kind: "ThrottlingException", operation: "GetCalculationExecution", remaining: 2 });
+      return { calculations: [id], aws: { maxAttempts: 3, retryMode: "standard" } };
+    });
+    try {
+      const text = await stack.scrape();
+      assert.equal(valueOf(text, "athena_calculation_up", { calculation_execution_id: id }), 1);
+      assert.equal(valueOf(text, "athena_exporter_api_throttled_attempts_total", { operation: "GetCalculationExecution" }), 2);
+      assert.equal(valueOf(text, "athena_exporter_api_request_failures_total", { operation: "GetCalculationExecution", error: "ThrottlingException" }), 0);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
