@@ -47,7 +47,7 @@ export const CALCULATION_FAMILIES = [
   {
     name: "athena_calculation_last_refresh_timestamp_seconds",
     type: "gauge",
-    help: "When the calculation's data was last fetched from Athena, in Unix seconds; never advances for a finished calculation, which is not fetched again.",
+    help: "When an unfinished calculation's data was last fetched from Athena, in Unix seconds; absent once it is settled and never fetched again.",
   },
   {
     name: "athena_calculation_up",
@@ -75,9 +75,6 @@ export const FAMILY = {
   refreshError: 10,
 } as const;
 
-/** One string of sample lines per family in CALCULATION_FAMILIES; "" where it has none. */
-export type CalculationLines = readonly string[];
-
 /**
  * Athena's Progress is free text. A percentage ("45%") or a fraction
  * ("3/10", "3 of 10") becomes a ratio; anything else exports nothing, so
@@ -98,10 +95,17 @@ function clampRatio(x: number): number {
 }
 
 /**
- * Samples describing one calculation. Pure: same data, same text. Only the
- * duration of an unfinished calculation depends on `nowSeconds`.
+ * When a calculation is rendered: "settled" for one that will never change
+ * (its text is kept as it is), else the clock and the time of its fetch.
  */
-export function renderCalculation(calc: Calculation, workgroup: string, nowSeconds: number, refreshedAt: number): string[] {
+export type RenderTime = "settled" | { readonly nowSeconds: number; readonly refreshedAt: number };
+
+/**
+ * Samples describing one calculation, one string per family. Pure: same
+ * data, same text. Only an unfinished calculation's duration depends on the
+ * clock; a settled one has no refresh time, since it is never fetched again.
+ */
+export function renderCalculation(calc: Calculation, workgroup: string, time: RenderTime): string[] {
   const id: Labels = [
     ["calculation_execution_id", calc.id],
     ["session_id", calc.sessionId],
@@ -121,9 +125,6 @@ export function renderCalculation(calc: Calculation, workgroup: string, nowSecon
       ["description", truncateLabelValue(calc.description)],
       ["working_directory", truncateLabelValue(calc.workingDirectory)],
       ["result_type", truncateLabelValue(calc.result.resultType)],
-      ["result_s3_uri", truncateLabelValue(calc.result.resultS3Uri)],
-      ["stdout_s3_uri", truncateLabelValue(calc.result.stdOutS3Uri)],
-      ["stderr_s3_uri", truncateLabelValue(calc.result.stdErrorS3Uri)],
     ],
     1,
   );
@@ -142,7 +143,7 @@ export function renderCalculation(calc: Calculation, workgroup: string, nowSecon
 
   if (calc.submittedAt !== undefined) {
     lines[FAMILY.submission] = sample(name(FAMILY.submission), id, calc.submittedAt);
-    const end = isFinished(calc.state) ? calc.completedAt : nowSeconds;
+    const end = isFinished(calc.state) ? calc.completedAt : time === "settled" ? undefined : time.nowSeconds;
     if (end !== undefined) lines[FAMILY.duration] = sample(name(FAMILY.duration), id, Math.max(0, roundMs(end - calc.submittedAt)));
   }
 
@@ -153,7 +154,7 @@ export function renderCalculation(calc: Calculation, workgroup: string, nowSecon
   const progress = parseProgress(calc.progress);
   if (progress !== undefined) lines[FAMILY.progress] = sample(name(FAMILY.progress), id, progress);
 
-  lines[FAMILY.lastRefresh] = sample(name(FAMILY.lastRefresh), id, roundMs(refreshedAt));
+  if (time !== "settled") lines[FAMILY.lastRefresh] = sample(name(FAMILY.lastRefresh), id, roundMs(time.refreshedAt));
 
   return lines;
 }
@@ -161,6 +162,13 @@ export function renderCalculation(calc: Calculation, workgroup: string, nowSecon
 // Floating-point subtraction of epoch seconds leaves noise like 12.300000190734863.
 function roundMs(seconds: number): number {
   return Math.round(seconds * 1000) / 1000;
+}
+
+/** A settled calculation's lines with its up sample (always 1: it is never fetched again, so never fails). */
+export function settledLines(calculationId: string, lines: readonly string[]): string[] {
+  const withUp = [...lines];
+  withUp[FAMILY.up] = renderUp(calculationId, undefined).up;
+  return withUp;
 }
 
 /** The up sample and, while it is 0, the reason. */

@@ -3,14 +3,15 @@ import type { Logger } from "pino";
 import type { AthenaApi } from "./athena-client.js";
 import type { ApiError } from "./athena-errors.js";
 import { isFinished, isSettled, type Calculation, type CalculationState } from "./calculation.js";
-import { CALCULATION_FAMILIES, FAMILY, renderCalculation, renderUp, type CalculationLines } from "./calculation-metrics.js";
-import { renderFamilies } from "./exposition.js";
+import { CALCULATION_FAMILIES, FAMILY, renderCalculation, renderUp, settledLines } from "./calculation-metrics.js";
+import { assembleFamilies } from "./exposition.js";
+import { SettledArena, type SettledHandle } from "./settled-arena.js";
 import type { FinishedCounters } from "./finished-counters.js";
 import type { SelfMetrics } from "./self-metrics.js";
 
 /** What the exporter knows of one calculation execution. */
 export interface CalculationEntry {
-  /** The last good answer while the calculation can still change; dropped once settled, when `lines` hold it all. */
+  /** The last good answer while the calculation can still change; dropped once settled, when `settled` holds it all. */
   readonly calculation: Calculation | undefined;
   readonly state: CalculationState | undefined;
   readonly workgroup: string | undefined;
@@ -18,8 +19,8 @@ export interface CalculationEntry {
   readonly refreshedAt: number | undefined;
   /** Set while the last refresh failed. */
   readonly error: ApiError | undefined;
-  /** Exposition lines of a settled calculation, rendered once. */
-  readonly lines: CalculationLines | undefined;
+  /** Where a settled calculation's text, rendered once, sits in the arena. */
+  readonly settled: SettledHandle | undefined;
 }
 
 export interface StoreOptions {
@@ -44,6 +45,7 @@ export class CalculationStore {
   readonly #workgroups: LRUCache<string, string, AbortSignal>;
   /** IDs already added to the finished counters; outlives evictions from #entries. */
   readonly #counted: LRUCache<string, number>;
+  readonly #arena = new SettledArena(CALCULATION_FAMILIES.length);
   readonly #now: () => number;
 
   constructor(
@@ -61,6 +63,10 @@ export class CalculationStore {
       // clock that tests move by hand must be read every time.
       ...(options.now === undefined ? {} : { ttlResolution: 0 }),
       fetchMethod: (id, stale, { signal, options: setOptions }) => this.#refresh(id, stale, signal, setOptions),
+      // Whatever removes an entry (eviction, forget) takes its text out of the arena.
+      dispose: (entry) => {
+        if (entry.settled !== undefined) this.#arena.remove(entry.settled);
+      },
     });
     // A session's workgroup never changes.
     this.#workgroups = new LRUCache<string, string, AbortSignal>({
@@ -131,28 +137,27 @@ export class CalculationStore {
     });
   }
 
-  /** Exposition text of the per-calculation families for `ids`. */
-  render(ids: readonly string[]): string {
+  /**
+   * Exposition of the per-calculation families: the settled calculations'
+   * text as the arena holds it, then the unfinished and the failing among
+   * `ids`, rendered now.
+   */
+  render(ids: readonly string[]): Buffer[] {
     const nowSeconds = this.#now() / 1000;
-    const bodies: string[][] = CALCULATION_FAMILIES.map(() => []);
+    const dynamic: string[][] = CALCULATION_FAMILIES.map(() => []);
     for (const id of ids) {
       const entry = this.peek(id);
-      if (entry === undefined) continue;
+      if (entry === undefined || entry.settled !== undefined) continue;
       const { up, refreshError } = renderUp(id, entry.error);
-      bodies[FAMILY.up]?.push(up);
-      if (refreshError !== "") bodies[FAMILY.refreshError]?.push(refreshError);
-      let lines = entry.lines;
-      if (lines === undefined) {
-        const { calculation, workgroup, refreshedAt } = entry;
-        if (calculation === undefined || workgroup === undefined || refreshedAt === undefined) continue;
-        lines = renderCalculation(calculation, workgroup, nowSeconds, refreshedAt);
-      }
-      for (let family = 0; family < lines.length; family++) {
-        const text = lines[family];
-        if (text !== undefined && text !== "" && family !== FAMILY.up && family !== FAMILY.refreshError) bodies[family]?.push(text);
-      }
+      dynamic[FAMILY.up]?.push(up);
+      if (refreshError !== "") dynamic[FAMILY.refreshError]?.push(refreshError);
+      const { calculation, workgroup, refreshedAt } = entry;
+      if (calculation === undefined || workgroup === undefined || refreshedAt === undefined) continue;
+      renderCalculation(calculation, workgroup, { nowSeconds, refreshedAt }).forEach((text, family) => {
+        if (text !== "") dynamic[family]?.push(text);
+      });
     }
-    return renderFamilies(CALCULATION_FAMILIES, bodies);
+    return assembleFamilies(CALCULATION_FAMILIES, (family) => this.#arena.views(family), dynamic);
   }
 
   async #refresh(
@@ -181,18 +186,15 @@ export class CalculationStore {
       this.options.logger.info({ calculation_execution_id: id }, "calculation refresh recovered");
     }
     const refreshedAt = this.#now() / 1000;
-    const settled = isSettled(calculation);
     // A settled calculation never changes again: it never goes stale, and
     // its text is all that needs keeping.
-    setOptions.ttl = settled ? 0 : this.options.ttlMs;
-    return {
-      calculation: settled ? undefined : calculation,
-      state: calculation.state,
-      workgroup,
-      refreshedAt,
-      error: undefined,
-      lines: settled ? renderCalculation(calculation, workgroup, 0, refreshedAt) : undefined,
-    };
+    if (isSettled(calculation)) {
+      setOptions.ttl = 0;
+      const settled = this.#arena.add(settledLines(id, renderCalculation(calculation, workgroup, "settled")));
+      return { calculation: undefined, state: calculation.state, workgroup, refreshedAt, error: undefined, settled };
+    }
+    setOptions.ttl = this.options.ttlMs;
+    return { calculation, state: calculation.state, workgroup, refreshedAt, error: undefined, settled: undefined };
   }
 
   #failed(id: string, stale: CalculationEntry | undefined, error: ApiError): CalculationEntry {
@@ -206,7 +208,7 @@ export class CalculationStore {
       workgroup: stale?.workgroup,
       refreshedAt: stale?.refreshedAt,
       error,
-      lines: stale?.lines,
+      settled: stale?.settled,
     };
   }
 

@@ -55,17 +55,24 @@ export class Exporter {
   }
 
   /**
-   * The full /metrics body. Never throws: Athena failures become samples,
-   * and the refresh stops waiting at `deadline`.
+   * The full /metrics body, in chunks to write one after the other. Never
+   * throws: Athena failures become samples, and the refresh stops waiting
+   * at `deadline`.
    */
-  async scrape(deadline: AbortSignal): Promise<string> {
+  async scrape(deadline: AbortSignal): Promise<Buffer[]> {
     const stop = this.metrics.scrapeDuration.startTimer();
     const ids = this.trackedIds();
     this.metrics.calculationsTracked.set(ids.length);
     await this.#store.refresh(ids, deadline);
-    const body = this.#store.render(ids) + this.#counters.render();
+    const calculations = this.#store.render(ids);
+    const counters = Buffer.from(this.#counters.render(), "utf8");
     stop();
-    return body + (await this.metrics.registry.metrics());
+    return [...calculations, counters, Buffer.from(await this.metrics.registry.metrics(), "utf8")];
+  }
+
+  /** The body as text, for tests and tools. */
+  async scrapeText(deadline: AbortSignal): Promise<string> {
+    return Buffer.concat(await this.scrape(deadline)).toString("utf8");
   }
 
   async close(): Promise<void> {

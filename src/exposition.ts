@@ -68,3 +68,24 @@ export function renderFamilies(specs: readonly FamilySpec[], bodies: readonly (r
   });
   return out;
 }
+
+/**
+ * Assembles families into chunks to write in order: per family, its
+ * header, the `fixed` bytes (text kept encoded), then the `dynamic` lines
+ * rendered for this scrape. Families with no samples are left out.
+ */
+export function assembleFamilies(
+  specs: readonly FamilySpec[],
+  fixed: (family: number) => readonly Buffer[],
+  dynamic: readonly (readonly string[])[],
+): Buffer[] {
+  const chunks: Buffer[] = [];
+  specs.forEach((spec, family) => {
+    const kept = fixed(family).filter((b) => b.length > 0);
+    const lines = dynamic[family] ?? [];
+    if (kept.length === 0 && lines.length === 0) return;
+    chunks.push(Buffer.from(familyHeader(spec), "utf8"), ...kept);
+    if (lines.length > 0) chunks.push(Buffer.from(lines.join(""), "utf8"));
+  });
+  return chunks;
+}

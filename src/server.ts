@@ -70,8 +70,16 @@ export function createApp(getExporter: () => Exporter, options: ServerOptions): 
   app.get("/metrics", async (req, res) => {
     const exporter = getExporter();
     const budget = refreshBudgetMs(req.get("X-Prometheus-Scrape-Timeout-Seconds"), exporter.config.scrape.timeoutMs);
-    const body = await exporter.scrape(AbortSignal.timeout(budget));
-    res.set("Content-Type", CONTENT_TYPE).send(body);
+    const chunks = await exporter.scrape(AbortSignal.timeout(budget));
+    res.set("Content-Type", CONTENT_TYPE);
+    res.set("Content-Length", String(chunks.reduce((n, c) => n + c.length, 0)));
+    if (req.method === "HEAD") {
+      res.end();
+      return;
+    }
+    // Written as they are: no copy of a body that can be hundreds of MiB.
+    for (const chunk of chunks) res.write(chunk);
+    res.end();
   });
 
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {

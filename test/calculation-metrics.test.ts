@@ -26,7 +26,7 @@ const failed: Calculation = {
 };
 
 function expose(calc: Calculation, workgroup: string, now: number, error?: Parameters<typeof renderUp>[1]): string {
-  const lines = renderCalculation(calc, workgroup, now, 1_700_000_100.5);
+  const lines = renderCalculation(calc, workgroup, { nowSeconds: now, refreshedAt: 1_700_000_100.5 });
   const up = renderUp(calc.id, error);
   lines[FAMILY.up] = up.up;
   lines[FAMILY.refreshError] = up.refreshError;
@@ -80,6 +80,12 @@ describe("calculation metrics", () => {
       calculation_execution_id: failed.id,
       error: "ThrottlingException",
     });
+  });
+
+  it("gives a settled calculation no refresh time, since it is never fetched again", () => {
+    const lines = renderCalculation(failed, "wg", "settled");
+    assert.equal(lines[FAMILY.lastRefresh], "");
+    assert.notEqual(lines[FAMILY.duration], "");
   });
 
   it("reads a ratio from percentage and fraction progress text, nothing from other text", () => {

@@ -46,7 +46,6 @@ describe("exporter end to end: real SDK against the simulator", () => {
       assert.equal(info.labels.description, "train churn model");
       assert.equal(info.labels.working_directory, "s3://team-bucket/notebooks/");
       assert.equal(info.labels.result_type, "TEXT");
-      assert.equal(info.labels.stdout_s3_uri, `s3://team-bucket/notebooks/${id}/stdout.txt`);
       assert.equal(
         valueOf(text, "athena_calculation_state_reason_info", { ...labels, state: "FAILED", reason: "OutOfMemoryError: Java heap space" }),
         1,

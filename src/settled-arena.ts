@@ -1,0 +1,132 @@
+/**
+ * The exposition text of settled calculations, kept as bytes in one stream
+ * per metric family. A scrape hands the streams to the socket as they are:
+ * no rendering, encoding or copying of text that can never change. This is
+ * what keeps a warm scrape near the cost of serving a static file.
+ *
+ * Each family's stream is a list of fixed-size chunks. A calculation's
+ * lines are appended to the end; when it is dropped, its bytes are
+ * overwritten with a comment line of the same length (the text format
+ * ignores `#` lines that are not HELP or TYPE), and the streams are
+ * compacted once dead bytes outnumber live ones.
+ */
+
+const CHUNK_BYTES = 64 * 1024;
+/** Positions are packed with lengths into one float64: position * 2^16 + length. */
+const LENGTH_SPAN = 0x10000;
+
+/** Where one calculation's text sits, per family; 0 where it has none. */
+export type SettledHandle = Float64Array;
+
+class FamilyStream {
+  chunks: Buffer[] = [];
+  /** Bytes written in each chunk. */
+  filled: number[] = [];
+  live = 0;
+  dead = 0;
+
+  append(bytes: Buffer): number {
+    if (bytes.length >= LENGTH_SPAN || bytes.length > CHUNK_BYTES) throw new RangeError(`${bytes.length} bytes of one family's text`);
+    let last = this.chunks.length - 1;
+    if (last < 0 || (this.filled[last] ?? 0) + bytes.length > CHUNK_BYTES) {
+      this.chunks.push(Buffer.allocUnsafe(CHUNK_BYTES));
+      this.filled.push(0);
+      last++;
+    }
+    const chunk = this.chunks[last];
+    const offset = this.filled[last] ?? 0;
+    if (chunk === undefined) throw new Error("unreachable: a chunk was just added");
+    bytes.copy(chunk, offset);
+    this.filled[last] = offset + bytes.length;
+    this.live += bytes.length;
+    return last * CHUNK_BYTES + offset;
+  }
+
+  /** Replaces bytes with "#   …   \n" of the same length; every sample line is longer than 2 bytes. */
+  tombstone(position: number, length: number): void {
+    const chunk = this.chunks[Math.floor(position / CHUNK_BYTES)];
+    const offset = position % CHUNK_BYTES;
+    if (chunk === undefined || length < 2) return;
+    chunk[offset] = 0x23; // '#'
+    chunk.fill(0x20, offset + 1, offset + length - 1); // ' '
+    chunk[offset + length - 1] = 0x0a; // '\n'
+    this.live -= length;
+    this.dead += length;
+  }
+
+  read(position: number, length: number): Buffer {
+    const chunk = this.chunks[Math.floor(position / CHUNK_BYTES)];
+    const offset = position % CHUNK_BYTES;
+    if (chunk === undefined) throw new RangeError(`no text at ${position}`);
+    return chunk.subarray(offset, offset + length);
+  }
+
+  views(): Buffer[] {
+    return this.chunks.map((chunk, i) => chunk.subarray(0, this.filled[i] ?? 0));
+  }
+
+  get bytes(): number {
+    return this.live + this.dead;
+  }
+}
+
+export class SettledArena {
+  readonly #streams: FamilyStream[];
+  readonly #handles = new Set<SettledHandle>();
+
+  constructor(readonly families: number) {
+    this.#streams = Array.from({ length: families }, () => new FamilyStream());
+  }
+
+  /** Appends one calculation's text, one string per family ("" for none). */
+  add(lines: readonly string[]): SettledHandle {
+    const handle = new Float64Array(this.families);
+    lines.forEach((text, family) => {
+      const stream = this.#streams[family];
+      if (text === "" || stream === undefined) return;
+      const bytes = Buffer.from(text, "utf8");
+      handle[family] = stream.append(bytes) * LENGTH_SPAN + bytes.length;
+    });
+    this.#handles.add(handle);
+    return handle;
+  }
+
+  /** Takes a calculation's text out of every stream. */
+  remove(handle: SettledHandle): void {
+    if (!this.#handles.delete(handle)) return;
+    handle.forEach((packed, family) => {
+      if (packed !== 0) this.#streams[family]?.tombstone(Math.floor(packed / LENGTH_SPAN), packed % LENGTH_SPAN);
+    });
+    handle.fill(0);
+    if (this.#streams.some((s) => s.dead > s.live && s.dead > CHUNK_BYTES)) this.compact();
+  }
+
+  /** The bytes of family `family`, as views to write one after the other. */
+  views(family: number): Buffer[] {
+    return this.#streams[family]?.views() ?? [];
+  }
+
+  bytes(family: number): number {
+    return this.#streams[family]?.bytes ?? 0;
+  }
+
+  get size(): number {
+    return this.#handles.size;
+  }
+
+  /** Rewrites the streams without dead bytes, and moves every handle. */
+  compact(): void {
+    for (let family = 0; family < this.families; family++) {
+      const old = this.#streams[family];
+      if (old === undefined || old.dead === 0) continue;
+      const fresh = new FamilyStream();
+      for (const handle of this.#handles) {
+        const packed = handle[family] ?? 0;
+        if (packed === 0) continue;
+        const length = packed % LENGTH_SPAN;
+        handle[family] = fresh.append(old.read(Math.floor(packed / LENGTH_SPAN), length)) * LENGTH_SPAN + length;
+      }
+      this.#streams[family] = fresh;
+    }
+  }
+}
