@@ -31,6 +31,9 @@ const WARM_SCRAPES = 20;
 const UNFINISHED_SHARE = 0.05;
 const CREDENTIALS = { AWS_ACCESS_KEY_ID: "AKIDBENCH", AWS_SECRET_ACCESS_KEY: "bench-secret", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
 
+// The naive baseline and the in-process exporter sign with these too.
+Object.assign(process.env, CREDENTIALS);
+
 const { values } = parseArgs({ options: { sizes: { type: "string", default: "1000,10000,100000" }, "naive-max": { type: "string", default: "10000" } } });
 const sizes = values.sizes.split(",").map(Number);
 const naiveMax = Number(values["naive-max"]);
@@ -118,23 +121,28 @@ async function staticServer(body: Buffer): Promise<{ url: string; server: Server
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-/** Heap held per tracked calculation after GC, exporter against naive, both in this process. */
+/**
+ * Memory held per tracked calculation after GC (V8 heap plus Buffers, which
+ * live outside it), exporter against naive, both in this process against a
+ * simulator with no latency or quota.
+ */
 async function heapPerCalculation(endpoint: string, ids: readonly string[]): Promise<{ ours: number; naive: number | undefined }> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error("run with --expose-gc");
   const measure = async (fill: () => Promise<unknown>, keep: () => unknown): Promise<number> => {
-    gc();
-    const before = process.memoryUsage().heapUsed;
+    const held = (): number => {
+      gc();
+      const m = process.memoryUsage();
+      return m.heapUsed + m.arrayBuffers;
+    };
+    const before = held();
     await fill();
-    gc();
-    const after = process.memoryUsage().heapUsed;
+    const after = held();
     keep();
     return (after - before) / ids.length;
   };
-  process.env.AWS_ACCESS_KEY_ID = CREDENTIALS.AWS_ACCESS_KEY_ID;
-  process.env.AWS_SECRET_ACCESS_KEY = CREDENTIALS.AWS_SECRET_ACCESS_KEY;
   const parsed = parseConfig(
-    `aws: {region: us-east-1, endpoint: "${endpoint}", requestsPerSecond: ${RATE}, maxConcurrency: ${CONCURRENCY}}\ncache: {maxEntries: ${ids.length}}\ncalculations: []`,
+    `aws: {region: us-east-1, endpoint: "${endpoint}", requestsPerSecond: 10000, maxConcurrency: ${CONCURRENCY}}\ncache: {maxEntries: ${ids.length}}\nscrape: {timeout: 10m}\ncalculations: []`,
     "bench",
   );
   if (!parsed.ok) throw new Error(parsed.error.problems.join("; "));
@@ -287,7 +295,7 @@ async function main(): Promise<void> {
       `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}.`,
       `Simulator: ${LATENCY[0]}–${LATENCY[1]} ms per call, quota ${QUOTA} requests/s; exporter: ${RATE} requests/s, ${CONCURRENCY} in flight, cache.ttl ${TTL_S}s; ${UNFINISHED_SHARE * 100}% of calculations unfinished.`,
       "",
-      "| tracked | warm scrape p50 / p99 | static floor p50 / p99 | ratio p50 / p99 | body | calls per warm scrape (none due) | calls when the unfinished are due | naive calls per scrape | ratio | naive scrape | cold start to first complete scrape | throttles seen (ours / naive) | heap per calculation (ours / naive) | RSS per calculation |",
+      "| tracked | warm scrape p50 / p99 | static floor p50 / p99 | ratio p50 / p99 | body | calls per warm scrape (none due) | calls when the unfinished are due | naive calls per scrape | ratio | naive scrape | cold start to first complete scrape | throttles seen (ours / naive) | memory per calculation, heap + buffers (ours / naive) | RSS per calculation |",
       "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
       ...rows.map((r) => {
         const w50 = percentile(r.warm, 50);
@@ -308,7 +316,7 @@ async function main(): Promise<void> {
           r.naiveScrapeMs === undefined ? "" : ms(r.naiveScrapeMs),
           `${r.coldS.toFixed(1)} s`,
           `${r.throttled} / ${r.naiveThrottled ?? "–"}`,
-          `${kib(r.heapPerCalc)} / ${r.naiveHeapPerCalc === undefined ? "–" : kib(r.naiveHeapPerCalc)}`,
+          `${kib(r.heapPerCalc)} / ${r.naiveHeapPerCalc === undefined ? "–" : kib(r.naiveHeapPerCalc)}${r.naiveHeapPerCalc === undefined ? "" : ` (${(r.heapPerCalc / r.naiveHeapPerCalc).toFixed(2)}x)`}`,
           kib(r.rssPerCalc),
           "",
         ].join(" | ").trim();

@@ -1,24 +1,54 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import type { ExporterConfig } from "./config.js";
+import { formatConfigError, loadConfig, type ExporterConfig } from "./config.js";
 import { Exporter, type ExporterOptions } from "./exporter.js";
+import { err, ok, type Result } from "./result.js";
 import { createApp } from "./server.js";
 
 export interface RunningExporter {
   readonly exporter: Exporter;
   readonly url: string;
+  /** Re-reads the config file; a bad one is refused and the old one keeps serving. */
+  reload(): Promise<Result<void, string>>;
   close(): Promise<void>;
+}
+
+export interface StartOptions extends ExporterOptions {
+  readonly logger: Logger;
+  /** Where reloads read the configuration from; without it, reloads are refused. */
+  readonly configFile?: string;
+  /** Applied to every configuration read on reload (the demo points it at its simulator). */
+  readonly adjustConfig?: (config: ExporterConfig) => ExporterConfig;
 }
 
 /** Starts the exporter's HTTP server; resolves once it listens. */
 export async function startExporter(
   config: ExporterConfig,
   listen: { host: string; port: number },
-  options: ExporterOptions & { logger: Logger },
+  options: StartOptions,
 ): Promise<RunningExporter> {
   const exporter = new Exporter(config, options);
-  const app = createApp(() => exporter, { logger: options.logger });
+  const { logger, configFile } = options;
+
+  const reload = async (): Promise<Result<void, string>> => {
+    if (configFile === undefined) return err("this exporter was started without a config file");
+    const loaded = await loadConfig(configFile);
+    if (!loaded.ok) {
+      const reason = formatConfigError(loaded.error);
+      exporter.metrics.configReloadSuccessful.set(0);
+      exporter.metrics.configReloadFailures.inc();
+      logger.error({ file: configFile, reason }, "config reload failed; the previous configuration stays in use");
+      return err(reason);
+    }
+    exporter.reconfigure(options.adjustConfig ? options.adjustConfig(loaded.value) : loaded.value);
+    exporter.metrics.configReloadSuccessful.set(1);
+    exporter.metrics.configReloadTimestamp.set(Date.now() / 1000);
+    logger.info({ file: configFile, calculations: loaded.value.calculations.length }, "config reloaded");
+    return ok(undefined);
+  };
+
+  const app = createApp(() => exporter, { logger, reload });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(listen.port, listen.host === "" ? "::" : listen.host, (error?: Error) => {
       if (error) reject(error);
@@ -30,6 +60,7 @@ export async function startExporter(
   return {
     exporter,
     url: `http://${host}:${address.port}`,
+    reload,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -42,9 +42,8 @@ export function createAthenaClient(aws: ExporterConfig["aws"], options: AthenaCl
     ...(aws.endpoint === undefined ? {} : { endpoint: aws.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     maxAttempts: aws.maxAttempts,
-    // Adaptive mode adds client-side rate limiting when Athena throttles.
     retryMode: aws.retryMode,
-    requestHandler: { requestTimeout: aws.requestTimeoutMs, connectionTimeout: Math.min(aws.requestTimeoutMs, 5000) },
+    requestHandler: { requestTimeout: aws.requestTimeoutMs, connectionTimeout: Math.min(aws.requestTimeoutMs, 5000), throwOnRequestTimeout: true },
   });
 }
 

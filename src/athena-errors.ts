@@ -54,8 +54,9 @@ export function classifyError(error: unknown): ApiError {
   const fromName = BY_NAME[error.name];
   const code = (error as { code?: unknown }).code; // Node system errors carry a string code
   const message = oneLine(error.message);
-  if (fromName !== undefined) return { code: fromName, message };
+  // The SDK names a reset socket "TimeoutError"; its system code says what happened.
   if (typeof code === "string" && NETWORK_CODES.has(code)) return { code: "NetworkError", message };
+  if (fromName !== undefined) return { code: fromName, message };
   if (typeof code === "string" && code === "ETIMEDOUT") return { code: "Timeout", message };
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   if (status !== undefined && status >= 500) return { code: "InternalServerException", message };

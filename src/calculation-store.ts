@@ -47,6 +47,7 @@ export class CalculationStore {
   readonly #counted: LRUCache<string, number>;
   readonly #arena = new SettledArena(CALCULATION_FAMILIES.length);
   readonly #now: () => number;
+  #ttlMs: number;
 
   constructor(
     private readonly api: AthenaApi,
@@ -55,6 +56,7 @@ export class CalculationStore {
     private readonly options: StoreOptions,
   ) {
     this.#now = options.now ?? Date.now;
+    this.#ttlMs = options.ttlMs;
     this.#entries = new LRUCache<string, CalculationEntry>({
       max: options.maxEntries,
       ttl: options.ttlMs,
@@ -78,6 +80,12 @@ export class CalculationStore {
       },
     });
     this.#counted = new LRUCache<string, number>({ max: options.maxEntries });
+  }
+
+  /** A new TTL for unfinished calculations, from the next fetch on. */
+  setTtl(ttlMs: number): void {
+    this.#ttlMs = ttlMs;
+    this.#entries.ttl = ttlMs;
   }
 
   peek(id: string): CalculationEntry | undefined {
@@ -193,7 +201,7 @@ export class CalculationStore {
       const settled = this.#arena.add(settledLines(id, renderCalculation(calculation, workgroup, "settled")));
       return { calculation: undefined, state: calculation.state, workgroup, refreshedAt, error: undefined, settled };
     }
-    setOptions.ttl = this.options.ttlMs;
+    setOptions.ttl = this.#ttlMs;
     return { calculation, state: calculation.state, workgroup, refreshedAt, error: undefined, settled: undefined };
   }
 

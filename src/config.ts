@@ -47,7 +47,10 @@ export interface DiscoveryConfig {
 // Defaults live here and nowhere else.
 export const DEFAULTS = {
   maxAttempts: 3,
-  retryMode: "adaptive",
+  // Adaptive mode cuts the whole client's send rate after one throttle; with
+  // the exporter's own token bucket and a handful of calls a minute, that
+  // stalled every other calculation past its timeout (test/faults.test.ts).
+  retryMode: "standard",
   maxConcurrency: 8,
   // The Spark read APIs publish no quota; Athena's SQL read APIs allow about
   // 100 requests/s and its list APIs about 5/s. Stay well under both.

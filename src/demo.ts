@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { startExporter } from "./app.js";
-import { formatConfigError, loadConfig } from "./config.js";
+import { formatConfigError, loadConfig, type ExporterConfig } from "./config.js";
 import { parseFlags } from "./flags.js";
 import { createLogger } from "./logger.js";
 import { loadDemoWorkload } from "./simulator/demo-workload.js";
@@ -24,12 +24,24 @@ const simulator = new AthenaSimulator({ latencyMs: [5, 30] });
 loadDemoWorkload(simulator.state);
 const simulatorUrl = await simulator.start(0, "127.0.0.1");
 
+const atSimulator = (c: ExporterConfig): ExporterConfig => ({
+  ...c,
+  aws: { ...c.aws, endpoint: simulatorUrl, region: c.aws.region ?? "us-east-1" },
+});
 const running = await startExporter(
-  { ...config.value, aws: { ...config.value.aws, endpoint: simulatorUrl, region: config.value.aws.region ?? "us-east-1" } },
+  atSimulator(config.value),
   { host: flags.value.listenHost, port: flags.value.listenPort },
-  // The simulator checks no signature; these are not credentials of any account.
-  { logger, credentials: { accessKeyId: "ASIMULATORDEMOKEY", secretAccessKey: "simulator-demo-secret" } },
+  {
+    logger,
+    configFile: flags.value.configFile,
+    adjustConfig: atSimulator,
+    // The simulator checks no signature; these are not credentials of any account.
+    credentials: { accessKeyId: "ASIMULATORDEMOKEY", secretAccessKey: "simulator-demo-secret" },
+  },
 );
+process.on("SIGHUP", () => {
+  void running.reload();
+});
 
 process.stdout.write(
   [

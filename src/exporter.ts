@@ -1,4 +1,6 @@
+import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
+import { ApiSwitch } from "./api-switch.js";
 import { SdkAthenaApi, createAthenaClient, type AthenaApi, type AthenaClientOptions } from "./athena-client.js";
 import { CalculationStore } from "./calculation-store.js";
 import type { ExporterConfig } from "./config.js";
@@ -17,41 +19,68 @@ export interface ExporterOptions extends AthenaClientOptions {
 export class Exporter {
   readonly metrics = new SelfMetrics();
   readonly #counters = new FinishedCounters();
+  readonly #api: ApiSwitch;
   readonly #store: CalculationStore;
-  readonly #discoverer: Discoverer | undefined;
-  #tracked: { discovered: readonly string[]; ids: readonly string[] } = { discovered: [], ids: [] };
+  #config: ExporterConfig;
+  #discoverer: Discoverer | undefined;
+  #tracked: { discovered: readonly string[]; listed: readonly string[]; ids: readonly string[] } = { discovered: [], listed: [], ids: [] };
 
   constructor(
-    readonly config: ExporterConfig,
-    options: ExporterOptions,
+    config: ExporterConfig,
+    private readonly options: ExporterOptions,
   ) {
-    const api = options.api ?? new SdkAthenaApi(createAthenaClient(config.aws, options), this.metrics, config.aws);
-    this.#store = new CalculationStore(api, this.#counters, this.metrics, {
+    this.#config = config;
+    this.#api = new ApiSwitch(this.#newApi(config));
+    this.#store = new CalculationStore(this.#api, this.#counters, this.metrics, {
       ttlMs: config.cache.ttlMs,
       maxEntries: config.cache.maxEntries,
       logger: options.logger,
       ...(options.now === undefined ? {} : { now: options.now }),
     });
-    this.#tracked = { discovered: [], ids: config.calculations };
-    if (config.discovery !== undefined) {
-      this.#discoverer = new Discoverer(api, this.#store, config.discovery, this.metrics, options.logger, options.now);
-      this.#discoverer.start();
-    }
+    this.#startDiscovery();
+  }
+
+  get config(): ExporterConfig {
+    return this.#config;
   }
 
   get store(): CalculationStore {
     return this.#store;
   }
 
-  /** Listed and discovered IDs, each once; recomputed only when discovery found something new. */
+  /** Listed and discovered IDs, each once; recomputed only when one of the two changed. */
   trackedIds(): readonly string[] {
     const discovered = this.#discoverer?.ids() ?? [];
-    if (discovered !== this.#tracked.discovered) {
-      const ids = new Set(this.config.calculations);
+    const listed = this.#config.calculations;
+    if (discovered !== this.#tracked.discovered || listed !== this.#tracked.listed) {
+      const ids = new Set(listed);
       for (const id of discovered) ids.add(id);
-      this.#tracked = { discovered, ids: [...ids] };
+      this.#tracked = { discovered, listed, ids: [...ids] };
     }
     return this.#tracked.ids;
+  }
+
+  /**
+   * Applies a new configuration at once, keeping the cache, the counters
+   * and what is known of every calculation still watched. Calculations no
+   * longer watched are dropped; `cache.maxEntries` alone needs a restart.
+   */
+  reconfigure(next: ExporterConfig): void {
+    const previous = this.#config;
+    const before = new Set(this.trackedIds());
+    this.#config = next;
+    if (!isDeepStrictEqual(previous.aws, next.aws)) this.#api.target = this.#newApi(next);
+    if (previous.cache.ttlMs !== next.cache.ttlMs) this.#store.setTtl(next.cache.ttlMs);
+    if (previous.cache.maxEntries !== next.cache.maxEntries) {
+      this.options.logger.warn({ from: previous.cache.maxEntries, to: next.cache.maxEntries }, "cache.maxEntries takes effect at the next restart");
+    }
+    if (!isDeepStrictEqual(previous.discovery, next.discovery)) {
+      void this.#discoverer?.stop();
+      this.#discoverer = undefined;
+      this.#startDiscovery();
+    }
+    const kept = new Set(next.calculations);
+    for (const id of before) if (!kept.has(id)) this.#store.forget(id);
   }
 
   /**
@@ -77,5 +106,15 @@ export class Exporter {
 
   async close(): Promise<void> {
     await this.#discoverer?.stop();
+  }
+
+  #newApi(config: ExporterConfig): AthenaApi {
+    return this.options.api ?? new SdkAthenaApi(createAthenaClient(config.aws, this.options), this.metrics, config.aws);
+  }
+
+  #startDiscovery(): void {
+    if (this.#config.discovery === undefined) return;
+    this.#discoverer = new Discoverer(this.#api, this.#store, this.#config.discovery, this.metrics, this.options.logger, this.options.now);
+    this.#discoverer.start();
   }
 }

@@ -27,7 +27,14 @@ async function main(): Promise<number> {
     process.stderr.write(`error: invalid configuration in ${message}\n`);
     return 1;
   }
-  const running = await startExporter(config.value, { host: flags.value.listenHost, port: flags.value.listenPort }, { logger });
+  const running = await startExporter(
+    config.value,
+    { host: flags.value.listenHost, port: flags.value.listenPort },
+    { logger, configFile: flags.value.configFile },
+  );
+  process.on("SIGHUP", () => {
+    void running.reload();
+  });
   logger.info(
     { version: VERSION, url: `${running.url}/metrics`, calculations: config.value.calculations.length, config: flags.value.configFile },
     "exporter listening",

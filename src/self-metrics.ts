@@ -96,7 +96,27 @@ export class SelfMetrics {
     registers: [this.registry],
   });
 
+  readonly configReloadSuccessful = new Gauge({
+    name: "athena_exporter_config_last_reload_successful",
+    help: "1 when the last configuration reload succeeded (or none was tried), 0 when it failed and the previous configuration is still in use.",
+    registers: [this.registry],
+  });
+
+  readonly configReloadTimestamp = new Gauge({
+    name: "athena_exporter_config_last_reload_success_timestamp_seconds",
+    help: "When the configuration in use was loaded, in Unix seconds.",
+    registers: [this.registry],
+  });
+
+  readonly configReloadFailures = new Counter({
+    name: "athena_exporter_config_reload_failures_total",
+    help: "Configuration reloads refused because the new file was unreadable or invalid.",
+    registers: [this.registry],
+  });
+
   constructor() {
+    this.configReloadSuccessful.set(1);
+    this.configReloadTimestamp.set(Date.now() / 1000);
     new Gauge({
       name: "athena_exporter_build_info",
       help: "The exporter's version and the Node.js running it; value is always 1.",

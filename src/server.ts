@@ -3,12 +3,13 @@ import type { Logger } from "pino";
 import { CONTENT_TYPE } from "./exposition.js";
 import type { Exporter } from "./exporter.js";
 import { refreshBudgetMs } from "./scrape-deadline.js";
+import type { Result } from "./result.js";
 import { VERSION } from "./version.js";
 
 export interface ServerOptions {
   readonly logger: Logger;
-  /** Where the exporter is being served from, for the landing page's links. */
-  readonly metricsPath?: string;
+  /** POST /-/reload calls it; its error is the answer's reason. */
+  readonly reload?: () => Promise<Result<void, string>>;
 }
 
 const ROUTES: Readonly<Record<string, readonly string[]>> = {
@@ -16,6 +17,8 @@ const ROUTES: Readonly<Record<string, readonly string[]>> = {
   "/metrics": ["GET", "HEAD"],
   "/-/healthy": ["GET", "HEAD"],
   "/-/ready": ["GET", "HEAD"],
+  // As Prometheus's own: a state change, so never GET.
+  "/-/reload": ["POST", "PUT"],
 };
 
 function landingPage(exporter: Exporter): string {
@@ -66,6 +69,18 @@ export function createApp(getExporter: () => Exporter, options: ServerOptions): 
   app.get("/-/ready", (_req, res) => {
     res.type("text/plain").send("Ready.\n");
   });
+
+  const reload = async (_req: Request, res: Response): Promise<void> => {
+    if (options.reload === undefined) {
+      res.status(501).type("text/plain").send("reload is not available\n");
+      return;
+    }
+    const result = await options.reload();
+    if (result.ok) res.type("text/plain").send("Reloaded.\n");
+    else res.status(500).type("text/plain").send(`failed to reload config: ${result.error}\n`);
+  };
+  app.post("/-/reload", reload);
+  app.put("/-/reload", reload);
 
   app.get("/metrics", async (req, res) => {
     const exporter = getExporter();

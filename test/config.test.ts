@@ -30,7 +30,7 @@ describe("config", () => {
         region: undefined,
         endpoint: undefined,
         maxAttempts: DEFAULTS.maxAttempts,
-        retryMode: "adaptive",
+        retryMode: "standard",
         maxConcurrency: DEFAULTS.maxConcurrency,
         requestsPerSecond: 20,
         listRequestsPerSecond: 4,

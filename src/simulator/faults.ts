@@ -14,6 +14,8 @@ export type FaultKind =
   | "ExpiredTokenException"
   | "malformed-json"
   | "truncated-json"
+  | "unknown-state"
+  | "missing-fields"
   | "connection-reset"
   | "delay";
 

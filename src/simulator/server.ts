@@ -171,6 +171,12 @@ export class AthenaSimulator {
       case "truncated-json":
         send(res, 200, "{\"CalculationExecutionId\":\"0f6b2b3e-1111-4c4b-9d07-6a8c");
         return true;
+      case "unknown-state":
+        send(res, 200, JSON.stringify({ CalculationExecutionId: "0f6b2b3e-1111-4c4b-9d07-6a8c0c2b5c11", SessionId: "5b1c3d4e-0001-4a6b-8c9d-0e1f2a3b4c01", Status: { State: "HIBERNATING" } }));
+        return true;
+      case "missing-fields":
+        send(res, 200, JSON.stringify({ Description: "an answer without Status or SessionId" }));
+        return true;
       case "connection-reset":
         res.socket?.destroy();
         return true;

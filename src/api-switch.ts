@@ -1,0 +1,16 @@
+import type { AthenaApi } from "./athena-client.js";
+
+/**
+ * An AthenaApi whose target a config reload can replace (new region,
+ * endpoint or limits) while the cache, counters and discovery that hold it
+ * carry on.
+ */
+export class ApiSwitch implements AthenaApi {
+  constructor(public target: AthenaApi) {}
+
+  getCalculation: AthenaApi["getCalculation"] = (id, signal) => this.target.getCalculation(id, signal);
+  getSessionWorkgroup: AthenaApi["getSessionWorkgroup"] = (id, signal) => this.target.getSessionWorkgroup(id, signal);
+  listWorkGroups: AthenaApi["listWorkGroups"] = (signal) => this.target.listWorkGroups(signal);
+  listSessions: AthenaApi["listSessions"] = (workgroup, signal) => this.target.listSessions(workgroup, signal);
+  listCalculations: AthenaApi["listCalculations"] = (sessionId, signal) => this.target.listCalculations(sessionId, signal);
+}

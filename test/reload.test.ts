@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { startExporter, type RunningExporter } from "../src/app.js";
+import { loadConfig } from "../src/config.js";
+import { AthenaSimulator } from "../src/simulator/server.js";
+import { memoryLogger, samplesOf, TEST_CREDENTIALS, valueOf, waitFor } from "./helpers.js";
+
+const ups = (text: string): string[] => samplesOf(text, "athena_calculation_up").map((s) => s.labels.calculation_execution_id ?? "").sort();
+
+describe("config reload", () => {
+  const simulator = new AthenaSimulator();
+  const session = simulator.state.addSession("wg");
+  const a = simulator.state.addCalculation({ sessionId: session.id, state: "COMPLETED", dpuExecutionMillis: 1000 }).id;
+  const b = simulator.state.addCalculation({ sessionId: session.id, state: "RUNNING" }).id;
+  const c = simulator.state.addCalculation({ sessionId: session.id, state: "FAILED", dpuExecutionMillis: 2000 }).id;
+  let dir = "";
+  let file = "";
+  let endpoint = "";
+  let running: RunningExporter;
+  let logs: () => Record<string, unknown>[];
+  const yaml = (ids: string[], extra = ""): string =>
+    `aws: {region: us-east-1, endpoint: "${endpoint}", maxAttempts: 1}\ncalculations: [${ids.join(", ")}]\n${extra}`;
+  const scrape = async (): Promise<string> => (await fetch(`${running.url}/metrics`)).text();
+
+  before(async () => {
+    endpoint = await simulator.start(0, "127.0.0.1");
+    dir = await mkdtemp(join(tmpdir(), "ace-reload-"));
+    file = join(dir, "config.yaml");
+    await writeFile(file, yaml([a, b]));
+    const loaded = await loadConfig(file);
+    assert.ok(loaded.ok);
+    const memory = memoryLogger();
+    logs = memory.lines;
+    running = await startExporter(loaded.value, { host: "127.0.0.1", port: 0 }, { logger: memory.logger, credentials: TEST_CREDENTIALS, configFile: file });
+  });
+  after(async () => {
+    await running.close();
+    await simulator.stop();
+    await rm(dir, { recursive: true });
+  });
+
+  it("applies a good config at once: new calculations appear, removed ones go", async () => {
+    assert.deepEqual(ups(await scrape()), [a, b].sort());
+    await writeFile(file, yaml([a, c]));
+    const res = await fetch(`${running.url}/-/reload`, { method: "POST" });
+    assert.equal(res.status, 200);
+    const text = await scrape();
+    assert.deepEqual(ups(text), [a, c].sort());
+    assert.equal(samplesOf(text, "athena_calculation_state").some((s) => s.labels.calculation_execution_id === b), false);
+    assert.equal(valueOf(text, "athena_exporter_config_last_reload_successful"), 1);
+    assert.equal(simulator.calls("GetCalculationExecution", a), 1, "what was known of a kept calculation is kept");
+  });
+
+  it("refuses a bad config with the reason, keeps the old one serving, and says so in its metrics", async () => {
+    await writeFile(file, "calculations: [not-a-uuid]\n");
+    const res = await fetch(`${running.url}/-/reload`, { method: "POST" });
+    assert.equal(res.status, 500);
+    assert.match(await res.text(), /failed to reload config: .*calculations\[0\]: is not a calculation execution ID/);
+    const text = await scrape();
+    assert.deepEqual(ups(text), [a, c].sort());
+    assert.equal(valueOf(text, "athena_exporter_config_last_reload_successful"), 0);
+    assert.equal(valueOf(text, "athena_exporter_config_reload_failures_total"), 1);
+    assert.ok(logs().some((l) => l.msg === "config reload failed; the previous configuration stays in use" && l.level === "error"));
+  });
+
+  it("answers GET /-/reload with 405, as it changes state", async () => {
+    assert.equal((await fetch(`${running.url}/-/reload`)).status, 405);
+  });
+
+  it("counts a finished calculation once across reloads that drop and re-add it", async () => {
+    await writeFile(file, yaml([a]));
+    assert.equal((await fetch(`${running.url}/-/reload`, { method: "POST" })).status, 200);
+    await scrape();
+    await writeFile(file, yaml([a, c]));
+    assert.equal((await fetch(`${running.url}/-/reload`, { method: "POST" })).status, 200);
+    await scrape();
+    const text = await scrape();
+    assert.equal(valueOf(text, "athena_calculations_finished_total", { workgroup: "wg", state: "FAILED" }), 1);
+  });
+});
+
+describe("SIGHUP", () => {
+  it("reloads the config of the running program", async () => {
+    const simulator = new AthenaSimulator();
+    const session = simulator.state.addSession("wg");
+    const first = simulator.state.addCalculation({ sessionId: session.id, state: "RUNNING" }).id;
+    const second = simulator.state.addCalculation({ sessionId: session.id, state: "RUNNING" }).id;
+    const endpoint = await simulator.start(0, "127.0.0.1");
+    const dir = await mkdtemp(join(tmpdir(), "ace-sighup-"));
+    const file = join(dir, "config.yaml");
+    await writeFile(file, `aws: {region: us-east-1, endpoint: "${endpoint}"}\ncalculations: [${first}]\n`);
+    const child = spawn(process.execPath, [new URL("../dist/main.js", import.meta.url).pathname, `--config.file=${file}`, "--web.listen-address=127.0.0.1:0"], {
+      env: { ...process.env, AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey },
+    });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    try {
+      await waitFor(() => stdout.includes("exporter listening"), 15_000, "the exporter to listen");
+      const url = (JSON.parse(stdout.split("\n").find((l) => l.includes("exporter listening")) ?? "{}") as { url: string }).url;
+      assert.deepEqual(ups(await (await fetch(url)).text()), [first]);
+      await writeFile(file, `aws: {region: us-east-1, endpoint: "${endpoint}"}\ncalculations: [${first}, ${second}]\n`);
+      child.kill("SIGHUP");
+      await waitFor(() => stdout.includes('"msg":"config reloaded"'), 10_000, "the reload");
+      assert.deepEqual(ups(await (await fetch(url)).text()), [first, second].sort());
+    } finally {
+      child.kill("SIGKILL");
+      await simulator.stop();
+      await rm(dir, { recursive: true });
+    }
+  });
+});
