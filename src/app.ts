@@ -1,10 +1,12 @@
-import type { Server } from "node:http";
+import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { formatConfigError, loadConfig, type ExporterConfig } from "./config.js";
 import { Exporter, type ExporterOptions } from "./exporter.js";
 import { err, ok, type Result } from "./result.js";
 import { createApp } from "./server.js";
+import type { WebConfig } from "./web-config.js";
 
 export interface RunningExporter {
   readonly exporter: Exporter;
@@ -20,6 +22,8 @@ export interface StartOptions extends ExporterOptions {
   readonly configFile?: string;
   /** Applied to every configuration read on reload (the demo points it at its simulator). */
   readonly adjustConfig?: (config: ExporterConfig) => ExporterConfig;
+  /** TLS and basic auth (--web.config.file). */
+  readonly web?: WebConfig;
 }
 
 /** Starts the exporter's HTTP server; resolves once it listens. */
@@ -48,18 +52,32 @@ export async function startExporter(
     return ok(undefined);
   };
 
-  const app = createApp(() => exporter, { logger, reload });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(listen.port, listen.host === "" ? "::" : listen.host, (error?: Error) => {
-      if (error) reject(error);
-      else resolve(s);
-    });
+  const web = options.web;
+  const app = createApp(() => exporter, { logger, reload, ...(web === undefined ? {} : { basicAuthUsers: web.basicAuthUsers }) });
+  const tls = web?.tls;
+  const server: Server =
+    tls === undefined
+      ? createHttpServer(app)
+      : createHttpsServer(
+          {
+            cert: tls.cert,
+            key: tls.key,
+            minVersion: tls.minVersion,
+            ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa }),
+            requestCert: tls.clientAuth !== "NoClientCert",
+            rejectUnauthorized: tls.clientAuth === "RequireAndVerifyClientCert",
+          },
+          app,
+        );
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(listen.port, listen.host === "" ? "::" : listen.host, () => resolve());
   });
   const address = server.address() as AddressInfo; // a TCP listener always has an AddressInfo
   const host = listen.host === "" ? "localhost" : listen.host.includes(":") ? `[${listen.host}]` : listen.host;
   return {
     exporter,
-    url: `http://${host}:${address.port}`,
+    url: `${tls === undefined ? "http" : "https"}://${host}:${address.port}`,
     reload,
     close: async () => {
       await new Promise<void>((resolve) => {

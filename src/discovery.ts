@@ -36,6 +36,8 @@ export class Discoverer {
     private readonly config: DiscoveryConfig,
     private readonly metrics: SelfMetrics,
     private readonly logger: Logger,
+    /** Whether this replica's shard lists a session's calculations. */
+    private readonly ownsSession: (sessionId: string) => boolean = () => true,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -78,7 +80,7 @@ export class Discoverer {
       }
       for (const session of sessions.value) {
         if (session.endedAt !== undefined && session.endedAt < nowSeconds - this.config.lookbackMs / 1000) continue;
-        if (this.#closedSessions.has(session.id)) continue;
+        if (this.#closedSessions.has(session.id) || !this.ownsSession(session.id)) continue;
         this.store.knowWorkgroup(session.id, session.workgroup);
         const calculations = await this.api.listCalculations(session.id, signal);
         if (!calculations.ok) {

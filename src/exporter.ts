@@ -7,12 +7,15 @@ import type { ExporterConfig } from "./config.js";
 import { Discoverer } from "./discovery.js";
 import { FinishedCounters } from "./finished-counters.js";
 import { SelfMetrics } from "./self-metrics.js";
+import { SINGLE_SHARD, owns, type Shard } from "./shard.js";
 
 export interface ExporterOptions extends AthenaClientOptions {
   readonly logger: Logger;
   /** Replaces the SDK-backed API; for unit tests of the wiring only. */
   readonly api?: AthenaApi;
   readonly now?: () => number;
+  /** This replica's part of the work; all of it by default. */
+  readonly shard?: Shard;
 }
 
 /** One scrape's worth of work: refresh through the cache, then render. */
@@ -24,12 +27,17 @@ export class Exporter {
   #config: ExporterConfig;
   #discoverer: Discoverer | undefined;
   #tracked: { discovered: readonly string[]; listed: readonly string[]; ids: readonly string[] } = { discovered: [], listed: [], ids: [] };
+  #mine: { listed: readonly string[]; ids: readonly string[] } = { listed: [], ids: [] };
+  readonly #shard: Shard;
 
   constructor(
     config: ExporterConfig,
     private readonly options: ExporterOptions,
   ) {
     this.#config = config;
+    this.#shard = options.shard ?? SINGLE_SHARD;
+    this.metrics.shardOrdinal.set(this.#shard.ordinal);
+    this.metrics.totalShards.set(this.#shard.total);
     this.#api = new ApiSwitch(this.#newApi(config));
     this.#store = new CalculationStore(this.#api, this.#counters, this.metrics, {
       ttlMs: config.cache.ttlMs,
@@ -48,16 +56,28 @@ export class Exporter {
     return this.#store;
   }
 
-  /** Listed and discovered IDs, each once; recomputed only when one of the two changed. */
+  /**
+   * This shard's listed IDs and the IDs its discovery found, each once;
+   * recomputed only when one of the two changed. A listed ID belongs to the
+   * shard its own hash names; discovery only lists the sessions whose hash
+   * names this shard, and leaves listed IDs to their own shard.
+   */
   trackedIds(): readonly string[] {
     const discovered = this.#discoverer?.ids() ?? [];
-    const listed = this.#config.calculations;
+    const listed = this.#listedIds();
     if (discovered !== this.#tracked.discovered || listed !== this.#tracked.listed) {
       const ids = new Set(listed);
-      for (const id of discovered) ids.add(id);
+      const everyListed = new Set(this.#config.calculations);
+      for (const id of discovered) if (!everyListed.has(id)) ids.add(id);
       this.#tracked = { discovered, listed, ids: [...ids] };
     }
     return this.#tracked.ids;
+  }
+
+  #listedIds(): readonly string[] {
+    const listed = this.#config.calculations;
+    if (listed !== this.#mine.listed) this.#mine = { listed, ids: listed.filter((id) => owns(this.#shard, id)) };
+    return this.#mine.ids;
   }
 
   /**
@@ -114,7 +134,15 @@ export class Exporter {
 
   #startDiscovery(): void {
     if (this.#config.discovery === undefined) return;
-    this.#discoverer = new Discoverer(this.#api, this.#store, this.#config.discovery, this.metrics, this.options.logger, this.options.now);
+    this.#discoverer = new Discoverer(
+      this.#api,
+      this.#store,
+      this.#config.discovery,
+      this.metrics,
+      this.options.logger,
+      (sessionId) => owns(this.#shard, sessionId),
+      this.options.now,
+    );
     this.#discoverer.start();
   }
 }

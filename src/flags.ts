@@ -7,9 +7,12 @@ export const DEFAULT_PORT = 10221;
 
 export interface Flags {
   readonly configFile: string;
+  readonly webConfigFile: string | undefined;
   readonly listenHost: string;
   readonly listenPort: number;
   readonly logLevel: LogLevel;
+  readonly shard: number;
+  readonly totalShards: number;
   readonly help: boolean;
   readonly version: boolean;
 }
@@ -17,7 +20,10 @@ export interface Flags {
 const FLAG_HELP: readonly (readonly [string, string])[] = [
   ["--config.file=PATH", "Configuration file (default: config.yaml)."],
   ["--web.listen-address=[HOST]:PORT", `Address to serve /metrics on (default: :${DEFAULT_PORT}, all interfaces).`],
+  ["--web.config.file=PATH", "TLS and basic auth, in Prometheus exporter-toolkit's web config format (default: none)."],
   ["--log.level=LEVEL", `Log level: ${LOG_LEVELS.join(", ")} (default: info).`],
+  ["--shard=I", "This replica's shard, 0 to --total-shards minus 1 (default: 0)."],
+  ["--total-shards=N", "Replicas splitting the calculations between them by a stable hash (default: 1)."],
   ["--version", "Print the version and exit."],
   ["-h, --help", "Show this help and exit."],
 ];
@@ -59,7 +65,10 @@ export function parseFlags(argv: readonly string[]): Result<Flags, string> {
       options: {
         "config.file": { type: "string", default: "config.yaml" },
         "web.listen-address": { type: "string", default: `:${DEFAULT_PORT}` },
+        "web.config.file": { type: "string" },
         "log.level": { type: "string", default: "info" },
+        shard: { type: "string", default: "0" },
+        "total-shards": { type: "string", default: "1" },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", default: false },
       },
@@ -73,11 +82,20 @@ export function parseFlags(argv: readonly string[]): Result<Flags, string> {
   }
   const listen = parseListenAddress(values["web.listen-address"]);
   if (!listen.ok) return listen;
+  const totalShards = Number(values["total-shards"]);
+  const shard = Number(values.shard);
+  if (!Number.isInteger(totalShards) || totalShards < 1) return err(`--total-shards: "${values["total-shards"]}" is not a whole number of at least 1`);
+  if (!Number.isInteger(shard) || shard < 0 || shard >= totalShards) {
+    return err(`--shard: "${values.shard}" is not a whole number from 0 to ${totalShards - 1} (--total-shards minus 1)`);
+  }
   return ok({
     configFile: values["config.file"],
+    webConfigFile: values["web.config.file"],
     listenHost: listen.value.host,
     listenPort: listen.value.port,
     logLevel: level as LogLevel, // checked against LOG_LEVELS just above
+    shard,
+    totalShards,
     help: values.help,
     version: values.version,
   });

@@ -4,6 +4,7 @@ import { startExporter } from "./app.js";
 import { parseFlags, usage } from "./flags.js";
 import { createLogger } from "./logger.js";
 import { VERSION } from "./version.js";
+import { loadWebConfig, type WebConfig } from "./web-config.js";
 
 async function main(): Promise<number> {
   const flags = parseFlags(process.argv.slice(2));
@@ -27,16 +28,38 @@ async function main(): Promise<number> {
     process.stderr.write(`error: invalid configuration in ${message}\n`);
     return 1;
   }
+  let web: WebConfig | undefined;
+  if (flags.value.webConfigFile !== undefined) {
+    const loaded = await loadWebConfig(flags.value.webConfigFile);
+    if (!loaded.ok) {
+      logger.error({ file: flags.value.webConfigFile }, "invalid web configuration");
+      process.stderr.write(`error: invalid web configuration in ${loaded.error}\n`);
+      return 1;
+    }
+    web = loaded.value;
+  }
   const running = await startExporter(
     config.value,
     { host: flags.value.listenHost, port: flags.value.listenPort },
-    { logger, configFile: flags.value.configFile },
+    {
+      logger,
+      configFile: flags.value.configFile,
+      shard: { ordinal: flags.value.shard, total: flags.value.totalShards },
+      ...(web === undefined ? {} : { web }),
+    },
   );
   process.on("SIGHUP", () => {
     void running.reload();
   });
   logger.info(
-    { version: VERSION, url: `${running.url}/metrics`, calculations: config.value.calculations.length, config: flags.value.configFile },
+    {
+      version: VERSION,
+      url: `${running.url}/metrics`,
+      calculations: config.value.calculations.length,
+      config: flags.value.configFile,
+      tls: web?.tls !== undefined,
+      basic_auth: (web?.basicAuthUsers.size ?? 0) > 0,
+    },
     "exporter listening",
   );
   await new Promise<void>((resolve) => {

@@ -114,6 +114,18 @@ export class SelfMetrics {
     registers: [this.registry],
   });
 
+  readonly shardOrdinal = new Gauge({
+    name: "athena_exporter_shard_ordinal",
+    help: "This replica's shard (--shard), from 0.",
+    registers: [this.registry],
+  });
+
+  readonly totalShards = new Gauge({
+    name: "athena_exporter_total_shards",
+    help: "Replicas splitting the calculations between them (--total-shards).",
+    registers: [this.registry],
+  });
+
   constructor() {
     this.configReloadSuccessful.set(1);
     this.configReloadTimestamp.set(Date.now() / 1000);

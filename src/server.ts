@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
+import { basicAuth } from "./basic-auth.js";
 import { CONTENT_TYPE } from "./exposition.js";
 import type { Exporter } from "./exporter.js";
 import { refreshBudgetMs } from "./scrape-deadline.js";
@@ -10,6 +11,8 @@ export interface ServerOptions {
   readonly logger: Logger;
   /** POST /-/reload calls it; its error is the answer's reason. */
   readonly reload?: () => Promise<Result<void, string>>;
+  /** When not empty, every request needs basic auth against these bcrypt hashes. */
+  readonly basicAuthUsers?: ReadonlyMap<string, string>;
 }
 
 const ROUTES: Readonly<Record<string, readonly string[]>> = {
@@ -44,6 +47,7 @@ export function createApp(getExporter: () => Exporter, options: ServerOptions): 
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
+  if (options.basicAuthUsers !== undefined && options.basicAuthUsers.size > 0) app.use(basicAuth(options.basicAuthUsers));
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     const allowed = ROUTES[req.path];

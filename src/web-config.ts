@@ -1,0 +1,107 @@
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { parseDocument } from "yaml";
+import { z } from "zod";
+import { err, ok, type Result } from "./result.js";
+
+/**
+ * The Prometheus exporter-toolkit web configuration (--web.config.file):
+ * TLS for the listener and bcrypt-hashed basic-auth users. The same file
+ * works for node_exporter and friends; settings this exporter does not
+ * implement are refused by name rather than ignored.
+ */
+export interface WebConfig {
+  readonly tls:
+    | {
+        readonly cert: Buffer;
+        readonly key: Buffer;
+        readonly clientCa: Buffer | undefined;
+        readonly clientAuth: ClientAuthType;
+        readonly minVersion: "TLSv1.2" | "TLSv1.3";
+      }
+    | undefined;
+  /** user name to bcrypt hash */
+  readonly basicAuthUsers: ReadonlyMap<string, string>;
+}
+
+const CLIENT_AUTH_TYPES = ["NoClientCert", "RequestClientCert", "RequireAnyClientCert", "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"] as const;
+export type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
+
+const BCRYPT_RE = /^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/;
+
+const schema = z.strictObject({
+  tls_server_config: z
+    .strictObject({
+      cert_file: z.string().min(1),
+      key_file: z.string().min(1),
+      client_auth_type: z.enum(CLIENT_AUTH_TYPES).default("NoClientCert"),
+      client_ca_file: z.string().min(1).optional(),
+      min_version: z.enum(["TLS12", "TLS13"]).default("TLS12"),
+    })
+    .optional(),
+  basic_auth_users: z
+    .record(z.string().min(1), z.string().regex(BCRYPT_RE, { message: "must be a bcrypt hash (htpasswd -nBC 10 USER, or any bcrypt tool)" }))
+    .optional(),
+});
+
+export function formatWebConfigError(file: string, problems: readonly string[]): string {
+  return `${file}: ${problems.join("; ")}`;
+}
+
+/** Reads and validates a web config file; relative paths in it are relative to the file. */
+export async function loadWebConfig(file: string): Promise<Result<WebConfig, string>> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    return err(formatWebConfigError(file, [`cannot read web config file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`]));
+  }
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0) return err(formatWebConfigError(file, doc.errors.map((e) => `YAML syntax error: ${e.message.split("\n")[0] ?? ""}`)));
+  const parsed = schema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) {
+    return err(
+      formatWebConfigError(
+        file,
+        parsed.error.issues.map((i) =>
+          i.code === "unrecognized_keys"
+            ? `${[...i.path, i.keys.join(", ")].join(".")}: not supported by this exporter`
+            : `${i.path.join(".")}: ${i.message}`,
+        ),
+      ),
+    );
+  }
+  const base = dirname(file);
+  const users = new Map(Object.entries(parsed.data.basic_auth_users ?? {}));
+  const tlsConfig = parsed.data.tls_server_config;
+  if (tlsConfig === undefined) return ok({ tls: undefined, basicAuthUsers: users });
+  const needsCa = tlsConfig.client_auth_type === "VerifyClientCertIfGiven" || tlsConfig.client_auth_type === "RequireAndVerifyClientCert";
+  if (needsCa && tlsConfig.client_ca_file === undefined) {
+    return err(formatWebConfigError(file, [`tls_server_config.client_ca_file: required with client_auth_type ${tlsConfig.client_auth_type}`]));
+  }
+  const read = async (what: string, path: string | undefined): Promise<Result<Buffer | undefined, string>> => {
+    if (path === undefined) return ok(undefined);
+    try {
+      return ok(await readFile(resolve(base, path)));
+    } catch (e) {
+      return err(formatWebConfigError(file, [`tls_server_config.${what}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`]));
+    }
+  };
+  const cert = await read("cert_file", tlsConfig.cert_file);
+  const key = await read("key_file", tlsConfig.key_file);
+  const ca = await read("client_ca_file", tlsConfig.client_ca_file);
+  for (const r of [cert, key, ca]) if (!r.ok) return r;
+  if (!cert.ok || !key.ok || !ca.ok || cert.value === undefined || key.value === undefined) {
+    return err(formatWebConfigError(file, ["tls_server_config: cert_file and key_file are required"]));
+  }
+  return ok({
+    tls: {
+      cert: cert.value,
+      key: key.value,
+      clientCa: ca.value,
+      clientAuth: tlsConfig.client_auth_type,
+      minVersion: tlsConfig.min_version === "TLS13" ? "TLSv1.3" : "TLSv1.2",
+    },
+    basicAuthUsers: users,
+  });
+}
