@@ -3,13 +3,17 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { formatConfigError, loadConfig, type ExporterConfig } from "./config.js";
-import { Exporter, type ExporterOptions } from "./exporter.js";
+import type { Exporter, ExporterOptions } from "./exporter.js";
 import { err, ok, type Result } from "./result.js";
+import { ProcessMetrics } from "./self-metrics.js";
 import { createApp } from "./server.js";
+import { Targets } from "./targets.js";
 import type { WebConfig } from "./web-config.js";
 
 export interface RunningExporter {
+  /** The exporter of a single-target config (tests use it); with named targets, see `targets`. */
   readonly exporter: Exporter;
+  readonly targets: Targets;
   readonly url: string;
   /** Re-reads the config file; a bad one is refused and the old one keeps serving. */
   reload(): Promise<Result<void, string>>;
@@ -32,7 +36,8 @@ export async function startExporter(
   listen: { host: string; port: number },
   options: StartOptions,
 ): Promise<RunningExporter> {
-  const exporter = new Exporter(config, options);
+  const processMetrics = new ProcessMetrics();
+  const targets = new Targets(config, options, processMetrics);
   const { logger, configFile } = options;
 
   const reload = async (): Promise<Result<void, string>> => {
@@ -40,20 +45,20 @@ export async function startExporter(
     const loaded = await loadConfig(configFile);
     if (!loaded.ok) {
       const reason = formatConfigError(loaded.error);
-      exporter.metrics.configReloadSuccessful.set(0);
-      exporter.metrics.configReloadFailures.inc();
+      processMetrics.configReloadSuccessful.set(0);
+      processMetrics.configReloadFailures.inc();
       logger.error({ file: configFile, reason }, "config reload failed; the previous configuration stays in use");
       return err(reason);
     }
-    exporter.reconfigure(options.adjustConfig ? options.adjustConfig(loaded.value) : loaded.value);
-    exporter.metrics.configReloadSuccessful.set(1);
-    exporter.metrics.configReloadTimestamp.set(Date.now() / 1000);
+    targets.apply(options.adjustConfig ? options.adjustConfig(loaded.value) : loaded.value);
+    processMetrics.configReloadSuccessful.set(1);
+    processMetrics.configReloadTimestamp.set(Date.now() / 1000);
     logger.info({ file: configFile, calculations: loaded.value.calculations.length }, "config reloaded");
     return ok(undefined);
   };
 
   const web = options.web;
-  const app = createApp(() => exporter, { logger, reload, ...(web === undefined ? {} : { basicAuthUsers: web.basicAuthUsers }) });
+  const app = createApp(targets, processMetrics, { logger, reload, ...(web === undefined ? {} : { basicAuthUsers: web.basicAuthUsers }) });
   const tls = web?.tls;
   const server: Server =
     tls === undefined
@@ -76,7 +81,12 @@ export async function startExporter(
   const address = server.address() as AddressInfo; // a TCP listener always has an AddressInfo
   const host = listen.host === "" ? "localhost" : listen.host.includes(":") ? `[${listen.host}]` : listen.host;
   return {
-    exporter,
+    get exporter(): Exporter {
+      const [first] = targets.all();
+      if (first === undefined) throw new Error("no exporter running");
+      return first;
+    },
+    targets,
     url: `${tls === undefined ? "http" : "https"}://${host}:${address.port}`,
     reload,
     close: async () => {
@@ -84,7 +94,7 @@ export async function startExporter(
         server.close(() => resolve());
         server.closeIdleConnections();
       });
-      await exporter.close();
+      await targets.close();
     },
   };
 }

@@ -7,6 +7,7 @@ import {
   ListWorkGroupsCommand,
   type AthenaClientConfig,
 } from "@aws-sdk/client-athena";
+import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import type { TokenBucket } from "limiter";
 import pLimit from "p-limit";
 import { fullBucket } from "./token-bucket.js";
@@ -36,11 +37,35 @@ const LIST_PAGE_SIZE = 100;
 /** A runaway NextToken loop ends here. */
 const MAX_PAGES = 1000;
 
+/**
+ * With a role, credentials come from STS AssumeRole, signed by the default
+ * chain's identity (or the given one); the SDK refreshes them before they
+ * expire.
+ */
+function credentialsFor(aws: ExporterConfig["aws"], options: AthenaClientOptions): AthenaClientOptions["credentials"] {
+  if (aws.role === undefined) return options.credentials;
+  return fromTemporaryCredentials({
+    params: {
+      RoleArn: aws.role.arn,
+      RoleSessionName: aws.role.sessionName,
+      DurationSeconds: 3600,
+      ...(aws.role.externalId === undefined ? {} : { ExternalId: aws.role.externalId }),
+    },
+    ...(options.credentials === undefined ? {} : { masterCredentials: options.credentials }),
+    clientConfig: {
+      ...(aws.region === undefined ? {} : { region: aws.region }),
+      ...(aws.stsEndpoint === undefined ? {} : { endpoint: aws.stsEndpoint }),
+      maxAttempts: aws.maxAttempts,
+    },
+  });
+}
+
 export function createAthenaClient(aws: ExporterConfig["aws"], options: AthenaClientOptions = {}): AthenaClient {
+  const credentials = credentialsFor(aws, options);
   return new AthenaClient({
     ...(aws.region === undefined ? {} : { region: aws.region }),
     ...(aws.endpoint === undefined ? {} : { endpoint: aws.endpoint }),
-    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    ...(credentials === undefined ? {} : { credentials }),
     maxAttempts: aws.maxAttempts,
     retryMode: aws.retryMode,
     requestHandler: { requestTimeout: aws.requestTimeoutMs, connectionTimeout: Math.min(aws.requestTimeoutMs, 5000), throwOnRequestTimeout: true },

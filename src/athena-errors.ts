@@ -35,6 +35,8 @@ const BY_NAME: Readonly<Record<string, ApiErrorCode>> = {
   Throttling: "ThrottlingException",
   RequestLimitExceeded: "ThrottlingException",
   AccessDeniedException: "AccessDeniedException",
+  // STS's answer when a role may not be assumed.
+  AccessDenied: "AccessDeniedException",
   UnrecognizedClientException: "AccessDeniedException",
   InvalidSignatureException: "AccessDeniedException",
   ExpiredTokenException: "ExpiredCredentials",

@@ -20,6 +20,10 @@ export interface ExporterConfig {
     /** A second, smaller bucket for the List* calls of discovery. */
     readonly listRequestsPerSecond: number;
     readonly requestTimeoutMs: number;
+    /** A role to assume through STS; undefined: the default credential chain's own identity. */
+    readonly role: RoleConfig | undefined;
+    /** Undefined: the SDK's STS endpoint resolution, which honours AWS_ENDPOINT_URL_STS. */
+    readonly stsEndpoint: string | undefined;
   };
   readonly calculations: readonly string[];
   /** Undefined: only the listed calculations are watched. */
@@ -32,6 +36,23 @@ export interface ExporterConfig {
     /** Longest wait for Athena in a scrape; Prometheus's timeout header, less a margin, can shorten it. */
     readonly timeoutMs: number;
   };
+  /**
+   * Several AWS accounts or regions, each scraped on its own as
+   * /metrics?target=NAME; undefined: one target, served at /metrics.
+   */
+  readonly targets: readonly TargetConfig[] | undefined;
+}
+
+export interface RoleConfig {
+  readonly arn: string;
+  readonly externalId: string | undefined;
+  readonly sessionName: string;
+}
+
+/** One target: the top-level settings with its own region, endpoint, role, calculations and discovery. */
+export interface TargetConfig {
+  readonly name: string;
+  readonly config: ExporterConfig;
 }
 
 export interface DiscoveryConfig {
@@ -60,6 +81,7 @@ export const DEFAULTS = {
   discoveryLookback: "24h",
   discoveryRetention: "6h",
   scrapeTimeout: "30s",
+  roleSessionName: "athena-calculation-exporter",
   requestTimeout: "10s",
   cacheTtl: "30s",
   cacheMaxEntries: 100_000,
@@ -76,16 +98,61 @@ const duration = z.string().transform((text, ctx) => {
 
 const positiveDuration = duration.refine((ms) => ms > 0, { message: "must be longer than 0s" });
 
+const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { message: "is not an AWS region name, such as us-east-1" });
+const endpoint = z.url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" });
+
+const roleSchema = z.strictObject({
+  arn: z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, { message: "is not an IAM role ARN, such as arn:aws:iam::111122223333:role/name" }),
+  externalId: z.string().min(2).max(1224).optional(),
+  sessionName: z
+    .string()
+    .regex(/^[\w+=,.@-]{2,64}$/, { message: "must be 2 to 64 letters, digits or +=,.@-_" })
+    .default(DEFAULTS.roleSessionName),
+});
+
+const calculationIds = z
+  .array(z.string().regex(UUID_RE, { message: "is not a calculation execution ID (Athena issues them as UUIDs)" }))
+  .default([])
+  .superRefine((ids, ctx) => {
+    const firstSeen = new Map<string, number>();
+    ids.forEach((id, index) => {
+      const key = id.toLowerCase();
+      const first = firstSeen.get(key);
+      if (first === undefined) {
+        firstSeen.set(key, index);
+      } else {
+        ctx.addIssue({ code: "custom", path: [index], message: `duplicate ID ${id} (also at calculations[${first}])` });
+      }
+    });
+  });
+
+const discoverySchema = z
+  .strictObject({
+    workgroups: z.union([z.literal("all"), z.array(z.string().min(1)).min(1)], {
+      message: 'must be "all" or a list of workgroup names',
+    }),
+    interval: positiveDuration.prefault(DEFAULTS.discoveryInterval),
+    lookback: positiveDuration.prefault(DEFAULTS.discoveryLookback),
+    retention: positiveDuration.prefault(DEFAULTS.discoveryRetention),
+  })
+  .optional();
+
+const target = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: "must be 1 to 64 letters, digits, dots, dashes or underscores" }),
+  region: region.optional(),
+  endpoint: endpoint.optional(),
+  role: roleSchema.optional(),
+  calculations: calculationIds,
+  discovery: discoverySchema,
+});
+
 const schema = z.strictObject({
   aws: z
     .strictObject({
-      region: z
-        .string()
-        .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { message: "is not an AWS region name, such as us-east-1" })
-        .optional(),
-      endpoint: z
-        .url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" })
-        .optional(),
+      region: region.optional(),
+      endpoint: endpoint.optional(),
+      role: roleSchema.optional(),
+      stsEndpoint: endpoint.optional(),
       maxAttempts: z.int().min(1).max(10).default(DEFAULTS.maxAttempts),
       retryMode: z.enum(["standard", "adaptive"]).default(DEFAULTS.retryMode),
       maxConcurrency: z.int().min(1).max(256).default(DEFAULTS.maxConcurrency),
@@ -94,31 +161,9 @@ const schema = z.strictObject({
       requestTimeout: positiveDuration.prefault(DEFAULTS.requestTimeout),
     })
     .prefault({}),
-  calculations: z
-    .array(z.string().regex(UUID_RE, { message: "is not a calculation execution ID (Athena issues them as UUIDs)" }))
-    .default([])
-    .superRefine((ids, ctx) => {
-      const firstSeen = new Map<string, number>();
-      ids.forEach((id, index) => {
-        const key = id.toLowerCase();
-        const first = firstSeen.get(key);
-        if (first === undefined) {
-          firstSeen.set(key, index);
-        } else {
-          ctx.addIssue({ code: "custom", path: [index], message: `duplicate ID ${id} (also at calculations[${first}])` });
-        }
-      });
-    }),
-  discovery: z
-    .strictObject({
-      workgroups: z.union([z.literal("all"), z.array(z.string().min(1)).min(1)], {
-        message: 'must be "all" or a list of workgroup names',
-      }),
-      interval: positiveDuration.prefault(DEFAULTS.discoveryInterval),
-      lookback: positiveDuration.prefault(DEFAULTS.discoveryLookback),
-      retention: positiveDuration.prefault(DEFAULTS.discoveryRetention),
-    })
-    .optional(),
+  calculations: calculationIds,
+  discovery: discoverySchema,
+  targets: z.array(target).min(1).optional(),
   scrape: z
     .strictObject({
       timeout: positiveDuration.prefault(DEFAULTS.scrapeTimeout),
@@ -131,6 +176,20 @@ const schema = z.strictObject({
     })
     .prefault({}),
 }).superRefine((config, ctx) => {
+  if (config.targets !== undefined) {
+    if (config.calculations.length > 0 || config.discovery !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["targets"],
+        message: "with targets, calculations and discovery go under each target, not at the top level",
+      });
+    }
+    const names = new Set<string>();
+    config.targets.forEach((t, i) => {
+      if (names.has(t.name)) ctx.addIssue({ code: "custom", path: ["targets", i, "name"], message: `duplicate target name ${t.name}` });
+      names.add(t.name);
+    });
+  }
   // Evicting a watched calculation would cost a call per scrape and could count it twice.
   if (config.cache.maxEntries >= 1 && config.calculations.length > config.cache.maxEntries) {
     ctx.addIssue({
@@ -212,8 +271,12 @@ export function parseConfig(text: string, source: string): Result<ExporterConfig
   if (!parsed.success) {
     return err({ source, problems: parsed.error.issues.flatMap((issue) => describeIssue(issue).split("\n")) });
   }
-  const { aws, calculations, discovery, cache, scrape } = parsed.data;
-  return ok({
+  const { aws, calculations, discovery, cache, scrape, targets } = parsed.data;
+  const toRole = (r: z.infer<typeof roleSchema> | undefined): RoleConfig | undefined =>
+    r === undefined ? undefined : { arn: r.arn, externalId: r.externalId, sessionName: r.sessionName };
+  const toDiscovery = (d: z.infer<typeof discoverySchema>): DiscoveryConfig | undefined =>
+    d === undefined ? undefined : { workgroups: d.workgroups, intervalMs: d.interval, lookbackMs: d.lookback, retentionMs: d.retention };
+  const top: ExporterConfig = {
     aws: {
       region: aws.region,
       endpoint: aws.endpoint,
@@ -223,19 +286,27 @@ export function parseConfig(text: string, source: string): Result<ExporterConfig
       requestsPerSecond: aws.requestsPerSecond,
       listRequestsPerSecond: aws.listRequestsPerSecond,
       requestTimeoutMs: aws.requestTimeout,
+      role: toRole(aws.role),
+      stsEndpoint: aws.stsEndpoint,
     },
     calculations: calculations.map((id) => id.toLowerCase()),
-    discovery:
-      discovery === undefined
-        ? undefined
-        : {
-            workgroups: discovery.workgroups,
-            intervalMs: discovery.interval,
-            lookbackMs: discovery.lookback,
-            retentionMs: discovery.retention,
-          },
+    discovery: toDiscovery(discovery),
     cache: { ttlMs: cache.ttl, maxEntries: cache.maxEntries },
     scrape: { timeoutMs: scrape.timeout },
+    targets: undefined,
+  };
+  if (targets === undefined) return ok(top);
+  return ok({
+    ...top,
+    targets: targets.map((t) => ({
+      name: t.name,
+      config: {
+        ...top,
+        aws: { ...top.aws, region: t.region ?? top.aws.region, endpoint: t.endpoint ?? top.aws.endpoint, role: toRole(t.role) ?? top.aws.role },
+        calculations: t.calculations.map((id) => id.toLowerCase()),
+        discovery: toDiscovery(t.discovery),
+      },
+    })),
   });
 }
 

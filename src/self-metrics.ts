@@ -12,8 +12,58 @@ export const API_OPERATIONS = [
 export type ApiOperation = (typeof API_OPERATIONS)[number];
 
 /**
- * The exporter's own health, in prom-client. Each exporter builds its own
- * registry so that several can run in one process (tests, sharding).
+ * What the whole process reports once, whatever its targets: the build,
+ * the configuration's reloads, and prom-client's process metrics.
+ */
+export class ProcessMetrics {
+  readonly registry = new Registry();
+
+  readonly configReloadSuccessful = new Gauge({
+    name: "athena_exporter_config_last_reload_successful",
+    help: "1 when the last configuration reload succeeded (or none was tried), 0 when it failed and the previous configuration is still in use.",
+    registers: [this.registry],
+  });
+
+  readonly configReloadTimestamp = new Gauge({
+    name: "athena_exporter_config_last_reload_success_timestamp_seconds",
+    help: "When the configuration in use was loaded, in Unix seconds.",
+    registers: [this.registry],
+  });
+
+  readonly configReloadFailures = new Counter({
+    name: "athena_exporter_config_reload_failures_total",
+    help: "Configuration reloads refused because the new file was unreadable or invalid.",
+    registers: [this.registry],
+  });
+
+  readonly targetInfo = new Gauge({
+    name: "athena_exporter_target_info",
+    help: "Each configured target, to scrape as /metrics?target=NAME, with its region and account; value is always 1.",
+    labelNames: ["target", "aws_region", "aws_account_id"] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    this.configReloadSuccessful.set(1);
+    this.configReloadTimestamp.set(Date.now() / 1000);
+    new Gauge({
+      name: "athena_exporter_build_info",
+      help: "The exporter's version and the Node.js running it; value is always 1.",
+      labelNames: ["version", "nodejs_version"] as const,
+      registers: [this.registry],
+    }).set({ version: VERSION, nodejs_version: process.version }, 1);
+    collectDefaultMetrics({ register: this.registry });
+    // These gauges end in _total, which breaks the naming rules (promtool
+    // check metrics flags them); the process_* metrics cover the same ground.
+    for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {
+      this.registry.removeSingleMetric(name);
+    }
+  }
+}
+
+/**
+ * One target's health, in prom-client. Each exporter builds its own
+ * registry so that several can run in one process (targets, tests).
  */
 export class SelfMetrics {
   readonly registry = new Registry();
@@ -96,24 +146,6 @@ export class SelfMetrics {
     registers: [this.registry],
   });
 
-  readonly configReloadSuccessful = new Gauge({
-    name: "athena_exporter_config_last_reload_successful",
-    help: "1 when the last configuration reload succeeded (or none was tried), 0 when it failed and the previous configuration is still in use.",
-    registers: [this.registry],
-  });
-
-  readonly configReloadTimestamp = new Gauge({
-    name: "athena_exporter_config_last_reload_success_timestamp_seconds",
-    help: "When the configuration in use was loaded, in Unix seconds.",
-    registers: [this.registry],
-  });
-
-  readonly configReloadFailures = new Counter({
-    name: "athena_exporter_config_reload_failures_total",
-    help: "Configuration reloads refused because the new file was unreadable or invalid.",
-    registers: [this.registry],
-  });
-
   readonly shardOrdinal = new Gauge({
     name: "athena_exporter_shard_ordinal",
     help: "This replica's shard (--shard), from 0.",
@@ -126,22 +158,6 @@ export class SelfMetrics {
     registers: [this.registry],
   });
 
-  constructor() {
-    this.configReloadSuccessful.set(1);
-    this.configReloadTimestamp.set(Date.now() / 1000);
-    new Gauge({
-      name: "athena_exporter_build_info",
-      help: "The exporter's version and the Node.js running it; value is always 1.",
-      labelNames: ["version", "nodejs_version"] as const,
-      registers: [this.registry],
-    }).set({ version: VERSION, nodejs_version: process.version }, 1);
-    collectDefaultMetrics({ register: this.registry });
-    // These gauges end in _total, which breaks the naming rules (promtool
-    // check metrics flags them); the process_* metrics cover the same ground.
-    for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {
-      this.registry.removeSingleMetric(name);
-    }
-  }
 
   /** Creates zero-valued series so that the first failure of each kind is visible to increase(). */
   initialise(operations: readonly ApiOperation[], errors: readonly ApiErrorCode[]): void {

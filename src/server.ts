@@ -3,6 +3,8 @@ import type { Logger } from "pino";
 import { basicAuth } from "./basic-auth.js";
 import { CONTENT_TYPE } from "./exposition.js";
 import type { Exporter } from "./exporter.js";
+import type { ProcessMetrics } from "./self-metrics.js";
+import type { Targets } from "./targets.js";
 import { refreshBudgetMs } from "./scrape-deadline.js";
 import type { Result } from "./result.js";
 import { VERSION } from "./version.js";
@@ -24,8 +26,16 @@ const ROUTES: Readonly<Record<string, readonly string[]>> = {
   "/-/reload": ["POST", "PUT"],
 };
 
-function landingPage(exporter: Exporter): string {
-  const count = exporter.trackedIds().length;
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function landingPage(targets: Targets): string {
+  const count = targets.all().reduce((n, e) => n + e.trackedIds().length, 0);
+  const perTarget = targets
+    .names()
+    .map((name) => `<li><a href="/metrics?target=${encodeURIComponent(name)}">Metrics of target ${escapeHtml(name)}</a></li>`)
+    .join("\n");
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Athena Calculation Exporter</title></head>
@@ -33,7 +43,8 @@ function landingPage(exporter: Exporter): string {
 <h1>Athena Calculation Exporter</h1>
 <p>Version ${VERSION}. Watching ${count} calculation execution${count === 1 ? "" : "s"}.</p>
 <ul>
-<li><a href="/metrics">Metrics</a></li>
+<li><a href="/metrics">Metrics${targets.single === undefined ? " of the exporter itself" : ""}</a></li>
+${perTarget}
 <li><a href="/-/healthy">Health</a></li>
 <li><a href="/-/ready">Readiness</a></li>
 </ul>
@@ -43,7 +54,7 @@ function landingPage(exporter: Exporter): string {
 }
 
 /** The exporter's HTTP interface, following Prometheus's own endpoints. */
-export function createApp(getExporter: () => Exporter, options: ServerOptions): express.Express {
+export function createApp(targets: Targets, processMetrics: ProcessMetrics, options: ServerOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
@@ -63,7 +74,7 @@ export function createApp(getExporter: () => Exporter, options: ServerOptions): 
   });
 
   app.get("/", (_req, res) => {
-    res.type("html").send(landingPage(getExporter()));
+    res.type("html").send(landingPage(targets));
   });
 
   app.get("/-/healthy", (_req, res) => {
@@ -86,10 +97,33 @@ export function createApp(getExporter: () => Exporter, options: ServerOptions): 
   app.post("/-/reload", reload);
   app.put("/-/reload", reload);
 
+  const scrapeTarget = async (exporter: Exporter, timeoutHeader: string | undefined): Promise<Buffer[]> => {
+    const budget = refreshBudgetMs(timeoutHeader, exporter.config.scrape.timeoutMs);
+    return exporter.scrape(AbortSignal.timeout(budget));
+  };
+
   app.get("/metrics", async (req, res) => {
-    const exporter = getExporter();
-    const budget = refreshBudgetMs(req.get("X-Prometheus-Scrape-Timeout-Seconds"), exporter.config.scrape.timeoutMs);
-    const chunks = await exporter.scrape(AbortSignal.timeout(budget));
+    const name = typeof req.query.target === "string" ? req.query.target : undefined;
+    const timeoutHeader = req.get("X-Prometheus-Scrape-Timeout-Seconds");
+    const processText = async (): Promise<Buffer> => Buffer.from(await processMetrics.registry.metrics(), "utf8");
+    let chunks: Buffer[];
+    if (targets.single !== undefined) {
+      if (name !== undefined) {
+        res.status(400).type("text/plain").send("this exporter has no named targets: scrape /metrics without ?target=\n");
+        return;
+      }
+      chunks = [...(await scrapeTarget(targets.single, timeoutHeader)), await processText()];
+    } else if (name === undefined) {
+      // The exporter's own metrics; each target's are at /metrics?target=NAME.
+      chunks = [await processText()];
+    } else {
+      const exporter = targets.get(name);
+      if (exporter === undefined) {
+        res.status(404).type("text/plain").send(`unknown target ${JSON.stringify(name.slice(0, 100))}: configured are ${targets.names().join(", ")}\n`);
+        return;
+      }
+      chunks = await scrapeTarget(exporter, timeoutHeader);
+    }
     res.set("Content-Type", CONTENT_TYPE);
     res.set("Content-Length", String(chunks.reduce((n, c) => n + c.length, 0)));
     if (req.method === "HEAD") {

@@ -22,6 +22,10 @@ describe("alert rules", () => {
     assert.match(promtool("check", "config", "prometheus.yml"), /is valid prometheus config file syntax/);
   });
 
+  it("ship a multi-target prometheus.yml that promtool check config accepts", () => {
+    assert.match(promtool("check", "config", "prometheus-multi-target.yml"), /is valid prometheus config file syntax/);
+  });
+
   it("give every alert a for, a severity, a summary, a description and a runbook entry", async () => {
     const { rules } = await readAlertRules();
     const runbook = await readFile("prometheus/runbook.md", "utf8");

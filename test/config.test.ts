@@ -35,12 +35,41 @@ describe("config", () => {
         requestsPerSecond: 20,
         listRequestsPerSecond: 4,
         requestTimeoutMs: 10_000,
+        role: undefined,
+        stsEndpoint: undefined,
       },
       calculations: [ID],
       discovery: undefined,
       cache: { ttlMs: 30_000, maxEntries: DEFAULTS.cacheMaxEntries },
       scrape: { timeoutMs: 30_000 },
+      targets: undefined,
     });
+  });
+
+  it("gives each target the top-level settings with its own region, role, calculations and discovery", () => {
+    const parsed = parseConfig(
+      [
+        "aws: {region: us-east-1, requestsPerSecond: 7}",
+        "targets:",
+        "  - name: prod",
+        "    region: eu-west-1",
+        "    role: {arn: 'arn:aws:iam::111122223333:role/reader', externalId: abc123}",
+        `    calculations: [${ID}]`,
+        "  - name: dev",
+        "    discovery: {workgroups: all}",
+      ].join("\n"),
+      "c.yaml",
+    );
+    assert.ok(parsed.ok, parsed.ok ? "" : parsed.error.problems.join("; "));
+    const [prod, dev] = parsed.value.targets ?? [];
+    assert.ok(prod && dev);
+    assert.equal(prod.config.aws.region, "eu-west-1");
+    assert.equal(prod.config.aws.requestsPerSecond, 7);
+    assert.deepEqual(prod.config.aws.role, { arn: "arn:aws:iam::111122223333:role/reader", externalId: "abc123", sessionName: "athena-calculation-exporter" });
+    assert.deepEqual(prod.config.calculations, [ID]);
+    assert.equal(dev.config.aws.region, "us-east-1");
+    assert.equal(dev.config.aws.role, undefined);
+    assert.equal(dev.config.discovery?.workgroups, "all");
   });
 
   it("fills discovery's defaults when only its workgroups are given", () => {
@@ -81,6 +110,9 @@ describe("config", () => {
     ["discovery without workgroups", `discovery: {interval: 1m}`, 'config.yaml: discovery.workgroups: must be "all" or a list of workgroup names'],
     ["discovery of an empty list", `discovery: {workgroups: []}`, "config.yaml: discovery.workgroups: must list at least 1 item"],
     ["a bad discovery interval", `discovery: {workgroups: all, interval: often}`, 'config.yaml: discovery.interval: "often" is not a duration: use a number with a unit, such as 30s, 5m, 1h30m or 250ms'],
+    ["a bad role ARN", `calculations: []\naws: {role: {arn: "arn:aws:iam::12:user/bob"}}`, 'config.yaml: aws.role.arn: is not an IAM role ARN, such as arn:aws:iam::111122223333:role/name, got string "arn:aws:iam::12:user/bob"'],
+    ["two targets of one name", "targets: [{name: a}, {name: a}]", "config.yaml: targets[1].name: duplicate target name a"],
+    ["calculations beside targets", `calculations: [${ID}]\ntargets: [{name: a}]`, "config.yaml: targets: with targets, calculations and discovery go under each target, not at the top level"],
     ["an empty file", "", "config.yaml: the file is empty: it needs at least a `calculations` list"],
     ["a list at the top", "- a\n- b", "config.yaml: (top level): expected a mapping, got a list"],
     ["a YAML syntax error", "calculations: [a, b", "config.yaml: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ] at line 1, column 20"],

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import { CALCULATION_FAMILIES } from "../src/calculation-metrics.js";
 import { FINISHED_FAMILIES } from "../src/finished-counters.js";
-import { SelfMetrics } from "../src/self-metrics.js";
+import { ProcessMetrics, SelfMetrics } from "../src/self-metrics.js";
 
 async function readmeMetricNames(): Promise<string[]> {
   const readme = await readFile("README.md", "utf8");
@@ -12,8 +12,7 @@ async function readmeMetricNames(): Promise<string[]> {
 }
 
 function exporterMetricNames(): string[] {
-  const own = new SelfMetrics().registry
-    .getMetricsAsArray()
+  const own = [...new SelfMetrics().registry.getMetricsAsArray(), ...new ProcessMetrics().registry.getMetricsAsArray()]
     .map((m) => m.name)
     .filter((name) => name.startsWith("athena_"));
   return [...CALCULATION_FAMILIES.map((f) => f.name), ...FINISHED_FAMILIES.map((f) => f.name), ...own];

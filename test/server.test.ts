@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import request from "supertest";
-import { Exporter } from "../src/exporter.js";
+import { ProcessMetrics } from "../src/self-metrics.js";
+import { Targets } from "../src/targets.js";
 import { createApp } from "../src/server.js";
 import { memoryLogger, testConfig } from "./helpers.js";
 import { ok } from "../src/result.js";
@@ -11,7 +12,8 @@ import { ok } from "../src/result.js";
 // the real SDK against the simulator).
 function app(): ReturnType<typeof createApp> {
   const { logger } = memoryLogger();
-  const exporter = new Exporter(testConfig("calculations: []"), {
+  const processMetrics = new ProcessMetrics();
+  const targets = new Targets(testConfig("calculations: []"), {
     logger,
     api: {
       getCalculation: () => Promise.reject(new Error("not used")),
@@ -20,8 +22,8 @@ function app(): ReturnType<typeof createApp> {
       listSessions: () => Promise.resolve(ok([])),
       listCalculations: () => Promise.resolve(ok([])),
     },
-  });
-  return createApp(() => exporter, { logger });
+  }, processMetrics);
+  return createApp(targets, processMetrics, { logger });
 }
 
 describe("HTTP server", () => {

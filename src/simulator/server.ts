@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -33,6 +33,12 @@ export class AthenaSimulator {
   readonly #calls = new Map<Operation, number>();
   readonly #callsById = new Map<string, number>();
   readonly #accessKeyIds = new Set<string>();
+  /** Athena calls per signing access key ID and the region of its credential scope. */
+  readonly #signedCalls = new Map<string, number>();
+  /** Roles STS lets callers assume, with the external ID each requires. */
+  readonly #roles = new Map<string, string | undefined>();
+  /** Access key IDs STS issued, and the role each belongs to. */
+  readonly #issuedKeys = new Map<string, string>();
   readonly #quota: TokenBucket | undefined;
   #throttled = 0;
   #server: Server | undefined;
@@ -71,6 +77,26 @@ export class AthenaSimulator {
     return [...this.#accessKeyIds];
   }
 
+  /** How long the credentials STS hands out last. */
+  credentialLifetimeMs = 3_600_000;
+  /** AssumeRole calls answered, granted or denied. */
+  assumeRoleCalls = 0;
+
+  /** Lets STS AssumeRole hand out credentials for `arn` (requiring `externalId` when given). */
+  allowRole(arn: string, externalId?: string): void {
+    this.#roles.set(arn, externalId);
+  }
+
+  /** The role whose assumed credentials carry this access key ID. */
+  roleOf(accessKeyId: string): string | undefined {
+    return this.#issuedKeys.get(accessKeyId);
+  }
+
+  /** Athena calls signed by each access key ID, as "KEY region" → count. */
+  signedCalls(): ReadonlyMap<string, number> {
+    return this.#signedCalls;
+  }
+
   injectFault(fault: Fault): void {
     this.faults.add(fault);
   }
@@ -105,8 +131,12 @@ export class AthenaSimulator {
       sendError(res, new AwsError("UnknownOperationException", 404, `Method ${req.method ?? ""} not allowed`));
       return;
     }
-    this.#recordCredential(req.headers.authorization);
     const target = req.headers["x-amz-target"];
+    if (target === undefined && (req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded")) {
+      this.#serveSts(new URLSearchParams(body), res);
+      return;
+    }
+    this.#recordCredential(req.headers.authorization);
     const name = typeof target === "string" && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : "";
     if (!isOperation(name)) {
       sendError(res, new AwsError("UnknownOperationException", 400, `Unknown operation ${String(target)}`));
@@ -200,8 +230,40 @@ export class AthenaSimulator {
 
   #recordCredential(authorization: string | undefined): void {
     // "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/athena/aws4_request, ..."
-    const match = authorization === undefined ? null : /Credential=([^/]+)\//.exec(authorization);
-    if (match?.[1] !== undefined) this.#accessKeyIds.add(match[1]);
+    const match = authorization === undefined ? null : /Credential=([^/]+)\/\d{8}\/([^/]+)\//.exec(authorization);
+    if (match?.[1] === undefined) return;
+    this.#accessKeyIds.add(match[1]);
+    const key = `${match[1]} ${match[2] ?? ""}`;
+    this.#signedCalls.set(key, (this.#signedCalls.get(key) ?? 0) + 1);
+  }
+
+  /** STS AssumeRole on the AWS query protocol, answered in XML as STS does. */
+  #serveSts(params: URLSearchParams, res: ServerResponse): void {
+    const xml = (status: number, body: string): void => {
+      res.writeHead(status, { "Content-Type": "text/xml" });
+      res.end(body);
+    };
+    const fail = (status: number, code: string, message: string): void => {
+      xml(status, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`);
+    };
+    if (params.get("Action") !== "AssumeRole") {
+      fail(400, "InvalidAction", "Only AssumeRole is simulated");
+      return;
+    }
+    this.assumeRoleCalls++;
+    const arn = params.get("RoleArn") ?? "";
+    if (!this.#roles.has(arn) || this.#roles.get(arn) !== (params.get("ExternalId") ?? undefined)) {
+      fail(403, "AccessDenied", `User is not authorized to perform: sts:AssumeRole on resource: ${arn}`);
+      return;
+    }
+    const accessKeyId = `ASIA${createHash("sha256").update(`${arn}/${randomUUID()}`).digest("hex").slice(0, 16).toUpperCase()}`;
+    this.#issuedKeys.set(accessKeyId, arn);
+    const expiration = new Date(Date.now() + this.credentialLifetimeMs).toISOString();
+    const session = params.get("RoleSessionName") ?? "session";
+    xml(
+      200,
+      `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>${accessKeyId}</AccessKeyId><SecretAccessKey>simulated-secret-${randomUUID()}</SecretAccessKey><SessionToken>simulated-token-${randomUUID()}</SessionToken><Expiration>${expiration}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROASIMULATED:${session}</AssumedRoleId><Arn>${arn.replace(":role/", ":assumed-role/")}/${session}</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+    );
   }
 }
 
