@@ -73,6 +73,12 @@ describe("dashboard and alert rules against the exporter", () => {
     const used = [
       ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel "${p.title}"`, expr: t.expr }))),
       ...rules.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr })),
+      // Variables: label_values(selector, label)
+      ...dashboard.templating.list.flatMap((v) => {
+        const query = typeof v.query === "object" && v.query !== null && "query" in v.query ? String(v.query.query) : String(v.query);
+        const selector = /^label_values\((.*), *\w+\)$/.exec(query)?.[1];
+        return selector === undefined ? [] : [{ where: `variable ${v.name}`, expr: selector }];
+      }),
       ...rules.flatMap((r) =>
         // Queries inside annotation templates: {{ printf "metric{...}" ... | query }}
         Object.values(r.annotations ?? {}).flatMap((a) =>

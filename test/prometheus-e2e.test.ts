@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
-import { startStack, waitFor, type Stack } from "./helpers.js";
+import { parse } from "yaml";
+import { startExporter, type RunningExporter } from "../src/app.js";
+import { AthenaSimulator } from "../src/simulator/server.js";
+import { memoryLogger, startStack, TEST_CREDENTIALS, testConfig, waitFor, type Stack } from "./helpers.js";
 import { readAlertRules, readDashboard, substituteVariables } from "./mixin.js";
 import { startPrometheus, type RunningPrometheus } from "./prometheus-server.js";
 
@@ -120,6 +124,97 @@ describe("with a real Prometheus scraping the exporter", () => {
     assert.deepEqual((await prometheus.labelValues("workgroup", "athena_calculation_state")).sort(), ["analytics-spark", "etl-spark"]);
     const sessions = await prometheus.labelValues("session_id", 'athena_calculation_state{workgroup=~".*"}');
     assert.equal(sessions.length, 2);
-    assert.equal((await prometheus.labelValues("job", "athena_exporter_build_info")).length, 1);
+    assert.equal((await prometheus.labelValues("job", "athena_exporter_api_requests_total")).length, 1);
+  });
+});
+
+describe("with a real Prometheus scraping two targets of one exporter", () => {
+  const simulator = new AthenaSimulator();
+  let running: RunningExporter;
+  let prometheus: RunningPrometheus;
+  let failedInB = "";
+
+  before(async () => {
+    const now = Date.now();
+    const a = simulator.state.addSession("wg-a");
+    const b = simulator.state.addSession("wg-b");
+    const idsA = [
+      simulator.state.addCalculation({ sessionId: a.id, state: "COMPLETED", submittedAtMs: now - 60_000, completedAtMs: now - 30_000, dpuExecutionMillis: 500 }).id,
+      simulator.state.addCalculation({ sessionId: a.id, state: "RUNNING", submittedAtMs: now - 2 * HOUR }).id,
+      simulator.state.addCalculation({ sessionId: a.id, state: "QUEUED" }).id,
+      simulator.state.addCalculation({ sessionId: a.id, state: "RUNNING", submittedAtMs: now - 10_000, schedule: [{ atMs: now + 3000, state: "COMPLETED" }] }).id,
+    ];
+    failedInB = simulator.state.addCalculation({
+      sessionId: b.id,
+      state: "RUNNING",
+      submittedAtMs: now - 20_000,
+      schedule: [{ atMs: now + 3000, state: "FAILED", reason: "ModuleNotFoundError: No module named 'pandas'" }],
+    }).id;
+    const endpoint = await simulator.start(0, "127.0.0.1");
+    running = await startExporter(
+      testConfig(
+        [
+          `aws: {region: us-east-1, endpoint: "${endpoint}", maxAttempts: 1}`,
+          "cache: {ttl: 500ms}",
+          "targets:",
+          `  - {name: team-a, calculations: [${idsA.join(", ")}]}`,
+          `  - {name: team-b, calculations: [${failedInB}]}`,
+        ].join("\n"),
+      ),
+      { host: "127.0.0.1", port: 0 },
+      { logger: memoryLogger().logger, credentials: TEST_CREDENTIALS },
+    );
+    // The shipped multi-target scrape config, pointed at this exporter.
+    const shipped = parse(await readFile("prometheus/prometheus-multi-target.yml", "utf8")) as {
+      scrape_configs: { static_configs: { targets: string[]; labels?: Record<string, string> }[]; scrape_timeout?: string }[];
+    };
+    const address = new URL(running.url).host;
+    const scrapeConfigs = shipped.scrape_configs.map((job, i) => ({
+      ...job,
+      scrape_timeout: "1s",
+      static_configs: job.static_configs.map(() => (i === 0 ? { targets: ["team-a", "team-b"], labels: { exporter: address } } : { targets: [address] })),
+    }));
+    prometheus = await startPrometheus({ scrapeConfigs }, compressFor((await readAlertRules()).text));
+  });
+
+  after(async () => {
+    await prometheus.stop();
+    await running.close();
+    await simulator.stop();
+  });
+
+  it("fires AthenaCalculationFailed for the failure in one target, labelled with that target", async () => {
+    let failed: Awaited<ReturnType<RunningPrometheus["alerts"]>>[number] | undefined;
+    await waitFor(
+      async () => {
+        failed = (await prometheus.alerts()).find((a) => a.labels.alertname === "AthenaCalculationFailed" && a.state === "firing");
+        return failed !== undefined;
+      },
+      30_000,
+      "AthenaCalculationFailed to fire",
+    );
+    assert.ok(failed);
+    assert.equal(failed.labels.calculation_execution_id, failedInB);
+    assert.equal(failed.labels.instance, "team-b");
+    assert.match(failed.annotations.description ?? "", /No module named 'pandas'/);
+    await waitFor(
+      async () => (await prometheus.alerts()).some((a) => a.labels.alertname === "AthenaCalculationStuck" && a.labels.instance === "team-a"),
+      30_000,
+      "AthenaCalculationStuck to fire in team-a",
+    );
+  });
+
+  it("returns data for every query of every dashboard panel across both targets", async () => {
+    const dashboard = await readDashboard();
+    await new Promise((r) => setTimeout(r, 3000));
+    const empty: string[] = [];
+    for (const panel of dashboard.panels) {
+      for (const target of panel.targets ?? []) {
+        const expr = substituteVariables(target.expr, "1m");
+        if ((await prometheus.query(expr)).result.length === 0) empty.push(`${panel.title} [${target.refId}]: ${expr}`);
+      }
+    }
+    assert.deepEqual(empty, [], "panels whose query returned nothing");
+    assert.deepEqual((await prometheus.labelValues("instance", "athena_calculation_state")).sort(), ["team-a", "team-b"]);
   });
 });

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { stringify } from "yaml";
 import { requireBinary, waitFor } from "./helpers.js";
 
 /** A port that was free a moment ago on loopback. */
@@ -35,24 +36,19 @@ export interface RunningPrometheus {
  * A real Prometheus server (Debian's package) on loopback, with its own
  * data directory, scraping `target` every second and evaluating `rules`.
  */
-export async function startPrometheus(target: string, rules: string): Promise<RunningPrometheus> {
+export async function startPrometheus(target: string | { readonly scrapeConfigs: readonly unknown[] }, rules: string): Promise<RunningPrometheus> {
   const binary = requireBinary("prometheus");
   const dir = await mkdtemp(join(tmpdir(), "ace-prometheus-"));
   await writeFile(join(dir, "alerts.yml"), rules);
+  const scrapeConfigs =
+    typeof target === "string" ? [{ job_name: "athena-calculation-exporter", static_configs: [{ targets: [target] }] }] : target.scrapeConfigs;
   await writeFile(
     join(dir, "prometheus.yml"),
-    [
-      "global:",
-      "  scrape_interval: 1s",
-      "  scrape_timeout: 1s",
-      "  evaluation_interval: 1s",
-      "rule_files: [alerts.yml]",
-      "scrape_configs:",
-      "  - job_name: athena-calculation-exporter",
-      "    static_configs:",
-      `      - targets: ["${target}"]`,
-      "",
-    ].join("\n"),
+    stringify({
+      global: { scrape_interval: "1s", scrape_timeout: "1s", evaluation_interval: "1s" },
+      rule_files: ["alerts.yml"],
+      scrape_configs: scrapeConfigs,
+    }),
   );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
