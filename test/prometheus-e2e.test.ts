@@ -19,6 +19,38 @@ function compressFor(rules: string): string {
   return rules.replace(/^(\s+for: )(\d+)m$/gm, "$1$2s");
 }
 
+type Alert = Awaited<ReturnType<RunningPrometheus["alerts"]>>[number];
+
+/** The first firing alert of that name that `matches`, once Prometheus has one. */
+async function firingAlert(prometheus: RunningPrometheus, name: string, matches: (a: Alert) => boolean = () => true): Promise<Alert> {
+  let found: Alert | undefined;
+  await waitFor(
+    async () => {
+      found = (await prometheus.alerts()).find((a) => a.labels.alertname === name && a.state === "firing" && matches(a));
+      return found !== undefined;
+    },
+    30_000,
+    `${name} to fire`,
+  );
+  if (found === undefined) throw new Error(`${name} did not fire`);
+  return found;
+}
+
+/** Every dashboard panel query (variables as "All") that returns no data. */
+async function emptyPanelQueries(prometheus: RunningPrometheus): Promise<string[]> {
+  const dashboard = await readDashboard();
+  // Give rate() windows a few samples after the transitions.
+  await new Promise((r) => setTimeout(r, 3000));
+  const empty: string[] = [];
+  for (const panel of dashboard.panels) {
+    for (const target of panel.targets ?? []) {
+      const expr = substituteVariables(target.expr, "1m");
+      if ((await prometheus.query(expr)).result.length === 0) empty.push(`${panel.title} [${target.refId}]: ${expr}`);
+    }
+  }
+  return empty;
+}
+
 describe("with a real Prometheus scraping the exporter", () => {
   let stack: Stack;
   let prometheus: RunningPrometheus;
@@ -65,16 +97,7 @@ describe("with a real Prometheus scraping the exporter", () => {
   });
 
   it("fires AthenaCalculationFailed for the failed calculation, with its labels and reason", async () => {
-    let failed: Awaited<ReturnType<RunningPrometheus["alerts"]>>[number] | undefined;
-    await waitFor(
-      async () => {
-        failed = (await prometheus.alerts()).find((a) => a.labels.alertname === "AthenaCalculationFailed" && a.state === "firing");
-        return failed !== undefined;
-      },
-      30_000,
-      "AthenaCalculationFailed to fire",
-    );
-    assert.ok(failed);
+    const failed = await firingAlert(prometheus, "AthenaCalculationFailed");
     assert.equal(failed.labels.calculation_execution_id, ids.failing);
     assert.equal(failed.labels.workgroup, "analytics-spark");
     assert.equal(failed.labels.severity, "warning");
@@ -85,11 +108,7 @@ describe("with a real Prometheus scraping the exporter", () => {
   });
 
   it("fires AthenaCalculationStuck for the calculation held RUNNING, not for the others", async () => {
-    await waitFor(
-      async () => (await prometheus.alerts()).some((a) => a.labels.alertname === "AthenaCalculationStuck" && a.state === "firing"),
-      30_000,
-      "AthenaCalculationStuck to fire",
-    );
+    await firingAlert(prometheus, "AthenaCalculationStuck");
     const stuck = (await prometheus.alerts()).filter((a) => a.labels.alertname === "AthenaCalculationStuck");
     assert.deepEqual(stuck.map((a) => [a.labels.calculation_execution_id, a.labels.state]), [[ids.stuck, "RUNNING"]]);
   });
@@ -106,18 +125,7 @@ describe("with a real Prometheus scraping the exporter", () => {
   });
 
   it("returns data for every query of every dashboard panel", async () => {
-    const dashboard = await readDashboard();
-    // Give rate() windows a few samples after the transitions.
-    await new Promise((r) => setTimeout(r, 3000));
-    const empty: string[] = [];
-    for (const panel of dashboard.panels) {
-      for (const target of panel.targets ?? []) {
-        const expr = substituteVariables(target.expr, "1m");
-        const answer = await prometheus.query(expr);
-        if (answer.result.length === 0) empty.push(`${panel.title} [${target.refId}]: ${expr}`);
-      }
-    }
-    assert.deepEqual(empty, [], "panels whose query returned nothing");
+    assert.deepEqual(await emptyPanelQueries(prometheus), [], "panels whose query returned nothing");
   });
 
   it("fills the workgroup and session variables", async () => {
@@ -184,37 +192,15 @@ describe("with a real Prometheus scraping two targets of one exporter", () => {
   });
 
   it("fires AthenaCalculationFailed for the failure in one target, labelled with that target", async () => {
-    let failed: Awaited<ReturnType<RunningPrometheus["alerts"]>>[number] | undefined;
-    await waitFor(
-      async () => {
-        failed = (await prometheus.alerts()).find((a) => a.labels.alertname === "AthenaCalculationFailed" && a.state === "firing");
-        return failed !== undefined;
-      },
-      30_000,
-      "AthenaCalculationFailed to fire",
-    );
-    assert.ok(failed);
+    const failed = await firingAlert(prometheus, "AthenaCalculationFailed");
     assert.equal(failed.labels.calculation_execution_id, failedInB);
     assert.equal(failed.labels.instance, "team-b");
     assert.match(failed.annotations.description ?? "", /No module named 'pandas'/);
-    await waitFor(
-      async () => (await prometheus.alerts()).some((a) => a.labels.alertname === "AthenaCalculationStuck" && a.labels.instance === "team-a"),
-      30_000,
-      "AthenaCalculationStuck to fire in team-a",
-    );
+    await firingAlert(prometheus, "AthenaCalculationStuck", (a) => a.labels.instance === "team-a");
   });
 
   it("returns data for every query of every dashboard panel across both targets", async () => {
-    const dashboard = await readDashboard();
-    await new Promise((r) => setTimeout(r, 3000));
-    const empty: string[] = [];
-    for (const panel of dashboard.panels) {
-      for (const target of panel.targets ?? []) {
-        const expr = substituteVariables(target.expr, "1m");
-        if ((await prometheus.query(expr)).result.length === 0) empty.push(`${panel.title} [${target.refId}]: ${expr}`);
-      }
-    }
-    assert.deepEqual(empty, [], "panels whose query returned nothing");
+    assert.deepEqual(await emptyPanelQueries(prometheus), [], "panels whose query returned nothing");
     assert.deepEqual((await prometheus.labelValues("instance", "athena_calculation_state")).sort(), ["team-a", "team-b"]);
   });
 });
