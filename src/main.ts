@@ -55,7 +55,8 @@ async function main(): Promise<number> {
     {
       version: VERSION,
       url: `${running.url}/metrics`,
-      calculations: config.value.calculations.length,
+      calculations: running.targets.all().reduce((n, e) => n + e.config.calculations.length, 0),
+      targets: running.targets.names(),
       config: flags.value.configFile,
       tls: web?.tls !== undefined,
       basic_auth: (web?.basicAuthUsers.size ?? 0) > 0,
