@@ -8,7 +8,7 @@ import { renderFamilies, truncateLabelValue } from "../src/exposition.js";
 import { parseExposition, promtoolCheckMetrics } from "./helpers.js";
 
 const epoch = fc.integer({ min: 1_500_000_000_000, max: 2_000_000_000_000 });
-const text = fc.string({ unit: fc.oneof(fc.constantFrom('"', "\\", "\n", "é", "🚀", "{", "}", ","), fc.string({ unit: "grapheme", minLength: 1, maxLength: 1 })), maxLength: 300 });
+const text = fc.string({ unit: fc.oneof(fc.constantFrom('"', "\\", "\n", "\r", "\t", "\u2028", "\u2029", "\u0085", "é", "🚀", "{", "}", ",", "="), fc.string({ unit: "grapheme", minLength: 1, maxLength: 1 })), maxLength: 300 });
 
 /** Answers shaped as the SDK hands them over, with every optional field sometimes absent. */
 const answer = fc

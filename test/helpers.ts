@@ -91,7 +91,8 @@ export interface Sample {
   readonly value: number;
 }
 
-const SAMPLE_RE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/;
+// "s": label values may hold any character but an unescaped newline, U+2028 and U+2029 included.
+const SAMPLE_RE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/s;
 const LABEL_RE = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
 /** Reads text exposition into samples; throws on a line that is not valid. */
