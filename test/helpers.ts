@@ -125,14 +125,17 @@ export function samplesOf(text: string, name: string): Sample[] {
   return parseExposition(text).filter((s) => s.name === name);
 }
 
-const PROMETHEUS_HINT =
-  "promtool is not installed: install Debian's prometheus package (apt-get update && apt-get install -y prometheus), as .ci/run does";
+const INSTALL_HINTS = {
+  promtool: "install Debian's prometheus package (apt-get update && apt-get install -y prometheus), as .ci/run does",
+  prometheus: "install Debian's prometheus package (apt-get update && apt-get install -y prometheus), as .ci/run does",
+  openssl: "install Debian's openssl package (apt-get update && apt-get install -y openssl), as .ci/run does",
+} as const;
 
-/** Path of a binary from Debian's prometheus package; fails the test with the install hint when missing. */
-export function requireBinary(name: "promtool" | "prometheus"): string {
+/** Path of a tool a test needs; fails the test with its install hint when it is missing, never skips. */
+export function requireBinary(name: keyof typeof INSTALL_HINTS): string {
   const found = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
   const path = found.stdout.trim();
-  if (found.status !== 0 || path === "") throw new Error(PROMETHEUS_HINT.replace("promtool", name));
+  if (found.status !== 0 || path === "") throw new Error(`${name} is not installed: ${INSTALL_HINTS[name]}`);
   return path;
 }
 

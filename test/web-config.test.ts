@@ -8,14 +8,14 @@ import { after, before, describe, it } from "node:test";
 import bcrypt from "bcryptjs";
 import { startExporter, type RunningExporter } from "../src/app.js";
 import { loadWebConfig, type WebConfig } from "../src/web-config.js";
-import { memoryLogger, testConfig } from "./helpers.js";
+import { memoryLogger, requireBinary, testConfig } from "./helpers.js";
 
 const PASSWORD = "correct horse battery staple";
 
 function selfSignedCert(dir: string, name: string): { cert: string; key: string } {
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
-  execFileSync("openssl", [
+  execFileSync(requireBinary("openssl"), [
     "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
     "-subj", `/CN=${name}`, "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key, "-out", cert,
   ], { stdio: "ignore" });
