@@ -32,7 +32,6 @@ export interface AthenaClientOptions {
   readonly credentials?: NonNullable<AthenaClientConfig["credentials"]>;
 }
 
-const THROTTLE_NAMES = new Set(["ThrottlingException", "TooManyRequestsException", "Throttling", "RequestLimitExceeded"]);
 const LIST_PAGE_SIZE = 100;
 /** A runaway NextToken loop ends here. */
 const MAX_PAGES = 1000;
@@ -98,7 +97,7 @@ export class SdkAthenaApi implements AthenaApi {
         try {
           return await next(args);
         } catch (e) {
-          if (e instanceof Error && THROTTLE_NAMES.has(e.name)) {
+          if (classifyError(e).code === "ThrottlingException") {
             metrics.apiThrottles.inc({ operation: context.commandName?.replace(/Command$/, "") ?? "unknown" });
           }
           throw e;

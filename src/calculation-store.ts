@@ -47,7 +47,6 @@ export class CalculationStore {
   readonly #counted: LRUCache<string, number>;
   readonly #arena = new SettledArena(CALCULATION_FAMILIES.length);
   readonly #now: () => number;
-  #ttlMs: number;
 
   constructor(
     private readonly api: AthenaApi,
@@ -56,7 +55,6 @@ export class CalculationStore {
     private readonly options: StoreOptions,
   ) {
     this.#now = options.now ?? Date.now;
-    this.#ttlMs = options.ttlMs;
     this.#entries = new LRUCache<string, CalculationEntry>({
       max: options.maxEntries,
       ttl: options.ttlMs,
@@ -84,7 +82,6 @@ export class CalculationStore {
 
   /** A new TTL for unfinished calculations, from the next fetch on. */
   setTtl(ttlMs: number): void {
-    this.#ttlMs = ttlMs;
     this.#entries.ttl = ttlMs;
   }
 
@@ -201,7 +198,7 @@ export class CalculationStore {
       const settled = this.#arena.add(settledLines(id, renderCalculation(calculation, workgroup, "settled")));
       return { calculation: undefined, state: calculation.state, workgroup, refreshedAt, error: undefined, settled };
     }
-    setOptions.ttl = this.#ttlMs;
+    setOptions.ttl = this.#entries.ttl;
     return { calculation, state: calculation.state, workgroup, refreshedAt, error: undefined, settled: undefined };
   }
 

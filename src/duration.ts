@@ -27,19 +27,3 @@ export function parseDuration(text: string): Result<number, string> {
   });
   return ok(total);
 }
-
-/** Formats milliseconds the way parseDuration reads them (for logs and pages). */
-export function formatDuration(ms: number): string {
-  if (ms === 0) return "0s";
-  const parts: string[] = [];
-  let rest = ms;
-  for (const unit of ["w", "d", "h", "m", "s", "ms"] as const) {
-    const size = UNIT_MS[unit] ?? 1;
-    const n = Math.floor(rest / size);
-    if (n > 0) {
-      parts.push(`${n}${unit}`);
-      rest -= n * size;
-    }
-  }
-  return parts.join("");
-}

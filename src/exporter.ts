@@ -119,11 +119,6 @@ export class Exporter {
     return [...calculations, counters, Buffer.from(await this.metrics.registry.metrics(), "utf8")];
   }
 
-  /** The body as text, for tests and tools. */
-  async scrapeText(deadline: AbortSignal): Promise<string> {
-    return Buffer.concat(await this.scrape(deadline)).toString("utf8");
-  }
-
   async close(): Promise<void> {
     await this.#discoverer?.stop();
   }

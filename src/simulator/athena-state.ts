@@ -1,4 +1,4 @@
-import { isFinished, type CalculationState } from "../calculation.js";
+import { UUID_RE, isFinished, type CalculationState } from "../calculation.js";
 import {
   newId,
   type NewCalculation,
@@ -19,7 +19,6 @@ export class AwsError extends Error {
   }
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const S3_BUCKET = "s3://athena-simulator-results";
 const SPARK_ENGINE = "PySpark engine version 3";
 const toEpochSeconds = (ms: number): number => ms / 1000;
