@@ -188,6 +188,8 @@ export class SdkAthenaApi implements AthenaApi {
       try {
         return ok(await send(abortSignal));
       } catch (e) {
+        // The caller gave up (a reload, a shutdown, an entry dropped): nothing failed.
+        if (signal.aborted) return err({ code: "Timeout", message: "aborted by the caller", aborted: true });
         const error = classifyError(e);
         this.metrics.apiFailures.inc({ operation, error: error.code });
         return err(error);

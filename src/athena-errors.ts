@@ -21,7 +21,19 @@ export interface ApiError {
   readonly code: ApiErrorCode;
   /** For logs and pages; never a label value. */
   readonly message: string;
+  /**
+   * Set when the caller gave up on the call (a reload, a shutdown, an entry
+   * dropped mid-flight): nothing failed, so it is neither counted nor logged.
+   */
+  readonly aborted?: true;
 }
+
+/**
+ * Why a calculation's data is not fresh: an API error, or "Pending" when
+ * Athena has not answered yet since the calculation began to be watched.
+ */
+export const REFRESH_ERROR_CODES = [...API_ERROR_CODES, "Pending"] as const;
+export type RefreshErrorCode = (typeof REFRESH_ERROR_CODES)[number];
 
 const BY_NAME: Readonly<Record<string, ApiErrorCode>> = {
   ResourceNotFoundException: "ResourceNotFoundException",

@@ -19,69 +19,163 @@ type CalculationAnswer = Pick<
   "CalculationExecutionId" | "SessionId" | "Description" | "WorkingDirectory" | "Status" | "Statistics" | "Result"
 >;
 
-const seconds = (date: Date | undefined): number | undefined => {
-  if (date === undefined) return undefined;
-  const ms = date.getTime();
-  return Number.isFinite(ms) ? ms / 1000 : undefined;
-};
+/**
+ * The SDK types every field, but its deserializer does not check the JSON
+ * it reads: a number where a string belongs arrives as a number. So every
+ * field is checked here, at the one place answers become domain values, and
+ * an answer the exporter cannot use is refused with the reason.
+ */
+
+/** Athena's IDs are UUIDs; its API allows session IDs of up to 256 characters. */
+const MAX_ID_LENGTH = 256;
+/** Athena names workgroups with at most 128 characters (of [a-zA-Z0-9._-], but any text is escaped safely). */
+const MAX_WORKGROUP_LENGTH = 128;
+const isWorkgroupName = (name: unknown): name is string => typeof name === "string" && name.length > 0 && name.length <= MAX_WORKGROUP_LENGTH;
+/** Free text beyond this is not text Athena sends; it is cut to label size anyway. */
+const MAX_TEXT_LENGTH = 64 * 1024;
+/** Progress text is parsed for a number; only its start is read, so a hostile text cannot make the regex slow. */
+const MAX_PROGRESS_LENGTH = 200;
+/** A million DPU-hours: no calculation uses more; a larger figure would poison the DPU counters. */
+export const MAX_DPU_MILLIS = 1e6 * 3600 * 1000;
+/** Timestamps outside 2000–2100 are not times Athena gives. */
+const MIN_EPOCH_SECONDS = 946_684_800;
+const MAX_EPOCH_SECONDS = 4_102_444_800;
+
+class Refused extends Error {}
+
+function text(value: unknown, field: string): string {
+  if (value === undefined || value === null) return "";
+  if (typeof value !== "string") throw new Refused(`${field} is a ${typeof value}, not a string`);
+  if (value.length > MAX_TEXT_LENGTH) throw new Refused(`${field} is ${value.length} characters long`);
+  return value;
+}
+
+function id(value: unknown, field: string): string {
+  if (value === undefined || value === null || value === "") throw new Refused(`answer has no ${field}`);
+  if (typeof value !== "string") throw new Refused(`${field} is a ${typeof value}, not a string`);
+  if (value.length > MAX_ID_LENGTH) throw new Refused(`${field} is ${value.length} characters long, more than ${MAX_ID_LENGTH}`);
+  return value;
+}
+
+function timestamp(value: unknown, field: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const seconds = value instanceof Date ? value.getTime() / 1000 : NaN;
+  if (!Number.isFinite(seconds) || seconds < MIN_EPOCH_SECONDS || seconds > MAX_EPOCH_SECONDS) {
+    throw new Refused(`${field} is not a time between 2000 and 2100`);
+  }
+  return seconds;
+}
+
+function dpuMillis(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > MAX_DPU_MILLIS) {
+    throw new Refused(`Statistics.DpuExecutionInMillis ${describe(value)} is not a number of milliseconds from 0 to ${MAX_DPU_MILLIS}`);
+  }
+  return value;
+}
+
+function record(value: unknown, field: string): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "object" || Array.isArray(value)) throw new Refused(`${field} is not an object`);
+  return value as Record<string, unknown>; // any object; each field is checked on its own
+}
+
+function describe(value: unknown): string {
+  const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
+  return shown.length > 40 ? `${shown.slice(0, 39)}…` : shown;
+}
+
+function refusing<T>(parse: () => T): Result<T, string> {
+  try {
+    return ok(parse());
+  } catch (e) {
+    if (e instanceof Refused) return err(e.message);
+    throw e;
+  }
+}
 
 /**
- * The one place SDK shapes (every field optional) become a Calculation.
- * An answer without the fields a metric needs is refused with the reason.
+ * The one place SDK shapes become a Calculation. An answer without the
+ * fields a metric needs, with a field of the wrong type or an absurd value,
+ * or about another calculation than the one asked for, is refused.
  */
 export function toCalculation(requestedId: string, answer: CalculationAnswer): Result<Calculation, string> {
-  const state = answer.Status?.State;
-  if (state === undefined) return err("answer has no Status.State");
-  if (!isCalculationState(state)) return err(`answer has an unknown Status.State "${String(state)}"`);
-  if (answer.SessionId === undefined || answer.SessionId === "") return err("answer has no SessionId");
-  const dpuMillis = answer.Statistics?.DpuExecutionInMillis;
-  if (dpuMillis !== undefined && (!Number.isFinite(dpuMillis) || dpuMillis < 0)) {
-    return err(`answer has an invalid Statistics.DpuExecutionInMillis ${String(dpuMillis)}`);
-  }
-  return ok({
-    id: (answer.CalculationExecutionId ?? requestedId).toLowerCase(),
-    sessionId: answer.SessionId,
-    description: answer.Description ?? "",
-    workingDirectory: answer.WorkingDirectory ?? "",
-    state,
-    stateChangeReason: answer.Status?.StateChangeReason ?? "",
-    submittedAt: seconds(answer.Status?.SubmissionDateTime),
-    completedAt: seconds(answer.Status?.CompletionDateTime),
-    dpuExecutionSeconds: dpuMillis === undefined ? undefined : dpuMillis / 1000,
-    progress: answer.Statistics?.Progress ?? "",
-    result: {
-      stdOutS3Uri: answer.Result?.StdOutS3Uri ?? "",
-      stdErrorS3Uri: answer.Result?.StdErrorS3Uri ?? "",
-      resultS3Uri: answer.Result?.ResultS3Uri ?? "",
-      resultType: answer.Result?.ResultType ?? "",
-    },
+  return refusing(() => {
+    const a = record(answer, "answer");
+    const status = record(a.Status, "Status");
+    const statistics = record(a.Statistics, "Statistics");
+    const result = record(a.Result, "Result");
+    const state: unknown = status.State;
+    if (state === undefined || state === null) throw new Refused("answer has no Status.State");
+    if (typeof state !== "string" || !isCalculationState(state)) throw new Refused(`answer has an unknown Status.State ${describe(state)}`);
+    if (a.CalculationExecutionId !== undefined) {
+      const answered = id(a.CalculationExecutionId, "CalculationExecutionId");
+      if (answered.toLowerCase() !== requestedId.toLowerCase()) {
+        throw new Refused(`answer is about calculation ${describe(answered)}, not ${requestedId}`);
+      }
+    }
+    const millis = dpuMillis(statistics.DpuExecutionInMillis);
+    return {
+      // The ID asked for: the series of one calculation can only ever carry its own ID.
+      id: requestedId.toLowerCase(),
+      sessionId: id(a.SessionId, "SessionId"),
+      description: text(a.Description, "Description"),
+      workingDirectory: text(a.WorkingDirectory, "WorkingDirectory"),
+      state,
+      stateChangeReason: text(status.StateChangeReason, "Status.StateChangeReason"),
+      submittedAt: timestamp(status.SubmissionDateTime, "Status.SubmissionDateTime"),
+      completedAt: timestamp(status.CompletionDateTime, "Status.CompletionDateTime"),
+      dpuExecutionSeconds: millis === undefined ? undefined : millis / 1000,
+      progress: text(statistics.Progress, "Statistics.Progress").slice(0, MAX_PROGRESS_LENGTH),
+      result: {
+        stdOutS3Uri: text(result.StdOutS3Uri, "Result.StdOutS3Uri"),
+        stdErrorS3Uri: text(result.StdErrorS3Uri, "Result.StdErrorS3Uri"),
+        resultS3Uri: text(result.ResultS3Uri, "Result.ResultS3Uri"),
+        resultType: text(result.ResultType, "Result.ResultType"),
+      },
+    };
   });
 }
 
 export function toWorkgroup(answer: Pick<GetSessionCommandOutput, "WorkGroup">): Result<string, string> {
-  const wg = answer.WorkGroup;
-  return wg === undefined || wg === "" ? err("answer has no WorkGroup") : ok(wg);
+  const wg: unknown = (answer as Record<string, unknown> | undefined)?.WorkGroup;
+  if (wg === undefined || wg === null || wg === "") return err("answer has no WorkGroup");
+  if (!isWorkgroupName(wg)) return err(`answer has an invalid WorkGroup ${describe(wg)}`);
+  return ok(wg);
 }
 
+const safeTimestamp = (value: unknown): number | undefined => {
+  const parsed = refusing(() => timestamp(value, "time"));
+  return parsed.ok ? parsed.value : undefined;
+};
+
 export function toCalculationSummary(summary: SdkCalculationSummary, sessionId: string): Result<CalculationSummary, string> {
-  const id = summary.CalculationExecutionId;
-  const state = summary.Status?.State;
-  if (id === undefined || id === "") return err("summary has no CalculationExecutionId");
-  if (state === undefined || !isCalculationState(state)) return err(`summary of ${id} has no known Status.State`);
-  return ok({ id: id.toLowerCase(), sessionId, state, completedAt: seconds(summary.Status?.CompletionDateTime) });
+  const raw = summary as Record<string, unknown>;
+  const status = (typeof raw.Status === "object" && raw.Status !== null ? raw.Status : {}) as Record<string, unknown>;
+  const id: unknown = raw.CalculationExecutionId;
+  const state: unknown = status.State;
+  if (typeof id !== "string" || id === "" || id.length > MAX_ID_LENGTH) return err("summary has no valid CalculationExecutionId");
+  if (typeof state !== "string" || !isCalculationState(state)) return err(`summary of ${id} has no known Status.State`);
+  return ok({
+    id: id.toLowerCase(),
+    sessionId,
+    state,
+    submittedAt: safeTimestamp(status.SubmissionDateTime),
+    completedAt: safeTimestamp(status.CompletionDateTime),
+  });
 }
 
 export function toSessionSummary(summary: SdkSessionSummary, workgroup: string): Result<SessionSummary, string> {
-  const id = summary.SessionId;
-  if (id === undefined || id === "") return err("summary has no SessionId");
-  return ok({ id, workgroup, state: summary.Status?.State ?? "", endedAt: seconds(summary.Status?.EndDateTime) });
+  const raw = summary as Record<string, unknown>;
+  const status = (typeof raw.Status === "object" && raw.Status !== null ? raw.Status : {}) as Record<string, unknown>;
+  const id: unknown = raw.SessionId;
+  if (typeof id !== "string" || id === "" || id.length > MAX_ID_LENGTH) return err("summary has no valid SessionId");
+  return ok({ id, workgroup, state: typeof status.State === "string" ? status.State : "", endedAt: safeTimestamp(status.EndDateTime) });
 }
 
 export function toWorkGroupSummary(summary: SdkWorkGroupSummary): Result<WorkGroupSummary, string> {
-  if (summary.Name === undefined || summary.Name === "") return err("summary has no Name");
-  return ok({
-    name: summary.Name,
-    enabled: summary.State === "ENABLED",
-    engine: summary.EngineVersion?.EffectiveEngineVersion ?? summary.EngineVersion?.SelectedEngineVersion ?? "",
-  });
+  const name: unknown = (summary as Record<string, unknown>).Name;
+  if (!isWorkgroupName(name)) return err("summary has no valid Name");
+  const engine = summary.EngineVersion?.EffectiveEngineVersion ?? summary.EngineVersion?.SelectedEngineVersion ?? "";
+  return ok({ name, enabled: summary.State === "ENABLED", engine: typeof engine === "string" ? engine : "" });
 }

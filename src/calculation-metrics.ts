@@ -1,5 +1,5 @@
 import { CALCULATION_STATES, isFinished, type Calculation } from "./calculation.js";
-import type { ApiError } from "./athena-errors.js";
+import type { RefreshErrorCode } from "./athena-errors.js";
 import { sample, truncateLabelValue, type FamilySpec, type Labels } from "./exposition.js";
 
 /** The per-calculation families, in the order they are exposed. */
@@ -172,11 +172,11 @@ export function settledLines(calculationId: string, lines: readonly string[]): s
 }
 
 /** The up sample and, while it is 0, the reason. */
-export function renderUp(calculationId: string, error: ApiError | undefined): { up: string; refreshError: string } {
+export function renderUp(calculationId: string, error: RefreshErrorCode | undefined): { up: string; refreshError: string } {
   const id: Labels = [["calculation_execution_id", calculationId]];
   return {
     up: sample(CALCULATION_FAMILIES[FAMILY.up].name, id, error === undefined ? 1 : 0),
     refreshError:
-      error === undefined ? "" : sample(CALCULATION_FAMILIES[FAMILY.refreshError].name, [...id, ["error", error.code]], 1),
+      error === undefined ? "" : sample(CALCULATION_FAMILIES[FAMILY.refreshError].name, [...id, ["error", error]], 1),
   };
 }

@@ -2,11 +2,10 @@ import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
 import type { AthenaApi } from "./athena-client.js";
 import type { ApiError } from "./athena-errors.js";
-import { isFinished, isSettled, type Calculation, type CalculationState } from "./calculation.js";
+import { isSettled, type Calculation, type CalculationState } from "./calculation.js";
 import { CALCULATION_FAMILIES, FAMILY, renderCalculation, renderUp, settledLines } from "./calculation-metrics.js";
 import { assembleFamilies } from "./exposition.js";
 import { SettledArena, type SettledHandle } from "./settled-arena.js";
-import type { FinishedCounters } from "./finished-counters.js";
 import type { SelfMetrics } from "./self-metrics.js";
 
 /** What the exporter knows of one calculation execution. */
@@ -29,10 +28,9 @@ export interface StoreOptions {
   readonly logger: Logger;
   /** Milliseconds clock, for tests. */
   readonly now?: () => number;
+  /** Told of every successful refresh (the exporter feeds its counters from it). */
+  readonly onRefreshed?: (calculation: Calculation, workgroup: string) => void;
 }
-
-const COUNTED_FINISHED = 1;
-const COUNTED_DPU = 2;
 
 /**
  * The calculations the exporter watches, refreshed through an LRU cache:
@@ -43,14 +41,11 @@ const COUNTED_DPU = 2;
 export class CalculationStore {
   readonly #entries: LRUCache<string, CalculationEntry>;
   readonly #workgroups: LRUCache<string, string, AbortSignal>;
-  /** IDs already added to the finished counters; outlives evictions from #entries. */
-  readonly #counted: LRUCache<string, number>;
   readonly #arena = new SettledArena(CALCULATION_FAMILIES.length);
   readonly #now: () => number;
 
   constructor(
     private readonly api: AthenaApi,
-    private readonly counters: FinishedCounters,
     private readonly metrics: SelfMetrics,
     private readonly options: StoreOptions,
   ) {
@@ -62,7 +57,7 @@ export class CalculationStore {
       // lru-cache reuses one reading of the clock for 1 ms of real time; a
       // clock that tests move by hand must be read every time.
       ...(options.now === undefined ? {} : { ttlResolution: 0 }),
-      fetchMethod: (id, stale, { signal, options: setOptions }) => this.#refresh(id, stale, signal, setOptions),
+      fetchMethod: (id, stale, { signal, options: setOptions }) => this.#refreshSafely(id, stale, signal, setOptions),
       // Whatever removes an entry (eviction, forget) takes its text out of the arena.
       dispose: (entry) => {
         if (entry.settled !== undefined) this.#arena.remove(entry.settled);
@@ -77,7 +72,6 @@ export class CalculationStore {
         return answer.value;
       },
     });
-    this.#counted = new LRUCache<string, number>({ max: options.maxEntries });
   }
 
   /** A new TTL for unfinished calculations, from the next fetch on. */
@@ -97,13 +91,15 @@ export class CalculationStore {
   /**
    * Makes the next refresh fetch `id` whatever its age: a list call has
    * shown that its state moved on. The last known values stay until then.
+   * A settled calculation is left alone: its state is final, so a listing
+   * that says otherwise cannot be right.
    */
   expire(id: string): void {
     const entry = this.#entries.peek(id);
-    if (entry !== undefined) this.#entries.set(id, entry, { ttl: 1, start: 1 });
+    if (entry !== undefined && entry.settled === undefined) this.#entries.set(id, entry, { ttl: 1, start: 1 });
   }
 
-  /** Drops everything held for `id` but the fact that it was counted. */
+  /** Drops everything held for `id`. */
   forget(id: string): void {
     this.#entries.delete(id);
   }
@@ -145,24 +141,41 @@ export class CalculationStore {
   /**
    * Exposition of the per-calculation families: the settled calculations'
    * text as the arena holds it, then the unfinished and the failing among
-   * `ids`, rendered now.
+   * `ids`, rendered now. Every ID has its up sample: one Athena has not
+   * answered for yet shows up 0 with the error "Pending".
    */
   render(ids: readonly string[]): Buffer[] {
     const nowSeconds = this.#now() / 1000;
     const dynamic: string[][] = CALCULATION_FAMILIES.map(() => []);
+    const push = (family: number, text: string): void => {
+      if (text !== "") dynamic[family]?.push(text);
+    };
     for (const id of ids) {
       const entry = this.peek(id);
-      if (entry === undefined || entry.settled !== undefined) continue;
-      const { up, refreshError } = renderUp(id, entry.error);
-      dynamic[FAMILY.up]?.push(up);
-      if (refreshError !== "") dynamic[FAMILY.refreshError]?.push(refreshError);
+      if (entry?.settled !== undefined) continue;
+      const { up, refreshError } = renderUp(id, entry === undefined ? "Pending" : entry.error?.code);
+      push(FAMILY.up, up);
+      push(FAMILY.refreshError, refreshError);
+      if (entry === undefined) continue;
       const { calculation, workgroup, refreshedAt } = entry;
       if (calculation === undefined || workgroup === undefined || refreshedAt === undefined) continue;
-      renderCalculation(calculation, workgroup, { nowSeconds, refreshedAt }).forEach((text, family) => {
-        if (text !== "") dynamic[family]?.push(text);
-      });
+      renderCalculation(calculation, workgroup, { nowSeconds, refreshedAt }).forEach((text, family) => push(family, text));
     }
     return assembleFamilies(CALCULATION_FAMILIES, (family) => this.#arena.views(family), dynamic);
+  }
+
+  /** Whatever goes wrong becomes a failed entry: a calculation never vanishes, nor is fetched on every scrape. */
+  async #refreshSafely(
+    id: string,
+    stale: CalculationEntry | undefined,
+    signal: AbortSignal,
+    setOptions: LRUCache.FetcherOptions<string, CalculationEntry>["options"],
+  ): Promise<CalculationEntry> {
+    try {
+      return await this.#refresh(id, stale, signal, setOptions);
+    } catch (e) {
+      return this.#failed(id, stale, { code: "Other", message: e instanceof Error ? e.message : String(e) }, signal);
+    }
   }
 
   async #refresh(
@@ -172,7 +185,7 @@ export class CalculationStore {
     setOptions: LRUCache.FetcherOptions<string, CalculationEntry>["options"],
   ): Promise<CalculationEntry> {
     const answer = await this.api.getCalculation(id, signal);
-    if (!answer.ok) return this.#failed(id, stale, answer.error);
+    if (!answer.ok) return this.#failed(id, stale, answer.error, signal);
     const calculation = answer.value;
 
     let workgroup = stale?.workgroup;
@@ -181,12 +194,12 @@ export class CalculationStore {
         workgroup = await this.#workgroups.fetch(calculation.sessionId, { context: signal });
       } catch (e) {
         const error: ApiError = e instanceof WorkgroupLookupError ? e.error : { code: "Other", message: `GetSession: ${String(e)}` };
-        return this.#failed(id, stale, error);
+        return this.#failed(id, stale, error, signal);
       }
-      if (workgroup === undefined) return this.#failed(id, stale, { code: "Other", message: "GetSession gave no answer" });
+      if (workgroup === undefined) return this.#failed(id, stale, { code: "Other", message: "GetSession gave no answer" }, signal);
     }
 
-    this.#count(calculation, workgroup);
+    this.options.onRefreshed?.(calculation, workgroup);
     if (stale?.error !== undefined) {
       this.options.logger.info({ calculation_execution_id: id }, "calculation refresh recovered");
     }
@@ -202,8 +215,8 @@ export class CalculationStore {
     return { calculation, state: calculation.state, workgroup, refreshedAt, error: undefined, settled: undefined };
   }
 
-  #failed(id: string, stale: CalculationEntry | undefined, error: ApiError): CalculationEntry {
-    if (stale?.error?.code !== error.code) {
+  #failed(id: string, stale: CalculationEntry | undefined, error: ApiError, signal: AbortSignal): CalculationEntry {
+    if (stale?.error?.code !== error.code && error.aborted !== true && !signal.aborted) {
       // Logged once per change, not once per scrape.
       this.options.logger.warn({ calculation_execution_id: id, error: error.code, reason: error.message }, "calculation refresh failed");
     }
@@ -213,25 +226,10 @@ export class CalculationStore {
       workgroup: stale?.workgroup,
       refreshedAt: stale?.refreshedAt,
       error,
-      settled: stale?.settled,
+      // Never the stale entry's handle: replacing that entry takes its text out of the arena.
+      // (A settled entry is never fetched again, so it never gets here.)
+      settled: undefined,
     };
-  }
-
-  /** Adds a calculation to the aggregates the first time it is seen finished, and never again. */
-  #count(calculation: Calculation, workgroup: string): void {
-    this.counters.declare(workgroup);
-    if (!isFinished(calculation.state)) return;
-    const done = this.#counted.get(calculation.id) ?? 0;
-    let now = done;
-    if ((done & COUNTED_FINISHED) === 0) {
-      this.counters.addFinished(workgroup, calculation.state);
-      now |= COUNTED_FINISHED;
-    }
-    if ((done & COUNTED_DPU) === 0 && calculation.dpuExecutionSeconds !== undefined) {
-      this.counters.addDpuSeconds(workgroup, calculation.dpuExecutionSeconds);
-      now |= COUNTED_DPU;
-    }
-    if (now !== done) this.#counted.set(calculation.id, now);
   }
 }
 

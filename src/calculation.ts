@@ -80,6 +80,8 @@ export interface CalculationSummary {
   readonly sessionId: string;
   readonly state: CalculationState;
   /** Unix seconds. */
+  readonly submittedAt: number | undefined;
+  /** Unix seconds. */
   readonly completedAt: number | undefined;
 }
 

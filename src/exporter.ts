@@ -3,8 +3,9 @@ import type { Logger } from "pino";
 import { ApiSwitch } from "./api-switch.js";
 import { SdkAthenaApi, createAthenaClient, type AthenaApi, type AthenaClientOptions } from "./athena-client.js";
 import { CalculationStore } from "./calculation-store.js";
-import type { ExporterConfig } from "./config.js";
-import { Discoverer } from "./discovery.js";
+import type { DiscoveryConfig, ExporterConfig } from "./config.js";
+import { Discoverer, type Discovered } from "./discovery.js";
+import { FinishTally } from "./finish-tally.js";
 import { FinishedCounters } from "./finished-counters.js";
 import { SelfMetrics } from "./self-metrics.js";
 import { SINGLE_SHARD, owns, type Shard } from "./shard.js";
@@ -18,16 +19,26 @@ export interface ExporterOptions extends AthenaClientOptions {
   readonly shard?: Shard;
 }
 
+interface Tracked {
+  readonly discovered: readonly string[];
+  readonly listed: readonly string[];
+  readonly ids: readonly string[];
+}
+
 /** One scrape's worth of work: refresh through the cache, then render. */
 export class Exporter {
   readonly metrics = new SelfMetrics();
   readonly #counters = new FinishedCounters();
   readonly #api: ApiSwitch;
   readonly #store: CalculationStore;
+  /** What the cache holds at most, fixed at start: the bound on what is tracked. */
+  readonly #capacity: number;
   #config: ExporterConfig;
   #discoverer: Discoverer | undefined;
-  #tracked: { discovered: readonly string[]; listed: readonly string[]; ids: readonly string[] } = { discovered: [], listed: [], ids: [] };
+  #discovered: readonly string[] = [];
+  #tracked: Tracked = { discovered: [], listed: [], ids: [] };
   #mine: { listed: readonly string[]; ids: readonly string[] } = { listed: [], ids: [] };
+  #leftOut = 0;
   readonly #shard: Shard;
 
   constructor(
@@ -36,16 +47,20 @@ export class Exporter {
   ) {
     this.#config = config;
     this.#shard = options.shard ?? SINGLE_SHARD;
+    this.#capacity = config.cache.maxEntries;
     this.metrics.shardOrdinal.set(this.#shard.ordinal);
     this.metrics.totalShards.set(this.#shard.total);
     this.#api = new ApiSwitch(this.#newApi(config));
-    this.#store = new CalculationStore(this.#api, this.#counters, this.metrics, {
+    const now = options.now ?? Date.now;
+    const tally = new FinishTally(this.#counters, now() / 1000, config.cache.maxEntries);
+    this.#store = new CalculationStore(this.#api, this.metrics, {
       ttlMs: config.cache.ttlMs,
       maxEntries: config.cache.maxEntries,
       logger: options.logger,
+      onRefreshed: (calculation, workgroup) => tally.observe(calculation, workgroup),
       ...(options.now === undefined ? {} : { now: options.now }),
     });
-    this.#startDiscovery();
+    this.#startDiscovery(config.discovery);
   }
 
   get config(): ExporterConfig {
@@ -57,21 +72,43 @@ export class Exporter {
   }
 
   /**
-   * This shard's listed IDs and the IDs its discovery found, each once;
-   * recomputed only when one of the two changed. A listed ID belongs to the
-   * shard its own hash names; discovery only lists the sessions whose hash
-   * names this shard, and leaves listed IDs to their own shard.
+   * This shard's listed IDs, then the IDs its discovery found (newest first)
+   * as far as the cache holds them, each once; recomputed only when one of
+   * the two changed. Calculations that stop being tracked are dropped from
+   * the cache then, and only they. A listed ID belongs to the shard its own
+   * hash names; discovery only lists the sessions whose hash names this
+   * shard, and leaves listed IDs to their own shard.
    */
   trackedIds(): readonly string[] {
-    const discovered = this.#discoverer?.ids() ?? [];
+    const discovered = this.#discovered;
     const listed = this.#listedIds();
-    if (discovered !== this.#tracked.discovered || listed !== this.#tracked.listed) {
-      const ids = new Set(listed);
-      const everyListed = new Set(this.#config.calculations);
-      for (const id of discovered) if (!everyListed.has(id)) ids.add(id);
-      this.#tracked = { discovered, listed, ids: [...ids] };
+    if (discovered === this.#tracked.discovered && listed === this.#tracked.listed) return this.#tracked.ids;
+    const ids = new Set(listed);
+    const everyListed = new Set(this.#config.calculations);
+    let leftOut = 0;
+    for (const id of discovered) {
+      if (everyListed.has(id) || ids.has(id)) continue;
+      if (ids.size < this.#capacity) ids.add(id);
+      else leftOut++;
     }
+    for (const id of this.#tracked.ids) if (!ids.has(id)) this.#store.forget(id);
+    this.#tracked = { discovered, listed, ids: [...ids] };
+    this.#noteLeftOut(leftOut);
     return this.#tracked.ids;
+  }
+
+  #noteLeftOut(leftOut: number): void {
+    this.metrics.calculationsLeftOut.set(leftOut);
+    // Logged when it starts and when it ends, not on every change.
+    if (leftOut > 0 && this.#leftOut === 0) {
+      this.options.logger.warn(
+        { left_out: leftOut, max_entries: this.#capacity },
+        "discovery found more calculations than cache.maxEntries holds; the newest are watched, the rest left out (athena_exporter_calculations_left_out)",
+      );
+    } else if (leftOut === 0 && this.#leftOut > 0) {
+      this.options.logger.info({ max_entries: this.#capacity }, "every discovered calculation fits in cache.maxEntries again");
+    }
+    this.#leftOut = leftOut;
   }
 
   #listedIds(): readonly string[] {
@@ -81,13 +118,13 @@ export class Exporter {
   }
 
   /**
-   * Applies a new configuration at once, keeping the cache, the counters
-   * and what is known of every calculation still watched. Calculations no
-   * longer watched are dropped; `cache.maxEntries` alone needs a restart.
+   * Applies a new configuration at once. Only what changed changes: every
+   * calculation still tracked (listed or discovered) keeps its cache entry
+   * and text, and discovery keeps what it found; calculations no longer
+   * tracked are dropped. `cache.maxEntries` alone needs a restart.
    */
   reconfigure(next: ExporterConfig): void {
     const previous = this.#config;
-    const before = new Set(this.trackedIds());
     this.#config = next;
     if (!isDeepStrictEqual(previous.aws, next.aws)) this.#api.target = this.#newApi(next);
     if (previous.cache.ttlMs !== next.cache.ttlMs) this.#store.setTtl(next.cache.ttlMs);
@@ -95,12 +132,18 @@ export class Exporter {
       this.options.logger.warn({ from: previous.cache.maxEntries, to: next.cache.maxEntries }, "cache.maxEntries takes effect at the next restart");
     }
     if (!isDeepStrictEqual(previous.discovery, next.discovery)) {
-      void this.#discoverer?.stop();
-      this.#discoverer = undefined;
-      this.#startDiscovery();
+      if (next.discovery === undefined) {
+        void this.#discoverer?.stop();
+        this.#discoverer = undefined;
+        this.#discovered = [];
+        this.metrics.discoveredCalculations.set(0);
+      } else if (this.#discoverer === undefined) {
+        this.#startDiscovery(next.discovery);
+      } else {
+        this.#discoverer.reconfigure(next.discovery);
+      }
     }
-    const kept = new Set(next.calculations);
-    for (const id of before) if (!kept.has(id)) this.#store.forget(id);
+    this.trackedIds();
   }
 
   /**
@@ -127,14 +170,24 @@ export class Exporter {
     return this.options.api ?? new SdkAthenaApi(createAthenaClient(config.aws, this.options), this.metrics, config.aws);
   }
 
-  #startDiscovery(): void {
-    if (this.#config.discovery === undefined) return;
+  /** Applies what a discovery run found: the IDs to track, session workgroups, and states that moved on. */
+  #applyDiscovered(found: Discovered): void {
+    for (const [sessionId, workgroup] of found.sessionWorkgroups) this.#store.knowWorkgroup(sessionId, workgroup);
+    for (const [id, state] of found.changed) {
+      const held = this.#store.peek(id);
+      if (held?.state !== undefined && held.state !== state) this.#store.expire(id);
+    }
+    this.#discovered = found.ids;
+  }
+
+  #startDiscovery(discovery: DiscoveryConfig | undefined): void {
+    if (discovery === undefined) return;
     this.#discoverer = new Discoverer(
       this.#api,
-      this.#store,
-      this.#config.discovery,
+      discovery,
       this.metrics,
       this.options.logger,
+      (found) => this.#applyDiscovered(found),
       (sessionId) => owns(this.#shard, sessionId),
       this.options.now,
     );

@@ -1,4 +1,5 @@
 import { FINISHED_STATES, type FinishedState } from "./calculation.js";
+import { MAX_DPU_MILLIS } from "./athena-parse.js";
 import { renderFamilies, sample, type FamilySpec } from "./exposition.js";
 
 export const FINISHED_FAMILIES = [
@@ -49,10 +50,13 @@ export class FinishedCounters {
     else counts.pending.finished[state] += 1;
   }
 
-  addDpuSeconds(workgroup: string, seconds: number): void {
+  /** Adds DPU-seconds; refuses (and returns false for) a figure that is not finite and sane, which would poison the counter for good. */
+  addDpuSeconds(workgroup: string, seconds: number): boolean {
+    if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_DPU_MILLIS / 1000) return false;
     const counts = this.declare(workgroup);
     if (counts.exposed) counts.dpuSeconds += seconds;
     else counts.pending.dpuSeconds += seconds;
+    return true;
   }
 
   /** Renders both families, then releases what waited for a first exposition. */

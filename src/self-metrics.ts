@@ -146,6 +146,12 @@ export class SelfMetrics {
     registers: [this.registry],
   });
 
+  readonly calculationsLeftOut = new Gauge({
+    name: "athena_exporter_calculations_left_out",
+    help: "Calculations found by discovery but not watched because cache.maxEntries is full (the newest are watched).",
+    registers: [this.registry],
+  });
+
   readonly shardOrdinal = new Gauge({
     name: "athena_exporter_shard_ordinal",
     help: "This replica's shard (--shard), from 0.",

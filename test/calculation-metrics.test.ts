@@ -74,7 +74,7 @@ describe("calculation metrics", () => {
   });
 
   it("marks a failed refresh with up 0 and its error code", () => {
-    const samples = parseExposition(expose(failed, "wg", 0, { code: "ThrottlingException", message: "Rate exceeded" }));
+    const samples = parseExposition(expose(failed, "wg", 0, "ThrottlingException"));
     assert.equal(samples.find((s) => s.name === "athena_calculation_up")?.value, 0);
     assert.deepEqual(samples.find((s) => s.name === "athena_calculation_refresh_error_info")?.labels, {
       calculation_execution_id: failed.id,

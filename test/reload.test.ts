@@ -71,15 +71,24 @@ describe("config reload", () => {
     assert.equal((await fetch(`${running.url}/-/reload`)).status, 405);
   });
 
-  it("counts a finished calculation once across reloads that drop and re-add it", async () => {
-    await writeFile(file, yaml([a]));
-    assert.equal((await fetch(`${running.url}/-/reload`, { method: "POST" })).status, 200);
+  it("counts a finish once across reloads that drop and re-add the calculation", async () => {
+    const d = simulator.state.addCalculation({ sessionId: session.id, state: "RUNNING", dpuExecutionMillis: 500 }).id;
+    const reloadWith = async (ids: string[]): Promise<void> => {
+      await writeFile(file, yaml(ids, "cache: {ttl: 1ms}"));
+      assert.equal((await fetch(`${running.url}/-/reload`, { method: "POST" })).status, 200);
+    };
+    await reloadWith([a, d]);
     await scrape();
-    await writeFile(file, yaml([a, c]));
-    assert.equal((await fetch(`${running.url}/-/reload`, { method: "POST" })).status, 200);
+    simulator.state.setState(d, "FAILED");
+    await new Promise((r) => setTimeout(r, 5)); // past the TTL
+    await scrape();
+    await reloadWith([a]);
+    await scrape();
+    await reloadWith([a, d]);
     await scrape();
     const text = await scrape();
     assert.equal(valueOf(text, "athena_calculations_finished_total", { workgroup: "wg", state: "FAILED" }), 1);
+    assert.equal(valueOf(text, "athena_calculations_dpu_seconds_total", { workgroup: "wg" }), 0.5);
   });
 });
 

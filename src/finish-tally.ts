@@ -1,0 +1,62 @@
+import { LRUCache } from "lru-cache";
+import { isFinished, type Calculation } from "./calculation.js";
+import type { FinishedCounters } from "./finished-counters.js";
+
+/**
+ * What this process knows of one calculation's finish:
+ * - "running": seen unfinished, so its finish will happen under our eyes;
+ * - "before": first seen already finished before this process started
+ *   watching, so never counted;
+ * - "counted": its finish is counted, its DPU figure not yet in;
+ * - "done": finish and DPU counted.
+ */
+type Seen = "running" | "before" | "counted" | "done";
+
+/**
+ * Decides what the aggregate counters count: only finishes this process saw
+ * happen. A calculation counts when it was seen unfinished before, or when
+ * Athena says it completed after `startedAt`. So a restart (or a reload that
+ * adds a calculation that finished long ago) never makes increase() count a
+ * finish that happened before the restart; the per-calculation series stay
+ * the record of the past.
+ */
+export class FinishTally {
+  readonly #seen: LRUCache<string, Seen>;
+
+  constructor(
+    private readonly counters: FinishedCounters,
+    /** Unix seconds: when this process (or target) started watching. */
+    private readonly startedAt: number,
+    maxEntries: number,
+  ) {
+    // Outlives evictions and reloads that drop a calculation: a finish is counted once.
+    this.#seen = new LRUCache<string, Seen>({ max: maxEntries });
+  }
+
+  /** Feeds one successful refresh. */
+  observe(calculation: Calculation, workgroup: string): void {
+    this.counters.declare(workgroup);
+    const { id } = calculation;
+    const seen = this.#seen.get(id);
+    if (!isFinished(calculation.state)) {
+      if (seen === undefined) this.#seen.set(id, "running");
+      return;
+    }
+    if (seen === "before" || seen === "done") return;
+    if (seen === undefined) {
+      const completedAt = calculation.completedAt;
+      if (completedAt === undefined || completedAt < this.startedAt) {
+        this.#seen.set(id, "before");
+        return;
+      }
+    }
+    if (seen !== "counted") this.counters.addFinished(workgroup, calculation.state);
+    const dpu = calculation.dpuExecutionSeconds;
+    if (dpu === undefined) {
+      this.#seen.set(id, "counted");
+      return;
+    }
+    this.counters.addDpuSeconds(workgroup, dpu);
+    this.#seen.set(id, "done");
+  }
+}
