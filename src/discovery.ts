@@ -69,10 +69,6 @@ export class Discoverer {
   reconfigure(next: DiscoveryConfig): void {
     const previous = this.config;
     this.config = next;
-    if (next.workgroups !== "all") {
-      const kept = new Set(next.workgroups);
-      for (const [id, known] of this.#known) if (!kept.has(known.workgroup)) this.#known.delete(id);
-    }
     this.#prune(this.now() / 1000);
     this.onDiscovered({ ids: this.#sortedIds(), changed: new Map(), sessionWorkgroups: new Map() });
     const listsMore = next.workgroups === "all" ? previous.workgroups !== "all" : next.workgroups.some((w) => previous.workgroups === "all" || !previous.workgroups.includes(w));
@@ -157,8 +153,16 @@ export class Discoverer {
     return known !== undefined;
   }
 
-  /** Drops calculations past their retention, and closed sessions past the lookback. */
+  /**
+   * Drops calculations past their retention or of workgroups no longer
+   * discovered (a run that began before a reload may still list them), and
+   * closed sessions past the lookback.
+   */
   #prune(nowSeconds: number): void {
+    if (this.config.workgroups !== "all") {
+      const kept = new Set(this.config.workgroups);
+      for (const [id, known] of this.#known) if (!kept.has(known.workgroup)) this.#known.delete(id);
+    }
     const cutoff = nowSeconds - this.config.retentionMs / 1000;
     for (const [id, known] of this.#known) {
       if (isFinished(known.state) && known.completedAt !== undefined && known.completedAt < cutoff) this.#known.delete(id);

@@ -196,3 +196,65 @@ describe("Athena quotas", () => {
     }
   });
 });
+
+describe("discovery within cache.maxEntries", () => {
+  it("watches the newest calculations it finds, says how many it left out, logs it once and never refetches in a loop", async () => {
+    const now = Date.now();
+    const running: string[] = [];
+    const recent: string[] = [];
+    const old: string[] = [];
+    const stack = await startStack((sim) => {
+      const session = sim.state.addSession("wg");
+      for (let i = 0; i < 5; i++) running.push(sim.state.addCalculation({ sessionId: session.id, state: "RUNNING" }).id);
+      for (let i = 0; i < 7; i++) {
+        recent.push(sim.state.addCalculation({ sessionId: session.id, state: "COMPLETED", completedAtMs: now - (i + 1) * 60_000, dpuExecutionMillis: 1 }).id);
+      }
+      for (let i = 0; i < 18; i++) {
+        old.push(sim.state.addCalculation({ sessionId: session.id, state: "COMPLETED", completedAtMs: now - (30 + i) * 60_000, dpuExecutionMillis: 1 }).id);
+      }
+      return { calculations: [], extraYaml: "cache: {ttl: 1ms, maxEntries: 12}\ndiscovery: {workgroups: [wg], interval: 100ms}" };
+    });
+    try {
+      const text = await scrapeUntil(stack, (t) => up(t).length === 12 && samplesOf(t, "athena_calculation_up").every((s) => s.value === 1), "12 calculations to be watched");
+      assert.deepEqual(up(text).sort(), [...running, ...recent].sort(), "the unfinished and the most recently finished are watched");
+      assert.equal(valueOf(text, "athena_exporter_calculations_left_out"), 18);
+      assert.equal(valueOf(text, "athena_exporter_calculations_tracked"), 12);
+      for (let i = 0; i < 5; i++) {
+        await new Promise((r) => setTimeout(r, 120)); // past the TTL, and a discovery run
+        await stack.scrape();
+      }
+      for (const id of old) assert.equal(stack.simulator.calls("GetCalculationExecution", id), 0, "a calculation left out is never fetched");
+      for (const id of recent) assert.equal(stack.simulator.calls("GetCalculationExecution", id), 1, "a settled calculation is fetched once");
+      const warnings = stack.logs().filter((l) => typeof l.msg === "string" && l.msg.includes("more calculations than cache.maxEntries"));
+      assert.equal(warnings.length, 1);
+      assert.equal(warnings[0]?.left_out, 18);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
+
+describe("a listing that contradicts a settled calculation", () => {
+  it("keeps the calculation's values and does not fetch it again, even while Athena fails", async () => {
+    let id = "";
+    const stack = await startStack((sim) => {
+      const session = sim.state.addSession("wg");
+      id = sim.state.addCalculation({ sessionId: session.id, state: "COMPLETED", dpuExecutionMillis: 4200 }).id;
+      return { calculations: [], extraYaml: "discovery: {workgroups: [wg], interval: 100ms}" };
+    });
+    try {
+      await scrapeUntil(stack, (t) => valueOf(t, "athena_calculation_state", { calculation_execution_id: id, state: "COMPLETED" }) === 1, "the calculation to settle");
+      // The listing now says FAILED, and GetCalculationExecution fails for it.
+      stack.simulator.state.setState(id, "FAILED");
+      stack.simulator.injectFault({ kind: "InternalServerException", operation: "GetCalculationExecution", resourceId: id });
+      await new Promise((r) => setTimeout(r, 400)); // several discovery runs
+      const text = await stack.scrape();
+      assert.equal(valueOf(text, "athena_calculation_state", { calculation_execution_id: id, state: "COMPLETED" }), 1);
+      assert.equal(valueOf(text, "athena_calculation_dpu_execution_seconds", { calculation_execution_id: id }), 4.2);
+      assert.equal(valueOf(text, "athena_calculation_up", { calculation_execution_id: id }), 1);
+      assert.equal(stack.simulator.calls("GetCalculationExecution", id), 1);
+    } finally {
+      await stack.stop();
+    }
+  });
+});

@@ -122,3 +122,70 @@ describe("SIGHUP", () => {
     }
   });
 });
+
+describe("config reload with discovery on", () => {
+  const simulator = new AthenaSimulator();
+  const a = simulator.state.addSession("spark-a");
+  const b = simulator.state.addSession("spark-b");
+  const inA = [
+    ...Array.from({ length: 150 }, () => simulator.state.addCalculation({ sessionId: a.id, state: "COMPLETED", dpuExecutionMillis: 10 }).id),
+    ...Array.from({ length: 50 }, () => simulator.state.addCalculation({ sessionId: a.id, state: "RUNNING" }).id),
+  ];
+  const inB = Array.from({ length: 10 }, () => simulator.state.addCalculation({ sessionId: b.id, state: "RUNNING" }).id);
+  let dir = "";
+  let file = "";
+  let running: RunningExporter;
+  let logs: () => Record<string, unknown>[];
+  let yaml: (discovery: string) => string = () => "";
+  const scrape = async (): Promise<string> => (await fetch(`${running.url}/metrics`)).text();
+  const reload = async (discovery: string): Promise<void> => {
+    await writeFile(file, yaml(discovery));
+    assert.equal((await fetch(`${running.url}/-/reload`, { method: "POST" })).status, 200);
+  };
+
+  before(async () => {
+    const endpoint = await simulator.start(0, "127.0.0.1");
+    yaml = (discovery) => `aws: {region: us-east-1, endpoint: "${endpoint}", maxAttempts: 1, requestsPerSecond: 1000, listRequestsPerSecond: 1000}\ncache: {ttl: 1h}\ndiscovery: ${discovery}\n`;
+    dir = await mkdtemp(join(tmpdir(), "ace-reload-discovery-"));
+    file = join(dir, "config.yaml");
+    await writeFile(file, yaml("{workgroups: [spark-a, spark-b], interval: 300ms}"));
+    const loaded = await loadConfig(file);
+    assert.ok(loaded.ok);
+    const memory = memoryLogger();
+    logs = memory.lines;
+    running = await startExporter(loaded.value, { host: "127.0.0.1", port: 0 }, { logger: memory.logger, credentials: TEST_CREDENTIALS, configFile: file });
+    await waitFor(async () => ups(await scrape()).length === 210, 10_000, "every calculation to be discovered");
+  });
+  after(async () => {
+    await running.close();
+    await simulator.stop();
+    await rm(dir, { recursive: true });
+  });
+
+  it("keeps every discovered calculation and its cache through a reload of the same file", async () => {
+    const calls = simulator.calls("GetCalculationExecution");
+    await reload("{workgroups: [spark-a, spark-b], interval: 300ms}");
+    const text = await scrape();
+    assert.deepEqual(ups(text), [...inA, ...inB].sort());
+    assert.equal(samplesOf(text, "athena_calculation_up").filter((s) => s.value === 1).length, 210);
+    assert.equal(simulator.calls("GetCalculationExecution"), calls, "nothing was fetched again");
+  });
+
+  it("drops only the workgroup no longer discovered, and counts no interrupted listing as a failure", async () => {
+    const calls = simulator.calls("GetCalculationExecution");
+    // A listing is in flight when the reload lands.
+    simulator.injectFault({ kind: "delay", delayMs: 1000, operation: "ListSessions", remaining: 1 });
+    await new Promise((r) => setTimeout(r, 400));
+    await reload("{workgroups: [spark-a], interval: 250ms}");
+    const text = await scrape();
+    assert.deepEqual(ups(text), [...inA].sort());
+    assert.equal(simulator.calls("GetCalculationExecution"), calls, "nothing was fetched again");
+    await new Promise((r) => setTimeout(r, 1200)); // the delayed listing ends
+    const later = await scrape();
+    assert.deepEqual(ups(later), [...inA].sort());
+    const timeouts = samplesOf(later, "athena_exporter_api_request_failures_total").filter((s) => s.labels.error === "Timeout" && s.value > 0);
+    assert.deepEqual(timeouts, []);
+    assert.equal(valueOf(later, "athena_exporter_discovery_failures_total"), 0);
+    assert.deepEqual(logs().filter((l) => l.level === "warn"), []);
+  });
+});
