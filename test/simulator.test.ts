@@ -140,6 +140,74 @@ describe("Athena simulator, through the real AWS SDK", () => {
     assert.ok(simulator.accessKeyIds().includes(TEST_CREDENTIALS.accessKeyId));
   });
 
+  it("answers a raw-answer fault with exactly the given value as JSON, HTTP 200 and the AWS JSON 1.1 content type", async () => {
+    simulator.injectFault({
+      kind: "raw-answer",
+      operation: "GetCalculationExecution",
+      resourceId: failed.id,
+      remaining: 1,
+      body: { a: Infinity, b: -Infinity, c: NaN, d: undefined, e: [undefined, 1.5, "x"], f: { g: null } },
+    });
+    const res = await fetch(endpoint, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AmazonAthena.GetCalculationExecution" },
+      body: JSON.stringify({ CalculationExecutionId: failed.id }),
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-type"), "application/x-amz-json-1.1");
+    assert.equal(await res.text(), '{"a":1e999,"b":-1e999,"c":null,"e":[null,1.5,"x"],"f":{"g":null}}', "infinities as literals that parse back to them");
+
+    simulator.injectFault({
+      kind: "raw-answer",
+      operation: "GetCalculationExecution",
+      resourceId: failed.id,
+      remaining: 1,
+      body: { CalculationExecutionId: "someone-else", SessionId: "s".repeat(10_000), Description: 42, Statistics: { DpuExecutionInMillis: Infinity } },
+    });
+    const out = await client.send(new GetCalculationExecutionCommand({ CalculationExecutionId: failed.id }));
+    assert.equal(out.CalculationExecutionId, "someone-else");
+    assert.equal(out.SessionId?.length, 10_000);
+    assert.equal(out.Description, 42, "the SDK hands a wrong type over as it came");
+    assert.equal(out.Statistics?.DpuExecutionInMillis, Infinity);
+    assert.equal(out.Status, undefined);
+    const real = await client.send(new GetCalculationExecutionCommand({ CalculationExecutionId: failed.id }));
+    assert.equal(real.Description, "job", "a fault with remaining: 1 answers once");
+  });
+
+  it("answers an override-fields fault with the real answer, fields merged in: nested objects key by key, undefined removes a field", async () => {
+    simulator.injectFault({
+      kind: "override-fields",
+      operation: "GetCalculationExecution",
+      resourceId: failed.id,
+      remaining: 1,
+      fields: {
+        Description: 42,
+        WorkingDirectory: { nested: [true] },
+        Status: { State: "HIBERNATING", CompletionDateTime: undefined },
+        Statistics: { DpuExecutionInMillis: 1e308 },
+      },
+    });
+    const session2 = await client.send(new GetSessionCommand({ SessionId: session.id }));
+    assert.equal(session2.WorkGroup, "spark-wg", "other operations are not hit, nor is the fault spent");
+    const out = await client.send(new GetCalculationExecutionCommand({ CalculationExecutionId: failed.id }));
+    assert.equal(out.CalculationExecutionId, failed.id);
+    assert.equal(out.SessionId, session.id);
+    assert.equal(out.Description, 42);
+    assert.deepEqual(out.WorkingDirectory, { nested: [true] });
+    assert.equal(out.Status?.State, "HIBERNATING");
+    assert.equal(out.Status.StateChangeReason, "boom", "the rest of Status is kept");
+    assert.deepEqual(out.Status.SubmissionDateTime, new Date(1_700_000_000_250));
+    assert.equal(out.Status.CompletionDateTime, undefined, "undefined removes a field");
+    assert.equal(out.Statistics?.DpuExecutionInMillis, 1e308);
+    assert.equal(out.Statistics.Progress, "100%", "the rest of Statistics is kept");
+    assert.equal(out.Result?.ResultType, "TEXT");
+
+    const missing = "00000000-0000-4000-8000-000000000000";
+    simulator.injectFault({ kind: "override-fields", resourceId: missing, fields: { Description: 42 } });
+    await assert.rejects(client.send(new GetCalculationExecutionCommand({ CalculationExecutionId: missing })), ResourceNotFoundException, "errors pass through");
+    simulator.faults.clear();
+  });
+
   it("answers an unknown X-Amz-Target with UnknownOperationException", async () => {
     const res = await fetch(endpoint, {
       method: "POST",

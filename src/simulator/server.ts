@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { TokenBucket } from "limiter";
 import { fullBucket } from "../token-bucket.js";
 import { AthenaState, AwsError } from "./athena-state.js";
-import { FaultPlan, type Fault } from "./faults.js";
+import { FaultPlan, hostileJson, mergeFields, type Fault } from "./faults.js";
 import { isOperation, OPERATIONS, type Operation } from "./model.js";
 
 const CONTENT_TYPE = "application/x-amz-json-1.1";
@@ -166,17 +166,29 @@ export class AthenaSimulator {
     const fault = this.faults.take(name, resourceId);
     if (fault && (await this.#applyFault(fault, res))) return;
 
+    let answer: Record<string, unknown>;
     try {
-      send(res, 200, JSON.stringify(this.state.handle(name, input)));
+      answer = this.state.handle(name, input);
     } catch (e) {
       if (e instanceof AwsError) sendError(res, e);
       else sendError(res, new AwsError("InternalServerException", 500, "Internal error"));
+      return;
     }
+    if (fault?.kind === "override-fields") send(res, 200, hostileJson(mergeFields(answer, fault.fields)));
+    else send(res, 200, JSON.stringify(answer));
   }
 
   /** Returns true when the fault has answered the request itself. */
   async #applyFault(fault: Fault, res: ServerResponse): Promise<boolean> {
     switch (fault.kind) {
+      case "raw-answer":
+        send(res, 200, hostileJson(fault.body));
+        return true;
+      case "override-fields":
+        return false; // applied to the real answer
+      case "delay":
+        await sleep(fault.delayMs ?? 1000);
+        return false;
       case "ThrottlingException":
         sendError(res, new AwsError("ThrottlingException", 400, "Rate exceeded"));
         return true;
@@ -210,11 +222,8 @@ export class AthenaSimulator {
       case "connection-reset":
         res.socket?.destroy();
         return true;
-      case "delay":
-        await sleep(fault.delayMs ?? 1000);
-        return false;
       default: {
-        const unreachable: never = fault.kind;
+        const unreachable: never = fault;
         return unreachable;
       }
     }
