@@ -58,6 +58,8 @@ const BY_NAME: Readonly<Record<string, ApiErrorCode>> = {
   AbortError: "Timeout",
   RequestTimeout: "Timeout",
   SyntaxError: "InvalidResponse",
+  // What the SDK's deserializer throws on a field it cannot read (a string for a timestamp, say).
+  TypeError: "InvalidResponse",
 };
 
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);

@@ -90,8 +90,9 @@ export function parseProgress(text: string): number | undefined {
   return undefined;
 }
 
-function clampRatio(x: number): number {
-  return Math.min(1, Math.max(0, x));
+/** Huge digit strings make Infinity / Infinity: no ratio rather than NaN. */
+function clampRatio(x: number): number | undefined {
+  return Number.isNaN(x) ? undefined : Math.min(1, Math.max(0, x));
 }
 
 /**
