@@ -80,7 +80,9 @@ export const DEFAULTS = {
   discoveryInterval: "1m",
   discoveryLookback: "24h",
   discoveryRetention: "6h",
-  scrapeTimeout: "30s",
+  // Prometheus's own default scrape_timeout: a scrape without its timeout
+  // header (a first scrape, curl) never waits longer than Prometheus would.
+  scrapeTimeout: "10s",
   roleSessionName: "athena-calculation-exporter",
   requestTimeout: "10s",
   cacheTtl: "30s",

@@ -41,7 +41,7 @@ describe("config", () => {
       calculations: [ID],
       discovery: undefined,
       cache: { ttlMs: 30_000, maxEntries: DEFAULTS.cacheMaxEntries },
-      scrape: { timeoutMs: 30_000 },
+      scrape: { timeoutMs: 10_000 },
       targets: undefined,
     });
   });
