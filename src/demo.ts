@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { startExporter } from "./app.js";
-import { formatConfigError, loadConfig, type ExporterConfig } from "./config.js";
+import { loadConfig, type ExporterConfig } from "./config.js";
+import { formatConfigError } from "./config-file.js";
 import { parseFlags } from "./flags.js";
 import { createLogger } from "./logger.js";
 import { loadDemoWorkload } from "./simulator/demo-workload.js";

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { formatConfigError, loadConfig } from "./config.js";
+import { loadConfig } from "./config.js";
+import { formatConfigError } from "./config-file.js";
 import { startExporter } from "./app.js";
 import { parseFlags, usage } from "./flags.js";
 import { createLogger } from "./logger.js";
@@ -33,7 +34,7 @@ async function main(): Promise<number> {
     const loaded = await loadWebConfig(flags.value.webConfigFile);
     if (!loaded.ok) {
       logger.error({ file: flags.value.webConfigFile }, "invalid web configuration");
-      process.stderr.write(`error: invalid web configuration in ${loaded.error}\n`);
+      process.stderr.write(`error: invalid web configuration in ${formatConfigError(loaded.error)}\n`);
       return 1;
     }
     web = loaded.value;
