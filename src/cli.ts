@@ -118,7 +118,7 @@ export async function runCli(program: CliProgram, argv: readonly string[]): Prom
 }
 
 /** One line for stderr, whatever was thrown: no stack, no URL's password. */
-export function describeFailure(error: unknown): string {
+function describeFailure(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return redactUserinfo(text).replace(/\s*\n\s*/g, " ");
 }
