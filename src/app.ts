@@ -2,7 +2,8 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import { formatConfigError, loadConfig, type ExporterConfig } from "./config.js";
+import { loadConfig, type ExporterConfig } from "./config.js";
+import { formatConfigError } from "./config-file.js";
 import type { Exporter, ExporterOptions } from "./exporter.js";
 import { err, ok, type Result } from "./result.js";
 import { ProcessMetrics } from "./self-metrics.js";
@@ -47,7 +48,7 @@ export async function startExporter(
       const reason = formatConfigError(loaded.error);
       processMetrics.configReloadSuccessful.set(0);
       processMetrics.configReloadFailures.inc();
-      logger.error({ file: configFile, reason }, "config reload failed; the previous configuration stays in use");
+      logger.error({ file: configFile, code: loaded.error.code, reason }, "config reload failed; the previous configuration stays in use");
       return err(reason);
     }
     targets.apply(options.adjustConfig ? options.adjustConfig(loaded.value) : loaded.value);

@@ -1,7 +1,6 @@
-import { readFile } from "node:fs/promises";
-import { parseDocument } from "yaml";
 import { z } from "zod";
 import { UUID_RE } from "./calculation.js";
+import { configError, parseYaml, readConfigFile, validate, type ConfigError } from "./config-file.js";
 import { parseDuration } from "./duration.js";
 import { err, ok, type Result } from "./result.js";
 
@@ -80,7 +79,9 @@ export const DEFAULTS = {
   discoveryInterval: "1m",
   discoveryLookback: "24h",
   discoveryRetention: "6h",
-  scrapeTimeout: "30s",
+  // Prometheus's own default scrape_timeout: a scrape without its timeout
+  // header (a first scrape, curl) never waits longer than Prometheus would.
+  scrapeTimeout: "10s",
   roleSessionName: "athena-calculation-exporter",
   requestTimeout: "10s",
   cacheTtl: "30s",
@@ -200,78 +201,16 @@ const schema = z.strictObject({
   }
 });
 
-/** A configuration problem, worded for the person who edits the file. */
-export interface ConfigError {
-  readonly source: string;
-  readonly problems: readonly string[];
-}
-
-export function formatConfigError(error: ConfigError): string {
-  return error.problems.length === 1
-    ? `${error.source}: ${error.problems[0] ?? ""}`
-    : `${error.source}:\n${error.problems.map((p) => `  - ${p}`).join("\n")}`;
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, part) => {
-    if (typeof part === "number") return `${acc}[${part}]`;
-    return acc === "" ? String(part) : `${acc}.${String(part)}`;
-  }, "");
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const where = formatPath(issue.path);
-  switch (issue.code) {
-    case "unrecognized_keys":
-      return issue.keys
-        .map((key) => `${where === "" ? key : `${where}.${key}`}: unknown key (check its spelling and nesting)`)
-        .join("\n");
-    case "invalid_type":
-      if (issue.input === undefined) return `${where}: is required`;
-      return `${where || "(top level)"}: expected ${EXPECTED_NAMES[issue.expected] ?? issue.expected}${describeReceived(issue.input)}`;
-    case "too_small":
-      if (issue.origin === "array") return `${where}: must list at least ${String(issue.minimum)} item${issue.minimum === 1 ? "" : "s"}`;
-      return `${where}: must be ${issue.inclusive === false ? "more than" : "at least"} ${String(issue.minimum)}${describeReceived(issue.input)}`;
-    case "too_big":
-      return `${where}: must be at most ${String(issue.maximum)}${describeReceived(issue.input)}`;
-    case "custom":
-      return `${where || "(top level)"}: ${issue.message}`;
-    default:
-      return `${where || "(top level)"}: ${issue.message}${describeReceived(issue.input)}`;
-  }
-}
-
-const EXPECTED_NAMES: Readonly<Record<string, string>> = {
-  array: "a list",
-  object: "a mapping",
-  string: "a string",
-  number: "a number",
-  int: "a whole number",
-  boolean: "true or false",
-};
-
-function describeReceived(input: unknown): string {
-  if (input === undefined) return "";
-  if (input === null) return ", got an empty value";
-  if (Array.isArray(input)) return ", got a list";
-  return `, got ${typeof input === "object" ? "a mapping" : `${typeof input} ${JSON.stringify(input)}`}`;
-}
-
 /** Validates configuration text; `source` names the file in every message. */
 export function parseConfig(text: string, source: string): Result<ExporterConfig, ConfigError> {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    return err({ source, problems: doc.errors.map((e) => `YAML syntax error: ${(e.message.split("\n")[0] ?? "").replace(/:$/, "")}`) });
+  const raw = parseYaml(text, source);
+  if (!raw.ok) return raw;
+  if (raw.value === null || raw.value === undefined) {
+    return err(configError("invalid", source, ["the file is empty: it needs at least a `calculations` list"]));
   }
-  const raw: unknown = doc.toJS();
-  if (raw === null || raw === undefined) {
-    return err({ source, problems: ["the file is empty: it needs at least a `calculations` list"] });
-  }
-  const parsed = schema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) {
-    return err({ source, problems: parsed.error.issues.flatMap((issue) => describeIssue(issue).split("\n")) });
-  }
-  const { aws, calculations, discovery, cache, scrape, targets } = parsed.data;
+  const parsed = validate(schema, raw.value, source, { unknownKey: "unknown key (check its spelling and nesting)", echoValues: true });
+  if (!parsed.ok) return parsed;
+  const { aws, calculations, discovery, cache, scrape, targets } = parsed.value;
   const toRole = (r: z.infer<typeof roleSchema> | undefined): RoleConfig | undefined =>
     r === undefined ? undefined : { arn: r.arn, externalId: r.externalId, sessionName: r.sessionName };
   const toDiscovery = (d: z.infer<typeof discoverySchema>): DiscoveryConfig | undefined =>
@@ -312,14 +251,6 @@ export function parseConfig(text: string, source: string): Result<ExporterConfig
 
 /** Reads and validates a config file; a missing or unreadable file is named by its path. */
 export async function loadConfig(path: string): Promise<Result<ExporterConfig, ConfigError>> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code; // fs errors always carry a code
-    const why =
-      code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "is a directory, not a file" : String(e);
-    return err({ source: path, problems: [`cannot read config file: ${why}`] });
-  }
-  return parseConfig(text, path);
+  const text = await readConfigFile(path, "config file");
+  return text.ok ? parseConfig(text.value, path) : text;
 }

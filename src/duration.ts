@@ -1,3 +1,4 @@
+import { echoValue } from "./echo.js";
 import { err, ok, type Result } from "./result.js";
 
 const UNIT_MS: Readonly<Record<string, number>> = {
@@ -17,7 +18,7 @@ const DURATION_RE = /^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:
 export function parseDuration(text: string): Result<number, string> {
   const match = DURATION_RE.exec(text);
   if (text === "" || match === null) {
-    return err(`"${text}" is not a duration: use a number with a unit, such as 30s, 5m, 1h30m or 250ms`);
+    return err(`${echoValue(text)} is not a duration: use a number with a unit, such as 30s, 5m, 1h30m or 250ms`);
   }
   const units = ["w", "d", "h", "m", "s", "ms"] as const;
   let total = 0;

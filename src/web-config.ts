@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { parseDocument } from "yaml";
 import { z } from "zod";
+import { echoText } from "./echo.js";
+import { configError, parseYaml, readConfigFile, validate, type ConfigError } from "./config-file.js";
 import { err, ok, type Result } from "./result.js";
 
 /**
@@ -44,47 +45,30 @@ const schema = z.strictObject({
     .optional(),
 });
 
-export function formatWebConfigError(file: string, problems: readonly string[]): string {
-  return `${file}: ${problems.join("; ")}`;
-}
-
 /** Reads and validates a web config file; relative paths in it are relative to the file. */
-export async function loadWebConfig(file: string): Promise<Result<WebConfig, string>> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (e) {
-    return err(formatWebConfigError(file, [`cannot read web config file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`]));
-  }
-  const doc = parseDocument(text, { uniqueKeys: true });
-  if (doc.errors.length > 0) return err(formatWebConfigError(file, doc.errors.map((e) => `YAML syntax error: ${e.message.split("\n")[0] ?? ""}`)));
-  const parsed = schema.safeParse(doc.toJS() ?? {});
-  if (!parsed.success) {
-    return err(
-      formatWebConfigError(
-        file,
-        parsed.error.issues.map((i) =>
-          i.code === "unrecognized_keys"
-            ? `${[...i.path, i.keys.join(", ")].join(".")}: not supported by this exporter`
-            : `${i.path.join(".")}: ${i.message}`,
-        ),
-      ),
-    );
-  }
+export async function loadWebConfig(file: string): Promise<Result<WebConfig, ConfigError>> {
+  const text = await readConfigFile(file, "web config file");
+  if (!text.ok) return text;
+  const raw = parseYaml(text.value, file);
+  if (!raw.ok) return raw;
+  // An empty file is a valid web config: plain HTTP, no auth. Its values are
+  // never shown: a plain-text password under basic_auth_users is a secret.
+  const parsed = validate(schema, raw.value ?? {}, file, { unknownKey: "not supported by this exporter", echoValues: false });
+  if (!parsed.ok) return parsed;
   const base = dirname(file);
-  const users = new Map(Object.entries(parsed.data.basic_auth_users ?? {}));
-  const tlsConfig = parsed.data.tls_server_config;
+  const users = new Map(Object.entries(parsed.value.basic_auth_users ?? {}));
+  const tlsConfig = parsed.value.tls_server_config;
   if (tlsConfig === undefined) return ok({ tls: undefined, basicAuthUsers: users });
   const needsCa = tlsConfig.client_auth_type === "VerifyClientCertIfGiven" || tlsConfig.client_auth_type === "RequireAndVerifyClientCert";
   if (needsCa && tlsConfig.client_ca_file === undefined) {
-    return err(formatWebConfigError(file, [`tls_server_config.client_ca_file: required with client_auth_type ${tlsConfig.client_auth_type}`]));
+    return err(configError("invalid", file, [`tls_server_config.client_ca_file: required with client_auth_type ${tlsConfig.client_auth_type}`]));
   }
-  const read = async (what: string, path: string | undefined): Promise<Result<Buffer | undefined, string>> => {
+  const read = async (what: string, path: string | undefined): Promise<Result<Buffer | undefined, ConfigError>> => {
     if (path === undefined) return ok(undefined);
     try {
       return ok(await readFile(resolve(base, path)));
     } catch (e) {
-      return err(formatWebConfigError(file, [`tls_server_config.${what}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`]));
+      return err(configError("unreadable", file, [`tls_server_config.${what}: cannot read ${echoText(path)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`]));
     }
   };
   const cert = await read("cert_file", tlsConfig.cert_file);
@@ -92,7 +76,7 @@ export async function loadWebConfig(file: string): Promise<Result<WebConfig, str
   const ca = await read("client_ca_file", tlsConfig.client_ca_file);
   for (const r of [cert, key, ca]) if (!r.ok) return r;
   if (!cert.ok || !key.ok || !ca.ok || cert.value === undefined || key.value === undefined) {
-    return err(formatWebConfigError(file, ["tls_server_config: cert_file and key_file are required"]));
+    return err(configError("invalid", file, ["tls_server_config: cert_file and key_file are required"]));
   }
   return ok({
     tls: {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -47,6 +48,47 @@ describe("command line", () => {
     assert.ok(out.stderr.includes(`invalid configuration in ${file}`), out.stderr);
     assert.ok(out.stderr.includes("calculations[0]: is not a calculation execution ID"), out.stderr);
     assert.ok(out.stderr.includes('cache.ttl: "forever" is not a duration'), out.stderr);
+  });
+
+  it("never shows a URL's password from a bad config on stderr or in the logs", async () => {
+    const file = join(dir, "secret.yaml");
+    await writeFile(file, `aws: {endpoint: "ftp://user:s3cret@x", stsEndpoint: "https://user:s3cret@sts.example/", maxAttempts: "x"}\n`);
+    const out = run([`--config.file=${file}`, "--web.listen-address=127.0.0.1:0"]);
+    assert.equal(out.status, 1);
+    assert.ok(out.stderr.includes('aws.endpoint: must be an http:// or https:// URL, got string "ftp://***@x"'), out.stderr);
+    assert.ok(out.stderr.includes('aws.maxAttempts: expected a number, got string "x"'), out.stderr);
+    assert.ok(!out.stderr.includes("s3cret") && !out.stdout.includes("s3cret"), out.stderr + out.stdout);
+  });
+
+  it("keeps the message of a 10,000-character bad value short, naming the key", async () => {
+    const file = join(dir, "long.yaml");
+    await writeFile(file, `calculations: []\naws: {region: ${"r".repeat(10_000)}}\n`);
+    const out = run([`--config.file=${file}`, "--web.listen-address=127.0.0.1:0"]);
+    assert.equal(out.status, 1);
+    assert.match(out.stderr, /^error: invalid configuration in .*: aws\.region: is not an AWS region name, such as us-east-1, got string "r+…\n$/);
+    assert.ok(out.stderr.length < 400, `${out.stderr.length} characters`);
+  });
+
+  it("prints its version with --version", () => {
+    const out = run(["--version"]);
+    assert.equal(out.status, 0);
+    assert.match(out.stdout, /^athena-calculation-exporter \d+\.\d+\.\d+ \(Node\.js v\d+/);
+  });
+
+  it("reports a port in use as one line on stderr with exit code 1", async () => {
+    const file = join(dir, "port.yaml");
+    await writeFile(file, "aws: {region: us-east-1}\ncalculations: []\n");
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const address = taken.address();
+    try {
+      assert.ok(address !== null && typeof address === "object");
+      const out = run([`--config.file=${file}`, `--web.listen-address=127.0.0.1:${address.port}`]);
+      assert.equal(out.status, 1);
+      assert.equal(out.stderr, `error: listen EADDRINUSE: address already in use 127.0.0.1:${address.port}\n`);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it("exits 1 when the config file is missing, naming its path", () => {

@@ -3,7 +3,8 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { DEFAULTS, formatConfigError, loadConfig, parseConfig } from "../src/config.js";
+import { DEFAULTS, loadConfig, parseConfig } from "../src/config.js";
+import { formatConfigError } from "../src/config-file.js";
 
 const ID = "0f6b2b3e-1111-4c4b-9d07-6a8c0c2b5c11";
 
@@ -41,7 +42,7 @@ describe("config", () => {
       calculations: [ID],
       discovery: undefined,
       cache: { ttlMs: 30_000, maxEntries: DEFAULTS.cacheMaxEntries },
-      scrape: { timeoutMs: 30_000 },
+      scrape: { timeoutMs: 10_000 },
       targets: undefined,
     });
   });
@@ -123,6 +124,37 @@ describe("config", () => {
       assert.equal(problems(yaml), message);
     });
   }
+
+  it("never repeats the password of a URL it refuses", () => {
+    assert.equal(problems(`aws: {endpoint: "ftp://user:s3cret@x"}`), 'config.yaml: aws.endpoint: must be an http:// or https:// URL, got string "ftp://***@x"');
+    assert.equal(
+      problems(`targets: [{name: a, endpoint: "gopher://admin:s3cret@h:70/"}]`),
+      'config.yaml: targets[0].endpoint: must be an http:// or https:// URL, got string "gopher://***@h:70/"',
+    );
+  });
+
+  const long = "x".repeat(10_000);
+  const longValues: [string, string, string][] = [
+    ["a region", `aws: {region: ${long}}`, "aws.region: is not an AWS region name"],
+    ["a duration", `cache: {ttl: ${long}}`, "cache.ttl: "],
+    ["an unknown key", `? ${long}\n: 1`, ": unknown key (check its spelling and nesting)"],
+    ["a retry mode", `aws: {retryMode: ${long}}`, "aws.retryMode: Invalid option"],
+  ];
+  for (const [what, yaml, names] of longValues) {
+    it(`cuts a 10,000-character bad value short in its message, still naming the key: ${what}`, () => {
+      const message = problems(yaml);
+      assert.ok(message.length < 300, `${message.length} characters: ${message.slice(0, 400)}`);
+      assert.ok(message.includes(names), message);
+      assert.ok(message.includes("xxx…"), message);
+    });
+  }
+
+  it("refuses an alias without its anchor as a syntax error, hiding a URL's password", () => {
+    assert.equal(
+      problems("calculations: [*https://user:s3cret@host]"),
+      "config.yaml: YAML syntax error: Unresolved alias (the anchor must be set before the alias): https://***@host",
+    );
+  });
 
   it("lists every problem of a file at once", () => {
     assert.equal(

@@ -67,6 +67,23 @@ describe("config reload", () => {
     assert.ok(logs().some((l) => l.msg === "config reload failed; the previous configuration stays in use" && l.level === "error"));
   });
 
+  it("never repeats a URL's password or a huge value in the 500 answer or the log", async () => {
+    const before = logs().length;
+    await writeFile(file, `aws: {region: us-east-1, endpoint: "ftp://user:s3cret@x", maxAttempts: 1}\ncache: {ttl: ${"y".repeat(10_000)}}\n`);
+    const res = await fetch(`${running.url}/-/reload`, { method: "POST" });
+    assert.equal(res.status, 500);
+    const body = await res.text();
+    assert.match(body, /aws\.endpoint: must be an http:\/\/ or https:\/\/ URL, got string "ftp:\/\/\*\*\*@x"/);
+    assert.match(body, /cache\.ttl: "y+…/);
+    assert.ok(body.length < 600, `${body.length} characters`);
+    const logged = JSON.stringify(logs().slice(before));
+    assert.ok(logged.includes("config reload failed"), logged.slice(0, 500));
+    assert.ok(!body.includes("s3cret") && !logged.includes("s3cret"), "the password was repeated");
+    assert.ok(!logged.includes("y".repeat(100)), "the huge value was logged whole");
+    await writeFile(file, yaml([a, c]));
+    assert.equal((await fetch(`${running.url}/-/reload`, { method: "POST" })).status, 200);
+  });
+
   it("answers GET /-/reload with 405, as it changes state", async () => {
     assert.equal((await fetch(`${running.url}/-/reload`)).status, 405);
   });

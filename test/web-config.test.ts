@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import bcrypt from "bcryptjs";
 import { startExporter, type RunningExporter } from "../src/app.js";
+import { formatConfigError } from "../src/config-file.js";
 import { loadWebConfig, type WebConfig } from "../src/web-config.js";
 import { memoryLogger, requireBinary, testConfig } from "./helpers.js";
 
@@ -66,7 +67,7 @@ describe("web config: TLS and basic auth", () => {
     const file = join(dir, `web-${Math.random().toString(36).slice(2)}.yml`);
     await writeFile(file, yaml);
     const loaded = await loadWebConfig(file);
-    if (!loaded.ok) assert.fail(loaded.error);
+    if (!loaded.ok) assert.fail(formatConfigError(loaded.error));
     return loaded.value;
   }
 
@@ -134,6 +135,16 @@ describe("web config: TLS and basic auth", () => {
     }
   });
 
+  it("never shows a value of the file in its messages: a password given in place of its hash stays unsaid", async () => {
+    const file = join(dir, "plain.yml");
+    await writeFile(file, "basic_auth_users:\n  alice: hunter2\n  bob: 12345\n");
+    const loaded = await loadWebConfig(file);
+    if (loaded.ok) assert.fail("accepted");
+    const text = formatConfigError(loaded.error);
+    assert.match(text, /basic_auth_users\.bob: expected a string, got a number/);
+    assert.ok(!text.includes("hunter2") && !text.includes("12345"), text);
+  });
+
   const bad: [string, string, RegExp][] = [
     ["an unknown setting", "http_server_config:\n  http2: false\n", /http_server_config: not supported by this exporter/],
     ["a plain-text password", "basic_auth_users:\n  alice: hunter2\n", /basic_auth_users\.alice: must be a bcrypt hash/],
@@ -147,8 +158,9 @@ describe("web config: TLS and basic auth", () => {
       await writeFile(file, yaml);
       const loaded = await loadWebConfig(file);
       if (loaded.ok) assert.fail("accepted");
-      assert.ok(loaded.error.startsWith(`${file}: `), loaded.error);
-      assert.match(loaded.error, message);
+      const text = formatConfigError(loaded.error);
+      assert.ok(text.startsWith(`${file}: `), text);
+      assert.match(text, message);
     });
   }
 });

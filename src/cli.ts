@@ -1,0 +1,137 @@
+import type { Logger } from "pino";
+import { startExporter, type RunningExporter, type StartOptions } from "./app.js";
+import { loadConfig, type ExporterConfig } from "./config.js";
+import { formatConfigError } from "./config-file.js";
+import { redactUserinfo } from "./echo.js";
+import { parseFlags, usage } from "./flags.js";
+import { createLogger } from "./logger.js";
+import { VERSION } from "./version.js";
+import { loadWebConfig, type WebConfig } from "./web-config.js";
+
+// The one command line of `npm start` (main.ts) and `npm run demo` (demo.ts):
+// flags, config and web config, the server, SIGHUP reload, and a graceful
+// stop on SIGTERM or SIGINT. The demo differs only by what `extend` adds.
+
+/** What a program adds to the exporter once flags and config are good. */
+export interface CliExtension {
+  /** Applied to the configuration at start and on every reload. */
+  readonly adjustConfig?: (config: ExporterConfig) => ExporterConfig;
+  /** Instead of the SDK's default chain. */
+  readonly credentials?: NonNullable<StartOptions["credentials"]>;
+  /** Written to stdout once the exporter listens. */
+  readonly banner?: (running: RunningExporter) => string;
+  /** Stops what it started; called after the exporter stops, or when it fails to start. */
+  close(): Promise<void>;
+}
+
+export interface CliProgram {
+  /** Named in --help, --version and error lines. */
+  readonly name: string;
+  /** Starts what the program adds (the demo's simulator), before the exporter starts. */
+  readonly extend?: (logger: Logger) => Promise<CliExtension>;
+}
+
+/** Runs the program to its end: 0 after a signal stopped it, 1 for a bad config, 2 for bad flags. */
+export async function runCli(program: CliProgram, argv: readonly string[]): Promise<number> {
+  const flags = parseFlags(argv);
+  if (!flags.ok) {
+    process.stderr.write(`error: ${flags.error}\n\n${usage(program.name)}`);
+    return 2;
+  }
+  if (flags.value.help) {
+    process.stdout.write(usage(program.name));
+    return 0;
+  }
+  if (flags.value.version) {
+    process.stdout.write(`${program.name} ${VERSION} (Node.js ${process.version})\n`);
+    return 0;
+  }
+  const { configFile, webConfigFile } = flags.value;
+  const logger = createLogger(flags.value.logLevel);
+  const config = await loadConfig(configFile);
+  if (!config.ok) {
+    logger.error({ file: configFile, code: config.error.code }, "invalid configuration");
+    process.stderr.write(`error: invalid configuration in ${formatConfigError(config.error)}\n`);
+    return 1;
+  }
+  let web: WebConfig | undefined;
+  if (webConfigFile !== undefined) {
+    const loaded = await loadWebConfig(webConfigFile);
+    if (!loaded.ok) {
+      logger.error({ file: webConfigFile, code: loaded.error.code }, "invalid web configuration");
+      process.stderr.write(`error: invalid web configuration in ${formatConfigError(loaded.error)}\n`);
+      return 1;
+    }
+    web = loaded.value;
+  }
+
+  const extension = program.extend === undefined ? undefined : await program.extend(logger);
+  const adjust = extension?.adjustConfig ?? ((c: ExporterConfig): ExporterConfig => c);
+  let running: RunningExporter;
+  try {
+    running = await startExporter(
+      adjust(config.value),
+      { host: flags.value.listenHost, port: flags.value.listenPort },
+      {
+        logger,
+        configFile,
+        shard: { ordinal: flags.value.shard, total: flags.value.totalShards },
+        ...(web === undefined ? {} : { web }),
+        ...(extension?.adjustConfig === undefined ? {} : { adjustConfig: extension.adjustConfig }),
+        ...(extension?.credentials === undefined ? {} : { credentials: extension.credentials }),
+      },
+    );
+  } catch (e) {
+    await extension?.close();
+    throw e;
+  }
+
+  const reload = (): void => {
+    void running.reload();
+  };
+  process.on("SIGHUP", reload);
+  logger.info(
+    {
+      version: VERSION,
+      url: `${running.url}/metrics`,
+      calculations: running.targets.all().reduce((n, e) => n + e.config.calculations.length, 0),
+      targets: running.targets.names(),
+      config: configFile,
+      shard: flags.value.shard,
+      total_shards: flags.value.totalShards,
+      tls: web?.tls !== undefined,
+      basic_auth: (web?.basicAuthUsers.size ?? 0) > 0,
+    },
+    "exporter listening",
+  );
+  if (extension?.banner !== undefined) process.stdout.write(extension.banner(running));
+
+  const signal = await new Promise<string>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
+  logger.info({ signal }, "shutting down");
+  process.off("SIGHUP", reload);
+  await running.close();
+  await extension?.close();
+  return 0;
+}
+
+/** One line for stderr, whatever was thrown: no stack, no URL's password. */
+function describeFailure(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return redactUserinfo(text).replace(/\s*\n\s*/g, " ");
+}
+
+/** The entry point: runs the program on process.argv and sets the exit code. */
+export function main(program: CliProgram): void {
+  runCli(program, process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`error: ${describeFailure(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
