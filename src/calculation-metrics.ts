@@ -1,79 +1,189 @@
 import { CALCULATION_STATES, isFinished, type Calculation } from "./calculation.js";
 import type { RefreshErrorCode } from "./athena-errors.js";
-import { sample, truncateLabelValue, type FamilySpec, type Labels } from "./exposition.js";
+import { truncateLabelValue } from "./exposition.js";
+import { defineFamily, type FamilyGenerator, type SampleOf } from "./family-generator.js";
 
-/** The per-calculation families, in the order they are exposed. */
-export const CALCULATION_FAMILIES = [
-  {
-    name: "athena_calculation_state",
+/**
+ * When a calculation is rendered: "settled" for one that will never change
+ * (its text is kept as it is), else the clock and the time of its fetch.
+ */
+export type RenderTime = "settled" | { readonly nowSeconds: number; readonly refreshedAt: number };
+
+/** What the exporter holds of one calculation when it renders it. */
+export interface CalculationSubject {
+  readonly id: string;
+  /** Why the last refresh failed; undefined while it succeeds. */
+  readonly error: RefreshErrorCode | undefined;
+  /** The last good answer; undefined until Athena first answered. */
+  readonly known: KnownCalculation | undefined;
+}
+
+export interface KnownCalculation {
+  readonly calculation: Calculation;
+  readonly workgroup: string;
+  readonly time: RenderTime;
+}
+
+/** The labels that name a calculation's series; README's table lists only the labels beyond them. */
+export const ID_LABELS = ["calculation_execution_id", "session_id", "workgroup"] as const;
+type IdValues = readonly [string, string, string];
+
+/**
+ * A family of the known calculation, labelled by its ID labels (then
+ * `extra`): `value` gives its samples as [extra label values, value].
+ */
+function knownFamily<const E extends readonly string[]>(
+  spec: { name: string; help: string; doc: string; extraLabels: E },
+  value: (known: KnownCalculation) => readonly SampleOf<E>[],
+): FamilyGenerator<CalculationSubject> {
+  const { extraLabels, ...rest } = spec;
+  return defineFamily({
+    ...rest,
     type: "gauge",
-    help: "Current state of the calculation execution: 1 for the state it is in, 0 for the other seven.",
-  },
-  {
-    name: "athena_calculation_info",
-    type: "gauge",
-    help: "Descriptive text of the calculation execution as labels; value is always 1.",
-  },
-  {
-    name: "athena_calculation_state_reason_info",
-    type: "gauge",
-    help: "Athena's StateChangeReason for the calculation's current state, when it gives one; value is always 1.",
-  },
-  {
-    name: "athena_calculation_dpu_execution_seconds",
-    type: "gauge",
-    help: "DPU time the calculation has used (DpuExecutionInMillis / 1000), in DPU-seconds.",
-  },
-  {
-    name: "athena_calculation_duration_seconds",
-    type: "gauge",
-    help: "Completion minus submission time; for an unfinished calculation, now minus submission time.",
-  },
-  {
-    name: "athena_calculation_submission_timestamp_seconds",
-    type: "gauge",
-    help: "When the calculation was submitted, in Unix seconds.",
-  },
-  {
-    name: "athena_calculation_completion_timestamp_seconds",
-    type: "gauge",
-    help: "When the calculation finished, in Unix seconds; absent while it runs.",
-  },
-  {
-    name: "athena_calculation_progress_ratio",
-    type: "gauge",
-    help: "Progress of a calculation from 0 to 1, when Athena's Progress text holds a percentage or a fraction.",
-  },
-  {
-    name: "athena_calculation_last_refresh_timestamp_seconds",
-    type: "gauge",
-    help: "When an unfinished calculation's data was last fetched from Athena, in Unix seconds; absent once it is settled and never fetched again.",
-  },
-  {
+    labelNames: [...ID_LABELS, ...extraLabels] as const,
+    generate: ({ known }) => {
+      if (known === undefined) return [];
+      const { calculation: c, workgroup } = known;
+      const id: IdValues = [c.id, c.sessionId, workgroup];
+      // The spread tuple's type is [...IdValues, ...E's values], which TypeScript cannot
+      // match to the mapped type of [...ID_LABELS, ...E]; the lengths agree by construction.
+      return value(known).map(([extra, v]) => [[...id, ...extra], v] as unknown as SampleOf<readonly [...typeof ID_LABELS, ...E]>);
+    },
+  });
+}
+
+const one = <T>(x: T | undefined): readonly T[] => (x === undefined ? [] : [x]);
+
+/**
+ * The per-calculation families, in the order they are exposed. The settled
+ * arena keeps one stream per family, at its index in this list.
+ */
+export const CALCULATION_FAMILIES: readonly FamilyGenerator<CalculationSubject>[] = [
+  knownFamily(
+    {
+      name: "athena_calculation_state",
+      help: "Current state of the calculation execution: 1 for the state it is in, 0 for the other seven.",
+      doc: "1 for the current state, 0 for the other seven (CREATING, CREATED, QUEUED, RUNNING, CANCELING, CANCELED, COMPLETED, FAILED)",
+      extraLabels: ["state"],
+    },
+    ({ calculation }) => CALCULATION_STATES.map((state) => [[state], state === calculation.state ? 1 : 0]),
+  ),
+  knownFamily(
+    {
+      name: "athena_calculation_info",
+      help: "Descriptive text of the calculation execution as labels; value is always 1.",
+      doc: "always 1; text cut to 200 characters",
+      extraLabels: ["description", "working_directory", "result_type"],
+    },
+    ({ calculation: c }) => [
+      [[truncateLabelValue(c.description), truncateLabelValue(c.workingDirectory), truncateLabelValue(c.result.resultType)], 1],
+    ],
+  ),
+  knownFamily(
+    {
+      name: "athena_calculation_state_reason_info",
+      help: "Athena's StateChangeReason for the calculation's current state, when it gives one; value is always 1.",
+      doc: "always 1, present when Athena gives a StateChangeReason (why it FAILED, say); cut to 200 characters",
+      extraLabels: ["state", "reason"],
+    },
+    ({ calculation: c }) => (c.stateChangeReason === "" ? [] : [[[c.state, truncateLabelValue(c.stateChangeReason)], 1]]),
+  ),
+  knownFamily(
+    {
+      name: "athena_calculation_dpu_execution_seconds",
+      help: "DPU time the calculation has used (DpuExecutionInMillis / 1000), in DPU-seconds.",
+      doc: "DPU-seconds used (`DpuExecutionInMillis` / 1000), when Athena gives statistics",
+      extraLabels: [],
+    },
+    ({ calculation: c }) => one(c.dpuExecutionSeconds).map((v) => [[], v]),
+  ),
+  knownFamily(
+    {
+      name: "athena_calculation_duration_seconds",
+      help: "Completion minus submission time; for an unfinished calculation, now minus submission time.",
+      doc: "completion minus submission; while unfinished, now minus submission",
+      extraLabels: [],
+    },
+    ({ calculation: c, time }) => {
+      if (c.submittedAt === undefined) return [];
+      const end = isFinished(c.state) ? c.completedAt : time === "settled" ? undefined : time.nowSeconds;
+      return end === undefined ? [] : [[[], Math.max(0, roundMs(end - c.submittedAt))]];
+    },
+  ),
+  knownFamily(
+    {
+      name: "athena_calculation_submission_timestamp_seconds",
+      help: "When the calculation was submitted, in Unix seconds.",
+      doc: "submission time, Unix seconds",
+      extraLabels: [],
+    },
+    ({ calculation: c }) => one(c.submittedAt).map((v) => [[], v]),
+  ),
+  knownFamily(
+    {
+      name: "athena_calculation_completion_timestamp_seconds",
+      help: "When the calculation finished, in Unix seconds; absent while it runs.",
+      doc: "completion time, Unix seconds; absent while unfinished",
+      extraLabels: [],
+    },
+    ({ calculation: c }) => one(c.completedAt).map((v) => [[], v]),
+  ),
+  knownFamily(
+    {
+      name: "athena_calculation_progress_ratio",
+      help: "Progress of a calculation from 0 to 1, when Athena's Progress text holds a percentage or a fraction.",
+      doc: "0 to 1, when Athena's free-form `Progress` holds a percentage or a fraction; the text itself never becomes a label, so it creates no series as it changes",
+      extraLabels: [],
+    },
+    ({ calculation: c }) => one(parseProgress(c.progress)).map((v) => [[], v]),
+  ),
+  knownFamily(
+    {
+      name: "athena_calculation_last_refresh_timestamp_seconds",
+      help: "When an unfinished calculation's data was last fetched from Athena, in Unix seconds; absent once it is settled and never fetched again.",
+      doc: "when the data of an unfinished calculation was last fetched from Athena, Unix seconds; `time() -` it is the data's age. A settled calculation is never fetched again, so it has none",
+      extraLabels: [],
+    },
+    ({ time }) => (time === "settled" ? [] : [[[], roundMs(time.refreshedAt)]]),
+  ),
+  // Labelled by the ID alone: a calculation Athena has not answered for has no session or workgroup yet.
+  defineFamily({
     name: "athena_calculation_up",
     type: "gauge",
     help: "1 when the last refresh of the calculation from Athena succeeded, 0 when it failed.",
-  },
-  {
+    doc: "1 when the last refresh succeeded, 0 when it failed",
+    labelNames: ["calculation_execution_id"],
+    generate: ({ id, error }) => [[[id], error === undefined ? 1 : 0]],
+  }),
+  defineFamily({
     name: "athena_calculation_refresh_error_info",
     type: "gauge",
     help: "Why the last refresh of the calculation failed, as an error code; present only while athena_calculation_up is 0.",
-  },
-] as const satisfies readonly FamilySpec[];
+    doc: "always 1, present while `up` is 0; `error` is a bounded code: ResourceNotFoundException, InvalidRequestException, InternalServerException, ThrottlingException, AccessDeniedException, ExpiredCredentials, MissingCredentials, Timeout, NetworkError, InvalidResponse, Other, and Pending while Athena has not answered since the calculation began to be watched",
+    labelNames: ["calculation_execution_id", "error"],
+    generate: ({ id, error }) => (error === undefined ? [] : [[[id, error], 1]]),
+  }),
+];
 
-export const FAMILY = {
-  state: 0,
-  info: 1,
-  reason: 2,
-  dpu: 3,
-  duration: 4,
-  submission: 5,
-  completion: 6,
-  progress: 7,
-  lastRefresh: 8,
-  up: 9,
-  refreshError: 10,
-} as const;
+/**
+ * Samples describing one calculation, one string per family of
+ * CALCULATION_FAMILIES ("" for none). Pure: same data, same text. Only an
+ * unfinished calculation's duration depends on the clock; a settled one has
+ * no refresh time, since it is never fetched again.
+ */
+export function renderCalculation(subject: CalculationSubject): string[] {
+  return CALCULATION_FAMILIES.map((family) => family.render(subject));
+}
+
+/** A settled calculation's text: never fetched again, so never failing (up 1). */
+export function renderSettled(id: string, calculation: Calculation, workgroup: string): string[] {
+  return renderCalculation({ id, error: undefined, known: { calculation, workgroup, time: "settled" } });
+}
+
+// Floating-point subtraction of epoch seconds leaves noise like 12.300000190734863.
+function roundMs(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000;
+}
 
 /**
  * Athena's Progress is free text. A percentage ("45%") or a fraction
@@ -93,91 +203,4 @@ export function parseProgress(text: string): number | undefined {
 /** Huge digit strings make Infinity / Infinity: no ratio rather than NaN. */
 function clampRatio(x: number): number | undefined {
   return Number.isNaN(x) ? undefined : Math.min(1, Math.max(0, x));
-}
-
-/**
- * When a calculation is rendered: "settled" for one that will never change
- * (its text is kept as it is), else the clock and the time of its fetch.
- */
-export type RenderTime = "settled" | { readonly nowSeconds: number; readonly refreshedAt: number };
-
-/**
- * Samples describing one calculation, one string per family. Pure: same
- * data, same text. Only an unfinished calculation's duration depends on the
- * clock; a settled one has no refresh time, since it is never fetched again.
- */
-export function renderCalculation(calc: Calculation, workgroup: string, time: RenderTime): string[] {
-  const id: Labels = [
-    ["calculation_execution_id", calc.id],
-    ["session_id", calc.sessionId],
-    ["workgroup", workgroup],
-  ];
-  const lines = CALCULATION_FAMILIES.map(() => "");
-  const name = (i: number): string => CALCULATION_FAMILIES[i]?.name ?? "";
-
-  lines[FAMILY.state] = CALCULATION_STATES.map((state) =>
-    sample(name(FAMILY.state), [...id, ["state", state]], state === calc.state ? 1 : 0),
-  ).join("");
-
-  lines[FAMILY.info] = sample(
-    name(FAMILY.info),
-    [
-      ...id,
-      ["description", truncateLabelValue(calc.description)],
-      ["working_directory", truncateLabelValue(calc.workingDirectory)],
-      ["result_type", truncateLabelValue(calc.result.resultType)],
-    ],
-    1,
-  );
-
-  if (calc.stateChangeReason !== "") {
-    lines[FAMILY.reason] = sample(
-      name(FAMILY.reason),
-      [...id, ["state", calc.state], ["reason", truncateLabelValue(calc.stateChangeReason)]],
-      1,
-    );
-  }
-
-  if (calc.dpuExecutionSeconds !== undefined) {
-    lines[FAMILY.dpu] = sample(name(FAMILY.dpu), id, calc.dpuExecutionSeconds);
-  }
-
-  if (calc.submittedAt !== undefined) {
-    lines[FAMILY.submission] = sample(name(FAMILY.submission), id, calc.submittedAt);
-    const end = isFinished(calc.state) ? calc.completedAt : time === "settled" ? undefined : time.nowSeconds;
-    if (end !== undefined) lines[FAMILY.duration] = sample(name(FAMILY.duration), id, Math.max(0, roundMs(end - calc.submittedAt)));
-  }
-
-  if (calc.completedAt !== undefined) {
-    lines[FAMILY.completion] = sample(name(FAMILY.completion), id, calc.completedAt);
-  }
-
-  const progress = parseProgress(calc.progress);
-  if (progress !== undefined) lines[FAMILY.progress] = sample(name(FAMILY.progress), id, progress);
-
-  if (time !== "settled") lines[FAMILY.lastRefresh] = sample(name(FAMILY.lastRefresh), id, roundMs(time.refreshedAt));
-
-  return lines;
-}
-
-// Floating-point subtraction of epoch seconds leaves noise like 12.300000190734863.
-function roundMs(seconds: number): number {
-  return Math.round(seconds * 1000) / 1000;
-}
-
-/** A settled calculation's lines with its up sample (always 1: it is never fetched again, so never fails). */
-export function settledLines(calculationId: string, lines: readonly string[]): string[] {
-  const withUp = [...lines];
-  withUp[FAMILY.up] = renderUp(calculationId, undefined).up;
-  return withUp;
-}
-
-/** The up sample and, while it is 0, the reason. */
-export function renderUp(calculationId: string, error: RefreshErrorCode | undefined): { up: string; refreshError: string } {
-  const id: Labels = [["calculation_execution_id", calculationId]];
-  return {
-    up: sample(CALCULATION_FAMILIES[FAMILY.up].name, id, error === undefined ? 1 : 0),
-    refreshError:
-      error === undefined ? "" : sample(CALCULATION_FAMILIES[FAMILY.refreshError].name, [...id, ["error", error]], 1),
-  };
 }

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { AthenaApi } from "./athena-client.js";
 import type { ApiError } from "./athena-errors.js";
 import { isSettled, type Calculation, type CalculationState } from "./calculation.js";
-import { CALCULATION_FAMILIES, FAMILY, renderCalculation, renderUp, settledLines } from "./calculation-metrics.js";
+import { CALCULATION_FAMILIES, renderCalculation, renderSettled, type KnownCalculation } from "./calculation-metrics.js";
 import { assembleFamilies } from "./exposition.js";
 import { SettledArena, type SettledHandle } from "./settled-arena.js";
 import type { SelfMetrics } from "./self-metrics.js";
@@ -153,13 +153,12 @@ export class CalculationStore {
     for (const id of ids) {
       const entry = this.peek(id);
       if (entry?.settled !== undefined) continue;
-      const { up, refreshError } = renderUp(id, entry === undefined ? "Pending" : entry.error?.code);
-      push(FAMILY.up, up);
-      push(FAMILY.refreshError, refreshError);
-      if (entry === undefined) continue;
-      const { calculation, workgroup, refreshedAt } = entry;
-      if (calculation === undefined || workgroup === undefined || refreshedAt === undefined) continue;
-      renderCalculation(calculation, workgroup, { nowSeconds, refreshedAt }).forEach((text, family) => push(family, text));
+      let known: KnownCalculation | undefined;
+      if (entry?.calculation !== undefined && entry.workgroup !== undefined && entry.refreshedAt !== undefined) {
+        known = { calculation: entry.calculation, workgroup: entry.workgroup, time: { nowSeconds, refreshedAt: entry.refreshedAt } };
+      }
+      const error = entry === undefined ? "Pending" : entry.error?.code;
+      renderCalculation({ id, error, known }).forEach((text, family) => push(family, text));
     }
     return assembleFamilies(CALCULATION_FAMILIES, (family) => this.#arena.views(family), dynamic);
   }
@@ -208,7 +207,7 @@ export class CalculationStore {
     // its text is all that needs keeping.
     if (isSettled(calculation)) {
       setOptions.ttl = 0;
-      const settled = this.#arena.add(settledLines(id, renderCalculation(calculation, workgroup, "settled")));
+      const settled = this.#arena.add(renderSettled(id, calculation, workgroup));
       return { calculation: undefined, state: calculation.state, workgroup, refreshedAt, error: undefined, settled };
     }
     setOptions.ttl = this.#entries.ttl;

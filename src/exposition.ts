@@ -7,12 +7,17 @@
 
 export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-export type MetricType = "gauge" | "counter";
+export type MetricType = "gauge" | "counter" | "histogram";
 
+/** What a family is, wherever its samples come from (our renderers or prom-client). */
 export interface FamilySpec {
   readonly name: string;
   readonly help: string;
   readonly type: MetricType;
+  /** Every label of its samples, in order (a histogram's `le` aside). */
+  readonly labelNames: readonly string[];
+  /** What README's metric table says of it (Markdown); `help` is the plain text of the exposition. */
+  readonly doc: string;
 }
 
 /** Longest label value kept from free text (descriptions, reasons, paths). */

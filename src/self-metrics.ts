@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ApiErrorCode } from "./athena-errors.js";
+import type { FamilySpec } from "./exposition.js";
 import { VERSION } from "./version.js";
 
 export const API_OPERATIONS = [
@@ -12,46 +13,238 @@ export const API_OPERATIONS = [
 export type ApiOperation = (typeof API_OPERATIONS)[number];
 
 /**
+ * A family prom-client renders, described like the families we render
+ * ourselves, so that README and tests read one spec; a histogram also has
+ * its buckets.
+ */
+export interface SelfFamilySpec<L extends readonly string[] = readonly string[]> extends FamilySpec {
+  readonly labelNames: L;
+  readonly buckets?: readonly number[];
+}
+
+/** Keeps a spec's label names as a tuple, so prom-client's label types follow from it. */
+const selfFamily = <const L extends readonly string[]>(spec: SelfFamilySpec<L>): SelfFamilySpec<L> => spec;
+
+/** prom-client's options for a spec: its name, help and labels, and where to register. */
+function promOptions<L extends readonly string[]>(spec: SelfFamilySpec<L>, registry: Registry) {
+  return {
+    name: spec.name,
+    help: spec.help,
+    labelNames: spec.labelNames,
+    registers: [registry],
+    ...(spec.buckets === undefined ? {} : { buckets: [...spec.buckets] }),
+  };
+}
+
+export const CONFIG_LAST_RELOAD_SUCCESSFUL = selfFamily({
+  name: "athena_exporter_config_last_reload_successful",
+  type: "gauge",
+  help: "1 when the last configuration reload succeeded (or none was tried), 0 when it failed and the previous configuration is still in use.",
+  doc: "1 when the last reload succeeded (or none was tried), 0 when it failed and the previous configuration still serves",
+  labelNames: [],
+});
+
+export const CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS = selfFamily({
+  name: "athena_exporter_config_last_reload_success_timestamp_seconds",
+  type: "gauge",
+  help: "When the configuration in use was loaded, in Unix seconds.",
+  doc: "when the configuration in use was loaded",
+  labelNames: [],
+});
+
+export const CONFIG_RELOAD_FAILURES_TOTAL = selfFamily({
+  name: "athena_exporter_config_reload_failures_total",
+  type: "counter",
+  help: "Configuration reloads refused because the new file was unreadable or invalid.",
+  doc: "reloads refused for an unreadable or invalid file",
+  labelNames: [],
+});
+
+export const TARGET_INFO = selfFamily({
+  name: "athena_exporter_target_info",
+  type: "gauge",
+  help: "Each configured target, to scrape as /metrics?target=NAME, with its region and account; value is always 1.",
+  doc: "always 1, one per configured target (only at `/metrics` with named targets)",
+  labelNames: ["target", "aws_region", "aws_account_id"],
+});
+
+export const BUILD_INFO = selfFamily({
+  name: "athena_exporter_build_info",
+  type: "gauge",
+  help: "The exporter's version and the Node.js running it; value is always 1.",
+  doc: "always 1",
+  labelNames: ["version", "nodejs_version"],
+});
+
+export const API_REQUESTS_TOTAL = selfFamily({
+  name: "athena_exporter_api_requests_total",
+  type: "counter",
+  help: "Requests made to the Athena API, by operation (SDK retries included in one request).",
+  doc: "Athena API requests (SDK retries inside one request)",
+  labelNames: ["operation"],
+});
+
+export const API_REQUEST_FAILURES_TOTAL = selfFamily({
+  name: "athena_exporter_api_request_failures_total",
+  type: "counter",
+  help: "Athena API requests that failed, by operation and error code.",
+  doc: "failed Athena API requests, by the error codes above",
+  labelNames: ["operation", "error"],
+});
+
+export const API_THROTTLED_ATTEMPTS_TOTAL = selfFamily({
+  name: "athena_exporter_api_throttled_attempts_total",
+  type: "counter",
+  help: "HTTP attempts Athena answered with a throttling error, by operation, including those a retry then hid.",
+  doc: "HTTP attempts Athena throttled, including those a retry hid",
+  labelNames: ["operation"],
+});
+
+export const API_REQUEST_DURATION_SECONDS = selfFamily({
+  name: "athena_exporter_api_request_duration_seconds",
+  type: "histogram",
+  help: "Latency of Athena API requests, retries included.",
+  doc: "Athena API latency, retries included",
+  labelNames: ["operation"],
+  buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+});
+
+export const CACHE_HITS_TOTAL = selfFamily({
+  name: "athena_exporter_cache_hits_total",
+  type: "counter",
+  help: "Calculation lookups answered from the cache or by joining a request already in flight.",
+  doc: "lookups answered from the cache or by joining a request in flight",
+  labelNames: [],
+});
+
+export const CACHE_MISSES_TOTAL = selfFamily({
+  name: "athena_exporter_cache_misses_total",
+  type: "counter",
+  help: "Calculation lookups that needed a call to Athena (absent or expired entries).",
+  doc: "lookups that needed a call to Athena",
+  labelNames: [],
+});
+
+export const SCRAPE_DURATION_SECONDS = selfFamily({
+  name: "athena_exporter_scrape_duration_seconds",
+  type: "histogram",
+  help: "Time taken to answer a /metrics request.",
+  doc: "time to answer `/metrics`",
+  labelNames: [],
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+});
+
+export const CALCULATIONS_TRACKED = selfFamily({
+  name: "athena_exporter_calculations_tracked",
+  type: "gauge",
+  help: "Calculation executions the exporter is watching.",
+  doc: "calculation executions watched, listed and discovered",
+  labelNames: [],
+});
+
+export const DISCOVERY_DURATION_SECONDS = selfFamily({
+  name: "athena_exporter_discovery_duration_seconds",
+  type: "gauge",
+  help: "Time the last discovery run took to list workgroups, sessions and calculations.",
+  doc: "time the last discovery run took",
+  labelNames: [],
+});
+
+export const DISCOVERY_FAILURES_TOTAL = selfFamily({
+  name: "athena_exporter_discovery_failures_total",
+  type: "counter",
+  help: "Discovery runs in which some list call failed (what was known before stays).",
+  doc: "discovery runs in which a list call failed",
+  labelNames: [],
+});
+
+export const DISCOVERY_LAST_SUCCESS_TIMESTAMP_SECONDS = selfFamily({
+  name: "athena_exporter_discovery_last_success_timestamp_seconds",
+  type: "gauge",
+  help: "When discovery last listed everything without an error, in Unix seconds.",
+  doc: "when discovery last listed everything without error",
+  labelNames: [],
+});
+
+export const CALCULATIONS_DISCOVERED = selfFamily({
+  name: "athena_exporter_calculations_discovered",
+  type: "gauge",
+  help: "Calculations found by discovery and still within their retention.",
+  doc: "calculations found by discovery and within their retention",
+  labelNames: [],
+});
+
+export const CALCULATIONS_LEFT_OUT = selfFamily({
+  name: "athena_exporter_calculations_left_out",
+  type: "gauge",
+  help: "Calculations found by discovery but not watched because cache.maxEntries is full (the newest are watched).",
+  doc: "calculations discovery found beyond what `cache.maxEntries` holds, so not watched (the newest are watched)",
+  labelNames: [],
+});
+
+export const SHARD_ORDINAL = selfFamily({
+  name: "athena_exporter_shard_ordinal",
+  type: "gauge",
+  help: "This replica's shard (--shard), from 0.",
+  doc: "this replica's `--shard`",
+  labelNames: [],
+});
+
+export const TOTAL_SHARDS = selfFamily({
+  name: "athena_exporter_total_shards",
+  type: "gauge",
+  help: "Replicas splitting the calculations between them (--total-shards).",
+  doc: "`--total-shards`",
+  labelNames: [],
+});
+
+/** ProcessMetrics' own families (prom-client's process_* and nodejs_* defaults aside), in the order of README's table. */
+export const PROCESS_FAMILIES: readonly SelfFamilySpec[] = [
+  CONFIG_LAST_RELOAD_SUCCESSFUL,
+  CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS,
+  CONFIG_RELOAD_FAILURES_TOTAL,
+  TARGET_INFO,
+  BUILD_INFO,
+];
+
+/** SelfMetrics' families, in the order of README's table. */
+export const SELF_FAMILIES: readonly SelfFamilySpec[] = [
+  API_REQUESTS_TOTAL,
+  API_REQUEST_FAILURES_TOTAL,
+  API_THROTTLED_ATTEMPTS_TOTAL,
+  API_REQUEST_DURATION_SECONDS,
+  CACHE_HITS_TOTAL,
+  CACHE_MISSES_TOTAL,
+  SCRAPE_DURATION_SECONDS,
+  CALCULATIONS_TRACKED,
+  CALCULATIONS_DISCOVERED,
+  CALCULATIONS_LEFT_OUT,
+  DISCOVERY_DURATION_SECONDS,
+  DISCOVERY_FAILURES_TOTAL,
+  DISCOVERY_LAST_SUCCESS_TIMESTAMP_SECONDS,
+  SHARD_ORDINAL,
+  TOTAL_SHARDS,
+];
+
+/**
  * What the whole process reports once, whatever its targets: the build,
  * the configuration's reloads, and prom-client's process metrics.
  */
 export class ProcessMetrics {
   readonly registry = new Registry();
 
-  readonly configReloadSuccessful = new Gauge({
-    name: "athena_exporter_config_last_reload_successful",
-    help: "1 when the last configuration reload succeeded (or none was tried), 0 when it failed and the previous configuration is still in use.",
-    registers: [this.registry],
-  });
+  readonly configReloadSuccessful = new Gauge(promOptions(CONFIG_LAST_RELOAD_SUCCESSFUL, this.registry));
 
-  readonly configReloadTimestamp = new Gauge({
-    name: "athena_exporter_config_last_reload_success_timestamp_seconds",
-    help: "When the configuration in use was loaded, in Unix seconds.",
-    registers: [this.registry],
-  });
+  readonly configReloadTimestamp = new Gauge(promOptions(CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS, this.registry));
 
-  readonly configReloadFailures = new Counter({
-    name: "athena_exporter_config_reload_failures_total",
-    help: "Configuration reloads refused because the new file was unreadable or invalid.",
-    registers: [this.registry],
-  });
+  readonly configReloadFailures = new Counter(promOptions(CONFIG_RELOAD_FAILURES_TOTAL, this.registry));
 
-  readonly targetInfo = new Gauge({
-    name: "athena_exporter_target_info",
-    help: "Each configured target, to scrape as /metrics?target=NAME, with its region and account; value is always 1.",
-    labelNames: ["target", "aws_region", "aws_account_id"] as const,
-    registers: [this.registry],
-  });
+  readonly targetInfo = new Gauge(promOptions(TARGET_INFO, this.registry));
 
   constructor() {
     this.configReloadSuccessful.set(1);
     this.configReloadTimestamp.set(Date.now() / 1000);
-    new Gauge({
-      name: "athena_exporter_build_info",
-      help: "The exporter's version and the Node.js running it; value is always 1.",
-      labelNames: ["version", "nodejs_version"] as const,
-      registers: [this.registry],
-    }).set({ version: VERSION, nodejs_version: process.version }, 1);
+    new Gauge(promOptions(BUILD_INFO, this.registry)).set({ version: VERSION, nodejs_version: process.version }, 1);
     collectDefaultMetrics({ register: this.registry });
     // These gauges end in _total, which breaks the naming rules (promtool
     // check metrics flags them); the process_* metrics cover the same ground.
@@ -68,101 +261,35 @@ export class ProcessMetrics {
 export class SelfMetrics {
   readonly registry = new Registry();
 
-  readonly apiRequests = new Counter({
-    name: "athena_exporter_api_requests_total",
-    help: "Requests made to the Athena API, by operation (SDK retries included in one request).",
-    labelNames: ["operation"] as const,
-    registers: [this.registry],
-  });
+  readonly apiRequests = new Counter(promOptions(API_REQUESTS_TOTAL, this.registry));
 
-  readonly apiFailures = new Counter({
-    name: "athena_exporter_api_request_failures_total",
-    help: "Athena API requests that failed, by operation and error code.",
-    labelNames: ["operation", "error"] as const,
-    registers: [this.registry],
-  });
+  readonly apiFailures = new Counter(promOptions(API_REQUEST_FAILURES_TOTAL, this.registry));
 
-  readonly apiThrottles = new Counter({
-    name: "athena_exporter_api_throttled_attempts_total",
-    help: "HTTP attempts Athena answered with a throttling error, by operation, including those a retry then hid.",
-    labelNames: ["operation"] as const,
-    registers: [this.registry],
-  });
+  readonly apiThrottles = new Counter(promOptions(API_THROTTLED_ATTEMPTS_TOTAL, this.registry));
 
-  readonly apiDuration = new Histogram({
-    name: "athena_exporter_api_request_duration_seconds",
-    help: "Latency of Athena API requests, retries included.",
-    labelNames: ["operation"] as const,
-    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
+  readonly apiDuration = new Histogram(promOptions(API_REQUEST_DURATION_SECONDS, this.registry));
 
-  readonly cacheHits = new Counter({
-    name: "athena_exporter_cache_hits_total",
-    help: "Calculation lookups answered from the cache or by joining a request already in flight.",
-    registers: [this.registry],
-  });
+  readonly cacheHits = new Counter(promOptions(CACHE_HITS_TOTAL, this.registry));
 
-  readonly cacheMisses = new Counter({
-    name: "athena_exporter_cache_misses_total",
-    help: "Calculation lookups that needed a call to Athena (absent or expired entries).",
-    registers: [this.registry],
-  });
+  readonly cacheMisses = new Counter(promOptions(CACHE_MISSES_TOTAL, this.registry));
 
-  readonly scrapeDuration = new Histogram({
-    name: "athena_exporter_scrape_duration_seconds",
-    help: "Time taken to answer a /metrics request.",
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
+  readonly scrapeDuration = new Histogram(promOptions(SCRAPE_DURATION_SECONDS, this.registry));
 
-  readonly calculationsTracked = new Gauge({
-    name: "athena_exporter_calculations_tracked",
-    help: "Calculation executions the exporter is watching.",
-    registers: [this.registry],
-  });
+  readonly calculationsTracked = new Gauge(promOptions(CALCULATIONS_TRACKED, this.registry));
 
-  readonly discoveryDuration = new Gauge({
-    name: "athena_exporter_discovery_duration_seconds",
-    help: "Time the last discovery run took to list workgroups, sessions and calculations.",
-    registers: [this.registry],
-  });
+  readonly discoveryDuration = new Gauge(promOptions(DISCOVERY_DURATION_SECONDS, this.registry));
 
-  readonly discoveryFailures = new Counter({
-    name: "athena_exporter_discovery_failures_total",
-    help: "Discovery runs in which some list call failed (what was known before stays).",
-    registers: [this.registry],
-  });
+  readonly discoveryFailures = new Counter(promOptions(DISCOVERY_FAILURES_TOTAL, this.registry));
 
-  readonly discoveryLastSuccess = new Gauge({
-    name: "athena_exporter_discovery_last_success_timestamp_seconds",
-    help: "When discovery last listed everything without an error, in Unix seconds.",
-    registers: [this.registry],
-  });
+  readonly discoveryLastSuccess = new Gauge(promOptions(DISCOVERY_LAST_SUCCESS_TIMESTAMP_SECONDS, this.registry));
 
-  readonly discoveredCalculations = new Gauge({
-    name: "athena_exporter_calculations_discovered",
-    help: "Calculations found by discovery and still within their retention.",
-    registers: [this.registry],
-  });
+  readonly discoveredCalculations = new Gauge(promOptions(CALCULATIONS_DISCOVERED, this.registry));
 
-  readonly calculationsLeftOut = new Gauge({
-    name: "athena_exporter_calculations_left_out",
-    help: "Calculations found by discovery but not watched because cache.maxEntries is full (the newest are watched).",
-    registers: [this.registry],
-  });
+  readonly calculationsLeftOut = new Gauge(promOptions(CALCULATIONS_LEFT_OUT, this.registry));
 
-  readonly shardOrdinal = new Gauge({
-    name: "athena_exporter_shard_ordinal",
-    help: "This replica's shard (--shard), from 0.",
-    registers: [this.registry],
-  });
+  readonly shardOrdinal = new Gauge(promOptions(SHARD_ORDINAL, this.registry));
 
-  readonly totalShards = new Gauge({
-    name: "athena_exporter_total_shards",
-    help: "Replicas splitting the calculations between them (--total-shards).",
-    registers: [this.registry],
-  });
+  readonly totalShards = new Gauge(promOptions(TOTAL_SHARDS, this.registry));
 
 
   /** Creates zero-valued series so that the first failure of each kind is visible to increase(). */

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { toCalculation } from "../src/athena-parse.js";
 import { CALCULATION_STATES, isFinished } from "../src/calculation.js";
-import { CALCULATION_FAMILIES, renderCalculation } from "../src/calculation-metrics.js";
+import { CALCULATION_FAMILIES, renderCalculation, renderSettled } from "../src/calculation-metrics.js";
 import { renderFamilies, truncateLabelValue } from "../src/exposition.js";
 import { parseExposition, promtoolCheckMetrics } from "./helpers.js";
 
@@ -50,7 +50,7 @@ describe("from API answers to metric values (property-based)", () => {
         const parsed = toCalculation(input.id, sdk);
         assert.ok(parsed.ok);
         const now = (input.submitted + input.runMs) / 1000 + later;
-        const samples = parseExposition(exposition(renderCalculation(parsed.value, "wg", { nowSeconds: now, refreshedAt: now })));
+        const samples = parseExposition(exposition(renderCalculation({ id: parsed.value.id, error: undefined, known: { calculation: parsed.value, workgroup: "wg", time: { nowSeconds: now, refreshedAt: now } } })));
         const states = samples.filter((s) => s.name === "athena_calculation_state");
         assert.equal(states.length, 8);
         assert.deepEqual(states.filter((s) => s.value === 1).map((s) => s.labels.state), [input.state]);
@@ -73,7 +73,7 @@ describe("from API answers to metric values (property-based)", () => {
       fc.property(answer, ({ input, sdk }) => {
         const parsed = toCalculation(input.id, sdk);
         assert.ok(parsed.ok);
-        renderCalculation(parsed.value, "wg", "settled").forEach((l, f) => {
+        renderSettled(parsed.value.id, parsed.value, "wg").forEach((l, f) => {
           if (l !== "") lines[f]?.push(l);
         });
       }),

@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import type { Calculation } from "../src/calculation.js";
-import { CALCULATION_FAMILIES, FAMILY, parseProgress, renderCalculation, renderUp } from "../src/calculation-metrics.js";
+import type { RefreshErrorCode } from "../src/athena-errors.js";
+import { CALCULATION_FAMILIES, parseProgress, renderCalculation, renderSettled } from "../src/calculation-metrics.js";
 import { renderFamilies } from "../src/exposition.js";
-import { parseExposition, promtoolCheckMetrics } from "./helpers.js";
+import { parseExposition, promtoolCheckMetrics, samplesOf, valueOf } from "./helpers.js";
 
 const failed: Calculation = {
   id: "0f6b2b3e-3333-4c4b-9d07-6a8c0c2b5c13",
@@ -25,11 +26,9 @@ const failed: Calculation = {
   },
 };
 
-function expose(calc: Calculation, workgroup: string, now: number, error?: Parameters<typeof renderUp>[1]): string {
-  const lines = renderCalculation(calc, workgroup, { nowSeconds: now, refreshedAt: 1_700_000_100.5 });
-  const up = renderUp(calc.id, error);
-  lines[FAMILY.up] = up.up;
-  lines[FAMILY.refreshError] = up.refreshError;
+function expose(calc: Calculation, workgroup: string, now: number, error?: RefreshErrorCode): string {
+  const time = { nowSeconds: now, refreshedAt: 1_700_000_100.5 };
+  const lines = renderCalculation({ id: calc.id, error, known: { calculation: calc, workgroup, time } });
   return renderFamilies(CALCULATION_FAMILIES, lines.map((l) => (l === "" ? [] : [l])));
 }
 
@@ -83,9 +82,10 @@ describe("calculation metrics", () => {
   });
 
   it("gives a settled calculation no refresh time, since it is never fetched again", () => {
-    const lines = renderCalculation(failed, "wg", "settled");
-    assert.equal(lines[FAMILY.lastRefresh], "");
-    assert.notEqual(lines[FAMILY.duration], "");
+    const text = renderFamilies(CALCULATION_FAMILIES, renderSettled(failed.id, failed, "wg").map((l) => (l === "" ? [] : [l])));
+    assert.equal(samplesOf(text, "athena_calculation_last_refresh_timestamp_seconds").length, 0);
+    assert.equal(samplesOf(text, "athena_calculation_duration_seconds").length, 1);
+    assert.equal(valueOf(text, "athena_calculation_up", { calculation_execution_id: failed.id }), 1);
   });
 
   it("reads a ratio from percentage and fraction progress text, nothing from other text", () => {

@@ -56,7 +56,7 @@ describe("exporter end to end: real SDK against the simulator", () => {
       assert.equal(valueOf(text, "athena_calculations_finished_total", { workgroup: "analytics-spark", state: "FAILED" }), 0);
       const next = await stack.scrape();
       assert.equal(valueOf(next, "athena_calculations_finished_total", { workgroup: "analytics-spark", state: "FAILED" }), 0);
-      assert.equal(valueOf(next, "athena_calculations_dpu_seconds_total", { workgroup: "analytics-spark" }), 0);
+      assert.equal(valueOf(next, "athena_calculations_dpu_execution_seconds_total", { workgroup: "analytics-spark" }), 0);
     } finally {
       await stack.stop();
     }
@@ -183,7 +183,7 @@ describe("exporter end to end: real SDK against the simulator", () => {
       const texts = await Promise.all(Array.from({ length: 4 }, () => stack.scrape()));
       for (const text of texts) {
         assert.equal(valueOf(text, "athena_calculations_finished_total", { workgroup: "wg", state: "FAILED" }), 1);
-        assert.equal(valueOf(text, "athena_calculations_dpu_seconds_total", { workgroup: "wg" }), 2);
+        assert.equal(valueOf(text, "athena_calculations_dpu_execution_seconds_total", { workgroup: "wg" }), 2);
       }
     } finally {
       await stack.stop();

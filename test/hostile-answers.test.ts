@@ -105,7 +105,7 @@ describe("hostile GetCalculationExecution answers, through the real SDK", () => 
         assert.equal(promtoolCheckMetrics(text), "");
         const victim = { calculation_execution_id: ids.victim };
         // The finished calculation finished before the exporter started, so it is not counted; nor is any hostile figure.
-        assert.equal(valueOf(text, "athena_calculations_dpu_seconds_total", { workgroup: "wg" }), 0, "no DPU-seconds are counted");
+        assert.equal(valueOf(text, "athena_calculations_dpu_execution_seconds_total", { workgroup: "wg" }), 0, "no DPU-seconds are counted");
         assert.equal(valueOf(text, "athena_calculation_up", victim), 0, "the hostile answer marks it down");
         assert.deepEqual(
           samplesOf(text, "athena_calculation_refresh_error_info").map((s) => s.labels),
@@ -146,7 +146,7 @@ describe("hostile GetCalculationExecution answers, through the real SDK", () => 
         if (c.finishes) {
           await stack.scrape(); // a counter shows what it counted on the scrape after
           const counted = await stack.scrape();
-          assert.equal(valueOf(counted, "athena_calculations_dpu_seconds_total", { workgroup: "wg" }), 7, "DPU-seconds are the sane answer of the calculation seen finishing");
+          assert.equal(valueOf(counted, "athena_calculations_dpu_execution_seconds_total", { workgroup: "wg" }), 7, "DPU-seconds are the sane answer of the calculation seen finishing");
         }
       } finally {
         await stack.stop();

@@ -105,7 +105,7 @@ describe("config reload", () => {
     await scrape();
     const text = await scrape();
     assert.equal(valueOf(text, "athena_calculations_finished_total", { workgroup: "wg", state: "FAILED" }), 1);
-    assert.equal(valueOf(text, "athena_calculations_dpu_seconds_total", { workgroup: "wg" }), 0.5);
+    assert.equal(valueOf(text, "athena_calculations_dpu_execution_seconds_total", { workgroup: "wg" }), 0.5);
   });
 });
 

@@ -68,7 +68,7 @@ describe("a restart, with a real Prometheus scraping through it", () => {
 
   it("counts nothing that finished before it, so increase() stays 0", async () => {
     assert.equal(await total("increase(athena_calculations_finished_total[1m])"), 0);
-    assert.equal(await total("increase(athena_calculations_dpu_seconds_total[1m])"), 0);
+    assert.equal(await total("increase(athena_calculations_dpu_execution_seconds_total[1m])"), 0);
     assert.equal(await total('athena_calculation_state{state="FAILED"}'), 6, "the per-calculation series still tell the past");
   });
 
@@ -97,6 +97,6 @@ describe("a restart, with a real Prometheus scraping through it", () => {
       20_000,
       "increase() to see the failure that happened after the restart",
     );
-    assert.ok((await total("increase(athena_calculations_dpu_seconds_total[1m])")) > 0);
+    assert.ok((await total("increase(athena_calculations_dpu_execution_seconds_total[1m])")) > 0);
   });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Calculation } from "../src/calculation.js";
-import { CALCULATION_FAMILIES, renderCalculation, settledLines } from "../src/calculation-metrics.js";
+import { CALCULATION_FAMILIES, renderSettled } from "../src/calculation-metrics.js";
 import { assembleFamilies, renderFamilies } from "../src/exposition.js";
 import { SettledArena } from "../src/settled-arena.js";
 import { parseExposition, promtoolCheckMetrics } from "./helpers.js";
@@ -22,7 +22,7 @@ function calculation(i: number): Calculation {
   };
 }
 
-const lines = (i: number): string[] => settledLines(calculation(i).id, renderCalculation(calculation(i), "wg", "settled"));
+const lines = (i: number): string[] => renderSettled(calculation(i).id, calculation(i), "wg");
 const text = (arena: SettledArena): string =>
   Buffer.concat(assembleFamilies(CALCULATION_FAMILIES, (f) => arena.views(f), [])).toString("utf8");
 const expected = (indices: number[]): string =>

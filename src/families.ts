@@ -1,0 +1,12 @@
+import { CALCULATION_FAMILIES } from "./calculation-metrics.js";
+import type { FamilySpec } from "./exposition.js";
+import { FINISHED_FAMILIES } from "./finished-counters.js";
+import { PROCESS_FAMILIES, SELF_FAMILIES } from "./self-metrics.js";
+
+/**
+ * Every family the exporter defines, in the order of README's metric
+ * table: per calculation, the aggregate counters, one target's health,
+ * then the process's (prom-client's process_* and nodejs_* defaults aside).
+ * README's table is generated from it, and a real scrape is tested against it.
+ */
+export const ALL_FAMILIES: readonly FamilySpec[] = [...CALCULATION_FAMILIES, ...FINISHED_FAMILIES, ...SELF_FAMILIES, ...PROCESS_FAMILIES];
