@@ -157,7 +157,7 @@ export class Exporter {
     this.metrics.calculationsTracked.set(ids.length);
     await this.#store.refresh(ids, deadline);
     const calculations = this.#store.render(ids);
-    const counters = Buffer.from(this.#counters.render(), "utf8");
+    const counters = Buffer.from(this.#counters.expose(), "utf8");
     stop();
     return [...calculations, counters, Buffer.from(await this.metrics.registry.metrics(), "utf8")];
   }

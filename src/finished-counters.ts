@@ -94,13 +94,4 @@ export class FinishedCounters {
     }
     return text;
   }
-
-  /**
-   * The old name of expose(), kept only while src/exporter.ts (owned
-   * elsewhere in this change) still calls it; new code calls expose(),
-   * whose name says that it changes state.
-   */
-  render(): string {
-    return this.expose();
-  }
 }
