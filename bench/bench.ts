@@ -29,12 +29,18 @@ const CONCURRENCY = 64;
 const TTL_S = 30;
 const WARM_SCRAPES = 20;
 const UNFINISHED_SHARE = 0.05;
-const CREDENTIALS = { AWS_ACCESS_KEY_ID: "AKIDBENCH", AWS_SECRET_ACCESS_KEY: "bench-secret", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
+const CREDENTIALS = {
+  AWS_ACCESS_KEY_ID: "AKIDBENCH",
+  AWS_SECRET_ACCESS_KEY: "bench-secret",
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+};
 
 // The naive baseline and the in-process exporter sign with these too.
 Object.assign(process.env, CREDENTIALS);
 
-const { values } = parseArgs({ options: { sizes: { type: "string", default: "1000,10000,100000" }, "naive-max": { type: "string", default: "10000" } } });
+const { values } = parseArgs({
+  options: { sizes: { type: "string", default: "1000,10000,100000" }, "naive-max": { type: "string", default: "10000" } },
+});
 const sizes = values.sizes.split(",").map(Number);
 const naiveMax = Number(values["naive-max"]);
 
@@ -97,10 +103,14 @@ async function startExporterProcess(endpoint: string, ids: readonly string[], di
     ].join("\n"),
   );
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, ["dist/main.js", `--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=error"], {
-    env: { ...process.env, ...CREDENTIALS },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["dist/main.js", `--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=error"],
+    {
+      env: { ...process.env, ...CREDENTIALS },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
     try {
@@ -319,7 +329,9 @@ async function main(): Promise<void> {
           `${kib(r.heapPerCalc)} / ${r.naiveHeapPerCalc === undefined ? "–" : kib(r.naiveHeapPerCalc)}${r.naiveHeapPerCalc === undefined ? "" : ` (${(r.heapPerCalc / r.naiveHeapPerCalc).toFixed(2)}x)`}`,
           kib(r.rssPerCalc),
           "",
-        ].join(" | ").trim();
+        ]
+          .join(" | ")
+          .trim();
       }),
     ];
     process.stdout.write(`${lines.join("\n")}\n`);

@@ -54,10 +54,19 @@ await writeFile(
   `aws: {region: us-east-1, endpoint: "${endpoint}", requestsPerSecond: 900, maxConcurrency: 64, requestTimeout: 2s}\ncache: {ttl: 5s}\ncalculations: [${ids.join(",")}]\n`,
 );
 const port = 40000 + Math.floor(Math.random() * 10000);
-const child = spawn(process.execPath, ["dist/main.js", `--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=error"], {
-  env: { ...process.env, AWS_ACCESS_KEY_ID: "AKIDLOAD", AWS_SECRET_ACCESS_KEY: "load-secret", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-  stdio: ["ignore", "ignore", "inherit"],
-});
+const child = spawn(
+  process.execPath,
+  ["dist/main.js", `--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=error"],
+  {
+    env: {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: "AKIDLOAD",
+      AWS_SECRET_ACCESS_KEY: "load-secret",
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  },
+);
 const url = `http://127.0.0.1:${port}/metrics`;
 try {
   for (let i = 0; ; i++) {
@@ -112,7 +121,11 @@ try {
             execFileSync("promtool", ["check", "metrics"], { input: body, stdio: ["pipe", "ignore", "pipe"] });
           }
           if (memory.length === 0 || Date.now() - (memory.at(-1)?.t ?? 0) > 5000) {
-            memory.push({ t: Date.now(), rss: metric(body, "process_resident_memory_bytes"), heap: metric(body, "nodejs_heap_size_used_bytes") });
+            memory.push({
+              t: Date.now(),
+              rss: metric(body, "process_resident_memory_bytes"),
+              heap: metric(body, "nodejs_heap_size_used_bytes"),
+            });
           }
         } catch (e) {
           failed++;
@@ -124,7 +137,8 @@ try {
   control.stop = true;
   await injector;
   const sorted = [...latencies].sort((a, b) => a - b);
-  const pct = (p: number): string => `${(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN).toFixed(0)} ms`;
+  const pct = (p: number): string =>
+    `${(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN).toFixed(0)} ms`;
   const mib = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MiB`;
   const first = memory[0];
   const last = memory.at(-1);

@@ -10,10 +10,30 @@ import { Gauge, Registry } from "prom-client";
 export class NaiveExporter {
   readonly registry = new Registry();
   readonly #limit = pLimit(64);
-  readonly #state = new Gauge({ name: "athena_calculation_state", help: "state", labelNames: ["calculation_execution_id", "session_id", "state"] as const, registers: [this.registry] });
-  readonly #dpu = new Gauge({ name: "athena_calculation_dpu_execution_seconds", help: "dpu", labelNames: ["calculation_execution_id", "session_id"] as const, registers: [this.registry] });
-  readonly #duration = new Gauge({ name: "athena_calculation_duration_seconds", help: "duration", labelNames: ["calculation_execution_id", "session_id"] as const, registers: [this.registry] });
-  readonly #info = new Gauge({ name: "athena_calculation_info", help: "info", labelNames: ["calculation_execution_id", "session_id", "description", "working_directory"] as const, registers: [this.registry] });
+  readonly #state = new Gauge({
+    name: "athena_calculation_state",
+    help: "state",
+    labelNames: ["calculation_execution_id", "session_id", "state"] as const,
+    registers: [this.registry],
+  });
+  readonly #dpu = new Gauge({
+    name: "athena_calculation_dpu_execution_seconds",
+    help: "dpu",
+    labelNames: ["calculation_execution_id", "session_id"] as const,
+    registers: [this.registry],
+  });
+  readonly #duration = new Gauge({
+    name: "athena_calculation_duration_seconds",
+    help: "duration",
+    labelNames: ["calculation_execution_id", "session_id"] as const,
+    registers: [this.registry],
+  });
+  readonly #info = new Gauge({
+    name: "athena_calculation_info",
+    help: "info",
+    labelNames: ["calculation_execution_id", "session_id", "description", "working_directory"] as const,
+    registers: [this.registry],
+  });
 
   constructor(
     private readonly client: AthenaClient,
@@ -38,12 +58,21 @@ export class NaiveExporter {
       if (a === undefined) return;
       const id = this.ids[i] ?? "";
       const session = a.SessionId ?? "";
-      for (const s of states) this.#state.set({ calculation_execution_id: id, session_id: session, state: s }, a.Status?.State === s ? 1 : 0);
+      for (const s of states)
+        this.#state.set({ calculation_execution_id: id, session_id: session, state: s }, a.Status?.State === s ? 1 : 0);
       this.#dpu.set({ calculation_execution_id: id, session_id: session }, (a.Statistics?.DpuExecutionInMillis ?? 0) / 1000);
       const start = a.Status?.SubmissionDateTime?.getTime() ?? 0;
       const end = a.Status?.CompletionDateTime?.getTime() ?? Date.now();
       this.#duration.set({ calculation_execution_id: id, session_id: session }, (end - start) / 1000);
-      this.#info.set({ calculation_execution_id: id, session_id: session, description: a.Description ?? "", working_directory: a.WorkingDirectory ?? "" }, 1);
+      this.#info.set(
+        {
+          calculation_execution_id: id,
+          session_id: session,
+          description: a.Description ?? "",
+          working_directory: a.WorkingDirectory ?? "",
+        },
+        1,
+      );
     });
     return this.registry.metrics();
   }

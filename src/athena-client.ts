@@ -67,7 +67,11 @@ export function createAthenaClient(aws: ExporterConfig["aws"], options: AthenaCl
     ...(credentials === undefined ? {} : { credentials }),
     maxAttempts: aws.maxAttempts,
     retryMode: aws.retryMode,
-    requestHandler: { requestTimeout: aws.requestTimeoutMs, connectionTimeout: Math.min(aws.requestTimeoutMs, 5000), throwOnRequestTimeout: true },
+    requestHandler: {
+      requestTimeout: aws.requestTimeoutMs,
+      connectionTimeout: Math.min(aws.requestTimeoutMs, 5000),
+      throwOnRequestTimeout: true,
+    },
   });
 }
 

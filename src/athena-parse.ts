@@ -30,7 +30,8 @@ type CalculationAnswer = Pick<
 const MAX_ID_LENGTH = 256;
 /** Athena names workgroups with at most 128 characters (of [a-zA-Z0-9._-], but any text is escaped safely). */
 const MAX_WORKGROUP_LENGTH = 128;
-const isWorkgroupName = (name: unknown): name is string => typeof name === "string" && name.length > 0 && name.length <= MAX_WORKGROUP_LENGTH;
+const isWorkgroupName = (name: unknown): name is string =>
+  typeof name === "string" && name.length > 0 && name.length <= MAX_WORKGROUP_LENGTH;
 /** Free text beyond this is not text Athena sends; it is cut to label size anyway. */
 const MAX_TEXT_LENGTH = 64 * 1024;
 /** Progress text is parsed for a number; only its start is read, so a hostile text cannot make the regex slow. */

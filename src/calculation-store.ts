@@ -134,7 +134,10 @@ export class CalculationStore {
     if (pending.length === 0 || deadline.aborted) return;
     await new Promise<void>((resolve) => {
       deadline.addEventListener("abort", () => resolve(), { once: true });
-      Promise.all(pending).then(() => resolve(), () => resolve());
+      Promise.all(pending).then(
+        () => resolve(),
+        () => resolve(),
+      );
     });
   }
 

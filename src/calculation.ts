@@ -1,15 +1,6 @@
 /** The domain model of a calculation execution, free of SDK shapes. */
 
-export const CALCULATION_STATES = [
-  "CREATING",
-  "CREATED",
-  "QUEUED",
-  "RUNNING",
-  "CANCELING",
-  "CANCELED",
-  "COMPLETED",
-  "FAILED",
-] as const;
+export const CALCULATION_STATES = ["CREATING", "CREATED", "QUEUED", "RUNNING", "CANCELING", "CANCELED", "COMPLETED", "FAILED"] as const;
 
 export type CalculationState = (typeof CALCULATION_STATES)[number];
 

@@ -71,7 +71,14 @@ export function parseYaml(text: string, source: string): Result<unknown, ConfigE
   // prettyErrors appends an excerpt of the file after the first line: only that line is kept.
   const firstLine = (message: string): string =>
     `YAML syntax error: ${echoText((message.split("\n")[0] ?? "").replace(/:$/, ""), YAML_MESSAGE_MAX_CHARS)}`;
-  if (doc.errors.length > 0) return err(configError("syntax", source, doc.errors.map((e) => firstLine(e.message))));
+  if (doc.errors.length > 0)
+    return err(
+      configError(
+        "syntax",
+        source,
+        doc.errors.map((e) => firstLine(e.message)),
+      ),
+    );
   try {
     return ok(doc.toJS());
   } catch (e) {
@@ -88,10 +95,21 @@ export interface IssueWording {
 }
 
 /** Validates parsed YAML against a schema; each problem names the key. */
-export function validate<S extends z.ZodType>(schema: S, raw: unknown, source: string, wording: IssueWording): Result<z.output<S>, ConfigError> {
+export function validate<S extends z.ZodType>(
+  schema: S,
+  raw: unknown,
+  source: string,
+  wording: IssueWording,
+): Result<z.output<S>, ConfigError> {
   const parsed = schema.safeParse(raw, { reportInput: true });
   if (parsed.success) return ok(parsed.data);
-  return err(configError("invalid", source, parsed.error.issues.flatMap((issue) => describeIssue(issue, wording))));
+  return err(
+    configError(
+      "invalid",
+      source,
+      parsed.error.issues.flatMap((issue) => describeIssue(issue, wording)),
+    ),
+  );
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -111,7 +129,9 @@ function describeIssue(issue: z.core.$ZodIssue, wording: IssueWording): string[]
       return issue.keys.map((key) => `${where === "" ? echoText(key) : `${where}.${echoText(key)}`}: ${wording.unknownKey}`);
     case "invalid_type":
       if (issue.input === undefined) return [`${where}: is required`];
-      return [`${where || "(top level)"}: expected ${EXPECTED_NAMES[issue.expected] ?? issue.expected}${describeReceived(issue.input, wording.echoValues)}`];
+      return [
+        `${where || "(top level)"}: expected ${EXPECTED_NAMES[issue.expected] ?? issue.expected}${describeReceived(issue.input, wording.echoValues)}`,
+      ];
     case "too_small":
       if (issue.origin === "array") return [`${where}: must list at least ${String(issue.minimum)} item${issue.minimum === 1 ? "" : "s"}`];
       return [`${where}: must be ${issue.inclusive === false ? "more than" : "at least"} ${String(issue.minimum)}${received}`];

@@ -103,7 +103,9 @@ const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { message: "is not a
 const endpoint = z.url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" });
 
 const roleSchema = z.strictObject({
-  arn: z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, { message: "is not an IAM role ARN, such as arn:aws:iam::111122223333:role/name" }),
+  arn: z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, {
+    message: "is not an IAM role ARN, such as arn:aws:iam::111122223333:role/name",
+  }),
   externalId: z.string().min(2).max(1224).optional(),
   sessionName: z
     .string()
@@ -147,59 +149,61 @@ const target = z.strictObject({
   discovery: discoverySchema,
 });
 
-const schema = z.strictObject({
-  aws: z
-    .strictObject({
-      region: region.optional(),
-      endpoint: endpoint.optional(),
-      role: roleSchema.optional(),
-      stsEndpoint: endpoint.optional(),
-      maxAttempts: z.int().min(1).max(10).default(DEFAULTS.maxAttempts),
-      retryMode: z.enum(["standard", "adaptive"]).default(DEFAULTS.retryMode),
-      maxConcurrency: z.int().min(1).max(256).default(DEFAULTS.maxConcurrency),
-      requestsPerSecond: z.number().positive().max(10_000).default(DEFAULTS.requestsPerSecond),
-      listRequestsPerSecond: z.number().positive().max(10_000).default(DEFAULTS.listRequestsPerSecond),
-      requestTimeout: positiveDuration.prefault(DEFAULTS.requestTimeout),
-    })
-    .prefault({}),
-  calculations: calculationIds,
-  discovery: discoverySchema,
-  targets: z.array(target).min(1).optional(),
-  scrape: z
-    .strictObject({
-      timeout: positiveDuration.prefault(DEFAULTS.scrapeTimeout),
-    })
-    .prefault({}),
-  cache: z
-    .strictObject({
-      ttl: positiveDuration.prefault(DEFAULTS.cacheTtl),
-      maxEntries: z.int().min(1).default(DEFAULTS.cacheMaxEntries),
-    })
-    .prefault({}),
-}).superRefine((config, ctx) => {
-  if (config.targets !== undefined) {
-    if (config.calculations.length > 0 || config.discovery !== undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["targets"],
-        message: "with targets, calculations and discovery go under each target, not at the top level",
+const schema = z
+  .strictObject({
+    aws: z
+      .strictObject({
+        region: region.optional(),
+        endpoint: endpoint.optional(),
+        role: roleSchema.optional(),
+        stsEndpoint: endpoint.optional(),
+        maxAttempts: z.int().min(1).max(10).default(DEFAULTS.maxAttempts),
+        retryMode: z.enum(["standard", "adaptive"]).default(DEFAULTS.retryMode),
+        maxConcurrency: z.int().min(1).max(256).default(DEFAULTS.maxConcurrency),
+        requestsPerSecond: z.number().positive().max(10_000).default(DEFAULTS.requestsPerSecond),
+        listRequestsPerSecond: z.number().positive().max(10_000).default(DEFAULTS.listRequestsPerSecond),
+        requestTimeout: positiveDuration.prefault(DEFAULTS.requestTimeout),
+      })
+      .prefault({}),
+    calculations: calculationIds,
+    discovery: discoverySchema,
+    targets: z.array(target).min(1).optional(),
+    scrape: z
+      .strictObject({
+        timeout: positiveDuration.prefault(DEFAULTS.scrapeTimeout),
+      })
+      .prefault({}),
+    cache: z
+      .strictObject({
+        ttl: positiveDuration.prefault(DEFAULTS.cacheTtl),
+        maxEntries: z.int().min(1).default(DEFAULTS.cacheMaxEntries),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    if (config.targets !== undefined) {
+      if (config.calculations.length > 0 || config.discovery !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["targets"],
+          message: "with targets, calculations and discovery go under each target, not at the top level",
+        });
+      }
+      const names = new Set<string>();
+      config.targets.forEach((t, i) => {
+        if (names.has(t.name)) ctx.addIssue({ code: "custom", path: ["targets", i, "name"], message: `duplicate target name ${t.name}` });
+        names.add(t.name);
       });
     }
-    const names = new Set<string>();
-    config.targets.forEach((t, i) => {
-      if (names.has(t.name)) ctx.addIssue({ code: "custom", path: ["targets", i, "name"], message: `duplicate target name ${t.name}` });
-      names.add(t.name);
-    });
-  }
-  // Evicting a watched calculation would cost a call per scrape and could count it twice.
-  if (config.cache.maxEntries >= 1 && config.calculations.length > config.cache.maxEntries) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["cache", "maxEntries"],
-      message: `${config.cache.maxEntries} is less than the ${config.calculations.length} calculations watched`,
-    });
-  }
-});
+    // Evicting a watched calculation would cost a call per scrape and could count it twice.
+    if (config.cache.maxEntries >= 1 && config.calculations.length > config.cache.maxEntries) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["cache", "maxEntries"],
+        message: `${config.cache.maxEntries} is less than the ${config.calculations.length} calculations watched`,
+      });
+    }
+  });
 
 /** Validates configuration text; `source` names the file in every message. */
 export function parseConfig(text: string, source: string): Result<ExporterConfig, ConfigError> {
@@ -241,7 +245,12 @@ export function parseConfig(text: string, source: string): Result<ExporterConfig
       name: t.name,
       config: {
         ...top,
-        aws: { ...top.aws, region: t.region ?? top.aws.region, endpoint: t.endpoint ?? top.aws.endpoint, role: toRole(t.role) ?? top.aws.role },
+        aws: {
+          ...top.aws,
+          region: t.region ?? top.aws.region,
+          endpoint: t.endpoint ?? top.aws.endpoint,
+          role: toRole(t.role) ?? top.aws.role,
+        },
         calculations: t.calculations.map((id) => id.toLowerCase()),
         discovery: toDiscovery(t.discovery),
       },

@@ -71,8 +71,12 @@ export class Discoverer {
     this.config = next;
     this.#prune(this.now() / 1000);
     this.onDiscovered({ ids: this.#sortedIds(), changed: new Map(), sessionWorkgroups: new Map() });
-    const listsMore = next.workgroups === "all" ? previous.workgroups !== "all" : next.workgroups.some((w) => previous.workgroups === "all" || !previous.workgroups.includes(w));
-    if (this.#running === undefined && (listsMore || next.intervalMs !== previous.intervalMs)) this.#schedule(listsMore ? 0 : next.intervalMs);
+    const listsMore =
+      next.workgroups === "all"
+        ? previous.workgroups !== "all"
+        : next.workgroups.some((w) => previous.workgroups === "all" || !previous.workgroups.includes(w));
+    if (this.#running === undefined && (listsMore || next.intervalMs !== previous.intervalMs))
+      this.#schedule(listsMore ? 0 : next.intervalMs);
   }
 
   #schedule(delayMs: number): void {
@@ -137,7 +141,8 @@ export class Discoverer {
     if (this.config.workgroups !== "all") return this.config.workgroups;
     const listed = await this.api.listWorkGroups(signal);
     if (!listed.ok) {
-      if (!listed.error.aborted) this.logger.warn({ error: listed.error.code, reason: listed.error.message }, "discovery: listing workgroups failed");
+      if (!listed.error.aborted)
+        this.logger.warn({ error: listed.error.code, reason: listed.error.message }, "discovery: listing workgroups failed");
       return undefined;
     }
     return listed.value.filter((w) => w.enabled && SPARK_ENGINE.test(w.engine)).map((w) => w.name);

@@ -129,7 +129,10 @@ export class Exporter {
     if (!isDeepStrictEqual(previous.aws, next.aws)) this.#api.target = this.#newApi(next);
     if (previous.cache.ttlMs !== next.cache.ttlMs) this.#store.setTtl(next.cache.ttlMs);
     if (previous.cache.maxEntries !== next.cache.maxEntries) {
-      this.options.logger.warn({ from: previous.cache.maxEntries, to: next.cache.maxEntries }, "cache.maxEntries takes effect at the next restart");
+      this.options.logger.warn(
+        { from: previous.cache.maxEntries, to: next.cache.maxEntries },
+        "cache.maxEntries takes effect at the next restart",
+      );
     }
     if (!isDeepStrictEqual(previous.discovery, next.discovery)) {
       if (next.discovery === undefined) {

@@ -84,7 +84,8 @@ export function parseFlags(argv: readonly string[]): Result<Flags, string> {
   if (!listen.ok) return listen;
   const totalShards = Number(values["total-shards"]);
   const shard = Number(values.shard);
-  if (!Number.isInteger(totalShards) || totalShards < 1) return err(`--total-shards: "${values["total-shards"]}" is not a whole number of at least 1`);
+  if (!Number.isInteger(totalShards) || totalShards < 1)
+    return err(`--total-shards: "${values["total-shards"]}" is not a whole number of at least 1`);
   if (!Number.isInteger(shard) || shard < 0 || shard >= totalShards) {
     return err(`--shard: "${values.shard}" is not a whole number from 0 to ${totalShards - 1} (--total-shards minus 1)`);
   }

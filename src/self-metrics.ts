@@ -291,7 +291,6 @@ export class SelfMetrics {
 
   readonly totalShards = new Gauge(promOptions(TOTAL_SHARDS, this.registry));
 
-
   /** Creates zero-valued series so that the first failure of each kind is visible to increase(). */
   initialise(operations: readonly ApiOperation[], errors: readonly ApiErrorCode[]): void {
     for (const operation of operations) {

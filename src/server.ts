@@ -63,7 +63,10 @@ export function createApp(targets: Targets, processMetrics: ProcessMetrics, opti
   app.use((req: Request, res: Response, next: NextFunction) => {
     const allowed = ROUTES[req.path];
     if (allowed === undefined) {
-      res.status(404).type("text/plain").send(`404 page not found: ${req.path.slice(0, 100)}\n`);
+      res
+        .status(404)
+        .type("text/plain")
+        .send(`404 page not found: ${req.path.slice(0, 100)}\n`);
       return;
     }
     if (!allowed.includes(req.method)) {
@@ -119,7 +122,10 @@ export function createApp(targets: Targets, processMetrics: ProcessMetrics, opti
     } else {
       const exporter = targets.get(name);
       if (exporter === undefined) {
-        res.status(404).type("text/plain").send(`unknown target ${JSON.stringify(name.slice(0, 100))}: configured are ${targets.names().join(", ")}\n`);
+        res
+          .status(404)
+          .type("text/plain")
+          .send(`unknown target ${JSON.stringify(name.slice(0, 100))}: configured are ${targets.names().join(", ")}\n`);
         return;
       }
       chunks = await scrapeTarget(exporter, timeoutHeader);
@@ -140,9 +146,13 @@ export function createApp(targets: Targets, processMetrics: ProcessMetrics, opti
       next(error);
       return;
     }
-    const status = typeof error === "object" && error !== null && "status" in error && typeof error.status === "number" ? error.status : 500;
+    const status =
+      typeof error === "object" && error !== null && "status" in error && typeof error.status === "number" ? error.status : 500;
     options.logger.error({ path: req.path, status, err: error instanceof Error ? error.message : String(error) }, "request failed");
-    res.status(status).type("text/plain").send(`${status === 500 ? "internal error" : "bad request"}\n`);
+    res
+      .status(status)
+      .type("text/plain")
+      .send(`${status === 500 ? "internal error" : "bad request"}\n`);
   });
 
   return app;

@@ -25,7 +25,13 @@ export interface WebConfig {
   readonly basicAuthUsers: ReadonlyMap<string, string>;
 }
 
-const CLIENT_AUTH_TYPES = ["NoClientCert", "RequestClientCert", "RequireAnyClientCert", "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"] as const;
+const CLIENT_AUTH_TYPES = [
+  "NoClientCert",
+  "RequestClientCert",
+  "RequireAnyClientCert",
+  "VerifyClientCertIfGiven",
+  "RequireAndVerifyClientCert",
+] as const;
 export type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
 
 const BCRYPT_RE = /^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/;
@@ -41,7 +47,10 @@ const schema = z.strictObject({
     })
     .optional(),
   basic_auth_users: z
-    .record(z.string().min(1), z.string().regex(BCRYPT_RE, { message: "must be a bcrypt hash (htpasswd -nBC 10 USER, or any bcrypt tool)" }))
+    .record(
+      z.string().min(1),
+      z.string().regex(BCRYPT_RE, { message: "must be a bcrypt hash (htpasswd -nBC 10 USER, or any bcrypt tool)" }),
+    )
     .optional(),
 });
 
@@ -61,14 +70,20 @@ export async function loadWebConfig(file: string): Promise<Result<WebConfig, Con
   if (tlsConfig === undefined) return ok({ tls: undefined, basicAuthUsers: users });
   const needsCa = tlsConfig.client_auth_type === "VerifyClientCertIfGiven" || tlsConfig.client_auth_type === "RequireAndVerifyClientCert";
   if (needsCa && tlsConfig.client_ca_file === undefined) {
-    return err(configError("invalid", file, [`tls_server_config.client_ca_file: required with client_auth_type ${tlsConfig.client_auth_type}`]));
+    return err(
+      configError("invalid", file, [`tls_server_config.client_ca_file: required with client_auth_type ${tlsConfig.client_auth_type}`]),
+    );
   }
   const read = async (what: string, path: string | undefined): Promise<Result<Buffer | undefined, ConfigError>> => {
     if (path === undefined) return ok(undefined);
     try {
       return ok(await readFile(resolve(base, path)));
     } catch (e) {
-      return err(configError("unreadable", file, [`tls_server_config.${what}: cannot read ${echoText(path)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`]));
+      return err(
+        configError("unreadable", file, [
+          `tls_server_config.${what}: cannot read ${echoText(path)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+        ]),
+      );
     }
   };
   const cert = await read("cert_file", tlsConfig.cert_file);

@@ -8,7 +8,13 @@ import { renderFamilies, truncateLabelValue } from "../src/exposition.js";
 import { parseExposition, promtoolCheckMetrics } from "./helpers.js";
 
 const epoch = fc.integer({ min: 1_500_000_000_000, max: 2_000_000_000_000 });
-const text = fc.string({ unit: fc.oneof(fc.constantFrom('"', "\\", "\n", "\r", "\t", "\u2028", "\u2029", "\u0085", "é", "🚀", "{", "}", ",", "="), fc.string({ unit: "grapheme", minLength: 1, maxLength: 1 })), maxLength: 300 });
+const text = fc.string({
+  unit: fc.oneof(
+    fc.constantFrom('"', "\\", "\n", "\r", "\t", "\u2028", "\u2029", "\u0085", "é", "🚀", "{", "}", ",", "="),
+    fc.string({ unit: "grapheme", minLength: 1, maxLength: 1 }),
+  ),
+  maxLength: 300,
+});
 
 /** Answers shaped as the SDK hands them over, with every optional field sometimes absent. */
 const answer = fc
@@ -41,7 +47,11 @@ const answer = fc
     },
   }));
 
-const exposition = (lines: string[]): string => renderFamilies(CALCULATION_FAMILIES, lines.map((l) => (l === "" ? [] : [l])));
+const exposition = (lines: string[]): string =>
+  renderFamilies(
+    CALCULATION_FAMILIES,
+    lines.map((l) => (l === "" ? [] : [l])),
+  );
 
 describe("from API answers to metric values (property-based)", () => {
   it("exports exactly the current state, DPU in seconds and duration in seconds, for any answer", () => {
@@ -50,10 +60,21 @@ describe("from API answers to metric values (property-based)", () => {
         const parsed = toCalculation(input.id, sdk);
         assert.ok(parsed.ok);
         const now = (input.submitted + input.runMs) / 1000 + later;
-        const samples = parseExposition(exposition(renderCalculation({ id: parsed.value.id, error: undefined, known: { calculation: parsed.value, workgroup: "wg", time: { nowSeconds: now, refreshedAt: now } } })));
+        const samples = parseExposition(
+          exposition(
+            renderCalculation({
+              id: parsed.value.id,
+              error: undefined,
+              known: { calculation: parsed.value, workgroup: "wg", time: { nowSeconds: now, refreshedAt: now } },
+            }),
+          ),
+        );
         const states = samples.filter((s) => s.name === "athena_calculation_state");
         assert.equal(states.length, 8);
-        assert.deepEqual(states.filter((s) => s.value === 1).map((s) => s.labels.state), [input.state]);
+        assert.deepEqual(
+          states.filter((s) => s.value === 1).map((s) => s.labels.state),
+          [input.state],
+        );
         const dpu = samples.find((s) => s.name === "athena_calculation_dpu_execution_seconds")?.value;
         assert.equal(dpu, input.dpuMillis === undefined ? undefined : input.dpuMillis / 1000);
         const duration = samples.find((s) => s.name === "athena_calculation_duration_seconds")?.value ?? NaN;
@@ -85,12 +106,16 @@ describe("from API answers to metric values (property-based)", () => {
 
   it("refuses an answer with an unknown state, no state, no session, or a negative DPU figure", () => {
     fc.assert(
-      fc.property(answer, fc.string({ minLength: 1 }).filter((s) => !(CALCULATION_STATES as readonly string[]).includes(s)), ({ input, sdk }, state) => {
-        assert.equal(toCalculation(input.id, { ...sdk, Status: { ...sdk.Status, State: state as never } }).ok, false);
-        assert.equal(toCalculation(input.id, { ...sdk, Status: undefined }).ok, false);
-        assert.equal(toCalculation(input.id, { ...sdk, SessionId: undefined }).ok, false);
-        assert.equal(toCalculation(input.id, { ...sdk, Statistics: { DpuExecutionInMillis: -1 } }).ok, false);
-      }),
+      fc.property(
+        answer,
+        fc.string({ minLength: 1 }).filter((s) => !(CALCULATION_STATES as readonly string[]).includes(s)),
+        ({ input, sdk }, state) => {
+          assert.equal(toCalculation(input.id, { ...sdk, Status: { ...sdk.Status, State: state as never } }).ok, false);
+          assert.equal(toCalculation(input.id, { ...sdk, Status: undefined }).ok, false);
+          assert.equal(toCalculation(input.id, { ...sdk, SessionId: undefined }).ok, false);
+          assert.equal(toCalculation(input.id, { ...sdk, Statistics: { DpuExecutionInMillis: -1 } }).ok, false);
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -29,7 +29,10 @@ const failed: Calculation = {
 function expose(calc: Calculation, workgroup: string, now: number, error?: RefreshErrorCode): string {
   const time = { nowSeconds: now, refreshedAt: 1_700_000_100.5 };
   const lines = renderCalculation({ id: calc.id, error, known: { calculation: calc, workgroup, time } });
-  return renderFamilies(CALCULATION_FAMILIES, lines.map((l) => (l === "" ? [] : [l])));
+  return renderFamilies(
+    CALCULATION_FAMILIES,
+    lines.map((l) => (l === "" ? [] : [l])),
+  );
 }
 
 describe("calculation metrics", () => {
@@ -50,7 +53,10 @@ describe("calculation metrics", () => {
   it("sets exactly one of the eight state series to 1", () => {
     const states = parseExposition(expose(failed, "wg", 0)).filter((s) => s.name === "athena_calculation_state");
     assert.equal(states.length, 8);
-    assert.deepEqual(states.filter((s) => s.value === 1).map((s) => s.labels.state), ["FAILED"]);
+    assert.deepEqual(
+      states.filter((s) => s.value === 1).map((s) => s.labels.state),
+      ["FAILED"],
+    );
   });
 
   it("leaves out the DPU series when Athena gives no statistics", () => {
@@ -82,7 +88,10 @@ describe("calculation metrics", () => {
   });
 
   it("gives a settled calculation no refresh time, since it is never fetched again", () => {
-    const text = renderFamilies(CALCULATION_FAMILIES, renderSettled(failed.id, failed, "wg").map((l) => (l === "" ? [] : [l])));
+    const text = renderFamilies(
+      CALCULATION_FAMILIES,
+      renderSettled(failed.id, failed, "wg").map((l) => (l === "" ? [] : [l])),
+    );
     assert.equal(samplesOf(text, "athena_calculation_last_refresh_timestamp_seconds").length, 0);
     assert.equal(samplesOf(text, "athena_calculation_duration_seconds").length, 1);
     assert.equal(valueOf(text, "athena_calculation_up", { calculation_execution_id: failed.id }), 1);

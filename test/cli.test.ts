@@ -65,7 +65,10 @@ describe("command line", () => {
     await writeFile(file, `calculations: []\naws: {region: ${"r".repeat(10_000)}}\n`);
     const out = run([`--config.file=${file}`, "--web.listen-address=127.0.0.1:0"]);
     assert.equal(out.status, 1);
-    assert.match(out.stderr, /^error: invalid configuration in .*: aws\.region: is not an AWS region name, such as us-east-1, got string "r+…\n$/);
+    assert.match(
+      out.stderr,
+      /^error: invalid configuration in .*: aws\.region: is not an AWS region name, such as us-east-1, got string "r+…\n$/,
+    );
     assert.ok(out.stderr.length < 400, `${out.stderr.length} characters`);
   });
 
@@ -112,7 +115,10 @@ describe("command line", () => {
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     try {
       await waitFor(() => stdout.includes("exporter listening"), 15_000, "the exporter to listen");
-      const listening = JSON.parse(stdout.split("\n").find((l) => l.includes("exporter listening")) ?? "{}") as { url?: string; level?: string };
+      const listening = JSON.parse(stdout.split("\n").find((l) => l.includes("exporter listening")) ?? "{}") as {
+        url?: string;
+        level?: string;
+      };
       assert.equal(listening.level, "info");
       const body = await (await fetch(listening.url ?? "")).text();
       assert.equal(valueOf(body, "athena_calculation_dpu_execution_seconds", { calculation_execution_id: calc.id }), 3);

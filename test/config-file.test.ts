@@ -43,7 +43,10 @@ describe("config file", () => {
 
   it("names why a file cannot be read", async () => {
     const missing = await readConfigFile(join(dir, "nope.yaml"), "web config file");
-    assert.equal(missing.ok ? "" : formatConfigError(missing.error), `${join(dir, "nope.yaml")}: cannot read web config file: no such file`);
+    assert.equal(
+      missing.ok ? "" : formatConfigError(missing.error),
+      `${join(dir, "nope.yaml")}: cannot read web config file: no such file`,
+    );
     const directory = await readConfigFile(dir, "config file");
     assert.equal(directory.ok ? "" : formatConfigError(directory.error), `${dir}: cannot read config file: is a directory, not a file`);
   });
@@ -54,7 +57,15 @@ describe("config file", () => {
   });
 
   it("refuses a file of too many aliases rather than expanding it", () => {
-    const laughs = ["a: &a [x, x, x, x, x, x, x, x, x, x]", ..."bcdefgh".split("").map((k, i) => `${k}: &${k} [${Array(10).fill(`*${"abcdefgh"[i] ?? ""}`).join(", ")}]`)].join("\n");
+    const laughs = [
+      "a: &a [x, x, x, x, x, x, x, x, x, x]",
+      ..."bcdefgh".split("").map(
+        (k, i) =>
+          `${k}: &${k} [${Array(10)
+            .fill(`*${"abcdefgh"[i] ?? ""}`)
+            .join(", ")}]`,
+      ),
+    ].join("\n");
     const parsed = parseYaml(laughs, "f.yaml");
     if (parsed.ok) assert.fail("expanded");
     assert.equal(parsed.error.code, "syntax");
@@ -62,7 +73,10 @@ describe("config file", () => {
   });
 
   it("shows a bad value when asked to, cut short and with no URL password", () => {
-    const result = validate(strict, { port: "https://u:s3cret@h/" + "x".repeat(500), name: "ok" }, "f.yaml", { unknownKey: "unknown key", echoValues: true });
+    const result = validate(strict, { port: "https://u:s3cret@h/" + "x".repeat(500), name: "ok" }, "f.yaml", {
+      unknownKey: "unknown key",
+      echoValues: true,
+    });
     if (result.ok) assert.fail("accepted");
     const [problem = ""] = result.error.problems;
     assert.match(problem, /^port: expected a number, got string "https:\/\/\*\*\*@h\/x+…$/);
@@ -70,9 +84,16 @@ describe("config file", () => {
   });
 
   it("shows only the type of a bad value when values may be secrets", () => {
-    const result = validate(strict, { port: "hunter2", name: "Hunter2", extra: 1 }, "web.yml", { unknownKey: "not supported", echoValues: false });
+    const result = validate(strict, { port: "hunter2", name: "Hunter2", extra: 1 }, "web.yml", {
+      unknownKey: "not supported",
+      echoValues: false,
+    });
     if (result.ok) assert.fail("accepted");
-    assert.deepEqual(result.error.problems, ["port: expected a number, got a string", "name: must be lower-case letters", "extra: not supported"]);
+    assert.deepEqual(result.error.problems, [
+      "port: expected a number, got a string",
+      "name: must be lower-case letters",
+      "extra: not supported",
+    ]);
   });
 
   it("keeps every problem on one line, so a log line or an HTTP answer cannot be split", () => {

@@ -66,7 +66,11 @@ describe("config", () => {
     assert.ok(prod && dev);
     assert.equal(prod.config.aws.region, "eu-west-1");
     assert.equal(prod.config.aws.requestsPerSecond, 7);
-    assert.deepEqual(prod.config.aws.role, { arn: "arn:aws:iam::111122223333:role/reader", externalId: "abc123", sessionName: "athena-calculation-exporter" });
+    assert.deepEqual(prod.config.aws.role, {
+      arn: "arn:aws:iam::111122223333:role/reader",
+      externalId: "abc123",
+      sessionName: "athena-calculation-exporter",
+    });
     assert.deepEqual(prod.config.calculations, [ID]);
     assert.equal(dev.config.aws.region, "us-east-1");
     assert.equal(dev.config.aws.role, undefined);
@@ -87,36 +91,103 @@ describe("config", () => {
   });
 
   it("folds ID case so the same calculation is not watched twice", () => {
-    assert.equal(problems(`calculations: [${ID}, ${ID.toUpperCase()}]`), `config.yaml: calculations[1]: duplicate ID ${ID.toUpperCase()} (also at calculations[0])`);
+    assert.equal(
+      problems(`calculations: [${ID}, ${ID.toUpperCase()}]`),
+      `config.yaml: calculations[1]: duplicate ID ${ID.toUpperCase()} (also at calculations[0])`,
+    );
   });
 
   const bad: [string, string, string][] = [
-    ["an unknown top-level key", `calculations: []\ncalculation: []`, "config.yaml: calculation: unknown key (check its spelling and nesting)"],
+    [
+      "an unknown top-level key",
+      `calculations: []\ncalculation: []`,
+      "config.yaml: calculation: unknown key (check its spelling and nesting)",
+    ],
     ["an unknown nested key", `calculations: []\ncache: {tll: 5s}`, "config.yaml: cache.tll: unknown key (check its spelling and nesting)"],
-    ["a bad duration", `calculations: []\ncache: {ttl: 5 minutes}`, 'config.yaml: cache.ttl: "5 minutes" is not a duration: use a number with a unit, such as 30s, 5m, 1h30m or 250ms'],
-    ["a duration without unit", `calculations: []\ncache: {ttl: "30"}`, 'config.yaml: cache.ttl: "30" is not a duration: use a number with a unit, such as 30s, 5m, 1h30m or 250ms'],
+    [
+      "a bad duration",
+      `calculations: []\ncache: {ttl: 5 minutes}`,
+      'config.yaml: cache.ttl: "5 minutes" is not a duration: use a number with a unit, such as 30s, 5m, 1h30m or 250ms',
+    ],
+    [
+      "a duration without unit",
+      `calculations: []\ncache: {ttl: "30"}`,
+      'config.yaml: cache.ttl: "30" is not a duration: use a number with a unit, such as 30s, 5m, 1h30m or 250ms',
+    ],
     ["a zero TTL", `calculations: []\ncache: {ttl: 0s}`, "config.yaml: cache.ttl: must be longer than 0s"],
     ["a number as TTL", `calculations: []\ncache: {ttl: 30}`, "config.yaml: cache.ttl: expected a string, got number 30"],
-    ["a malformed ID", `calculations: [not-a-uuid]`, 'config.yaml: calculations[0]: is not a calculation execution ID (Athena issues them as UUIDs), got string "not-a-uuid"'],
+    [
+      "a malformed ID",
+      `calculations: [not-a-uuid]`,
+      'config.yaml: calculations[0]: is not a calculation execution ID (Athena issues them as UUIDs), got string "not-a-uuid"',
+    ],
     ["a duplicate ID", `calculations: [${ID}, ${ID}]`, `config.yaml: calculations[1]: duplicate ID ${ID} (also at calculations[0])`],
     ["calculations as a string", `calculations: ${ID}`, `config.yaml: calculations: expected a list, got string "${ID}"`],
-    ["a bad region", `calculations: []\naws: {region: Virginia}`, 'config.yaml: aws.region: is not an AWS region name, such as us-east-1, got string "Virginia"'],
-    ["a bad endpoint", `calculations: []\naws: {endpoint: "localhost:4566"}`, 'config.yaml: aws.endpoint: must be an http:// or https:// URL, got string "localhost:4566"'],
+    [
+      "a bad region",
+      `calculations: []\naws: {region: Virginia}`,
+      'config.yaml: aws.region: is not an AWS region name, such as us-east-1, got string "Virginia"',
+    ],
+    [
+      "a bad endpoint",
+      `calculations: []\naws: {endpoint: "localhost:4566"}`,
+      'config.yaml: aws.endpoint: must be an http:// or https:// URL, got string "localhost:4566"',
+    ],
     ["zero attempts", `calculations: []\naws: {maxAttempts: 0}`, "config.yaml: aws.maxAttempts: must be at least 1, got number 0"],
-    ["a fractional concurrency", `calculations: []\naws: {maxConcurrency: 2.5}`, "config.yaml: aws.maxConcurrency: expected a whole number, got number 2.5"],
-    ["a negative cache size", `calculations: []\ncache: {maxEntries: -5}`, "config.yaml: cache.maxEntries: must be at least 1, got number -5"],
-    ["a cache smaller than the watch list", `calculations: [${ID}, 0f6b2b3e-2222-4c4b-9d07-6a8c0c2b5c12]\ncache: {maxEntries: 1}`, "config.yaml: cache.maxEntries: 1 is less than the 2 calculations watched"],
-    ["a negative request rate", `calculations: []\naws: {requestsPerSecond: -1}`, "config.yaml: aws.requestsPerSecond: must be more than 0, got number -1"],
-    ["an unknown retry mode", `calculations: []\naws: {retryMode: legacy}`, 'config.yaml: aws.retryMode: Invalid option: expected one of "standard"|"adaptive", got string "legacy"'],
-    ["discovery without workgroups", `discovery: {interval: 1m}`, 'config.yaml: discovery.workgroups: must be "all" or a list of workgroup names'],
+    [
+      "a fractional concurrency",
+      `calculations: []\naws: {maxConcurrency: 2.5}`,
+      "config.yaml: aws.maxConcurrency: expected a whole number, got number 2.5",
+    ],
+    [
+      "a negative cache size",
+      `calculations: []\ncache: {maxEntries: -5}`,
+      "config.yaml: cache.maxEntries: must be at least 1, got number -5",
+    ],
+    [
+      "a cache smaller than the watch list",
+      `calculations: [${ID}, 0f6b2b3e-2222-4c4b-9d07-6a8c0c2b5c12]\ncache: {maxEntries: 1}`,
+      "config.yaml: cache.maxEntries: 1 is less than the 2 calculations watched",
+    ],
+    [
+      "a negative request rate",
+      `calculations: []\naws: {requestsPerSecond: -1}`,
+      "config.yaml: aws.requestsPerSecond: must be more than 0, got number -1",
+    ],
+    [
+      "an unknown retry mode",
+      `calculations: []\naws: {retryMode: legacy}`,
+      'config.yaml: aws.retryMode: Invalid option: expected one of "standard"|"adaptive", got string "legacy"',
+    ],
+    [
+      "discovery without workgroups",
+      `discovery: {interval: 1m}`,
+      'config.yaml: discovery.workgroups: must be "all" or a list of workgroup names',
+    ],
     ["discovery of an empty list", `discovery: {workgroups: []}`, "config.yaml: discovery.workgroups: must list at least 1 item"],
-    ["a bad discovery interval", `discovery: {workgroups: all, interval: often}`, 'config.yaml: discovery.interval: "often" is not a duration: use a number with a unit, such as 30s, 5m, 1h30m or 250ms'],
-    ["a bad role ARN", `calculations: []\naws: {role: {arn: "arn:aws:iam::12:user/bob"}}`, 'config.yaml: aws.role.arn: is not an IAM role ARN, such as arn:aws:iam::111122223333:role/name, got string "arn:aws:iam::12:user/bob"'],
+    [
+      "a bad discovery interval",
+      `discovery: {workgroups: all, interval: often}`,
+      'config.yaml: discovery.interval: "often" is not a duration: use a number with a unit, such as 30s, 5m, 1h30m or 250ms',
+    ],
+    [
+      "a bad role ARN",
+      `calculations: []\naws: {role: {arn: "arn:aws:iam::12:user/bob"}}`,
+      'config.yaml: aws.role.arn: is not an IAM role ARN, such as arn:aws:iam::111122223333:role/name, got string "arn:aws:iam::12:user/bob"',
+    ],
     ["two targets of one name", "targets: [{name: a}, {name: a}]", "config.yaml: targets[1].name: duplicate target name a"],
-    ["calculations beside targets", `calculations: [${ID}]\ntargets: [{name: a}]`, "config.yaml: targets: with targets, calculations and discovery go under each target, not at the top level"],
+    [
+      "calculations beside targets",
+      `calculations: [${ID}]\ntargets: [{name: a}]`,
+      "config.yaml: targets: with targets, calculations and discovery go under each target, not at the top level",
+    ],
     ["an empty file", "", "config.yaml: the file is empty: it needs at least a `calculations` list"],
     ["a list at the top", "- a\n- b", "config.yaml: (top level): expected a mapping, got a list"],
-    ["a YAML syntax error", "calculations: [a, b", "config.yaml: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ] at line 1, column 20"],
+    [
+      "a YAML syntax error",
+      "calculations: [a, b",
+      "config.yaml: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ] at line 1, column 20",
+    ],
     ["a repeated key", "calculations: []\ncalculations: []", "config.yaml: YAML syntax error: Map keys must be unique at line 2, column 1"],
   ];
   for (const [what, yaml, message] of bad) {
@@ -126,7 +197,10 @@ describe("config", () => {
   }
 
   it("never repeats the password of a URL it refuses", () => {
-    assert.equal(problems(`aws: {endpoint: "ftp://user:s3cret@x"}`), 'config.yaml: aws.endpoint: must be an http:// or https:// URL, got string "ftp://***@x"');
+    assert.equal(
+      problems(`aws: {endpoint: "ftp://user:s3cret@x"}`),
+      'config.yaml: aws.endpoint: must be an http:// or https:// URL, got string "ftp://***@x"',
+    );
     assert.equal(
       problems(`targets: [{name: a, endpoint: "gopher://admin:s3cret@h:70/"}]`),
       'config.yaml: targets[0].endpoint: must be an http:// or https:// URL, got string "gopher://***@h:70/"',

@@ -45,7 +45,9 @@ describe("Grafana dashboard", () => {
   it("is provisioned from grafana/ as it is", async () => {
     const provider = parse(await readFile("grafana/provisioning/dashboards/athena.yml", "utf8")) as { providers: { type: string }[] };
     assert.equal(provider.providers[0]?.type, "file");
-    const datasource = parse(await readFile("grafana/provisioning/datasources/prometheus.yml", "utf8")) as { datasources: { type: string }[] };
+    const datasource = parse(await readFile("grafana/provisioning/datasources/prometheus.yml", "utf8")) as {
+      datasources: { type: string }[];
+    };
     assert.equal(datasource.datasources[0]?.type, "prometheus");
   });
 });

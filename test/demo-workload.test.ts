@@ -25,7 +25,9 @@ describe("demo workload", () => {
     }
     for (const s of ["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELED"]) assert.ok(seen.has(s), `never ${s}`);
     const stillRunning = DEMO_CALCULATIONS.filter(
-      (c) => (state.handle("GetCalculationExecution", { CalculationExecutionId: c.id }) as { Status: { State: string } }).Status.State === "RUNNING",
+      (c) =>
+        (state.handle("GetCalculationExecution", { CalculationExecutionId: c.id }) as { Status: { State: string } }).Status.State ===
+        "RUNNING",
     );
     assert.ok(stillRunning.length >= 1, "the demo keeps a long-running calculation");
   });

@@ -25,7 +25,11 @@ describe("demo", () => {
   it("honours --web.config.file and --shard/--total-shards as npm start does, and stops on SIGTERM", async () => {
     const web = join(dir, "web.yml");
     await writeFile(web, `basic_auth_users:\n  prometheus: "${bcrypt.hashSync("demo-password", 4)}"\n`);
-    const child = spawn(process.execPath, [DEMO, `--config.file=${CONFIG}`, "--web.listen-address=127.0.0.1:0", `--web.config.file=${web}`, "--shard=1", "--total-shards=2"], { env });
+    const child = spawn(
+      process.execPath,
+      [DEMO, `--config.file=${CONFIG}`, "--web.listen-address=127.0.0.1:0", `--web.config.file=${web}`, "--shard=1", "--total-shards=2"],
+      { env },
+    );
     let stdout = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
@@ -56,7 +60,11 @@ describe("demo", () => {
   it("refuses a bad web config at start, naming file and key, with exit code 1", async () => {
     const web = join(dir, "bad-web.yml");
     await writeFile(web, "http_server_config: {http2: false}\n");
-    const out = spawnSync(process.execPath, [DEMO, `--config.file=${CONFIG}`, "--web.listen-address=127.0.0.1:0", `--web.config.file=${web}`], { encoding: "utf8", env, timeout: 10_000 });
+    const out = spawnSync(
+      process.execPath,
+      [DEMO, `--config.file=${CONFIG}`, "--web.listen-address=127.0.0.1:0", `--web.config.file=${web}`],
+      { encoding: "utf8", env, timeout: 10_000 },
+    );
     assert.equal(out.status, 1);
     assert.equal(out.stderr, `error: invalid web configuration in ${web}: http_server_config: not supported by this exporter\n`);
   });
@@ -67,7 +75,11 @@ describe("demo", () => {
     const address = taken.address();
     try {
       assert.ok(address !== null && typeof address === "object");
-      const out = spawnSync(process.execPath, [DEMO, `--config.file=${CONFIG}`, `--web.listen-address=127.0.0.1:${address.port}`], { encoding: "utf8", env, timeout: 10_000 });
+      const out = spawnSync(process.execPath, [DEMO, `--config.file=${CONFIG}`, `--web.listen-address=127.0.0.1:${address.port}`], {
+        encoding: "utf8",
+        env,
+        timeout: 10_000,
+      });
       assert.equal(out.status, 1, "the demo did not exit by itself");
       assert.equal(out.stderr, `error: listen EADDRINUSE: address already in use 127.0.0.1:${address.port}\n`);
     } finally {

@@ -36,7 +36,10 @@ describe("discovery through ListSessions and ListCalculationExecutions", () => {
     try {
       let text = await scrapeUntil(stack, (t) => up(t).length === 4, "four calculations to be discovered");
       assert.deepEqual(up(text).sort(), [...found].sort());
-      assert.equal(valueOf(text, "athena_calculation_state", { calculation_execution_id: found[3] ?? "", state: "FAILED", workgroup: "spark-b" }), 1);
+      assert.equal(
+        valueOf(text, "athena_calculation_state", { calculation_execution_id: found[3] ?? "", state: "FAILED", workgroup: "spark-b" }),
+        1,
+      );
       assert.equal(stack.simulator.calls("GetSession"), 0, "the listing already told each session's workgroup");
       assert.equal(stack.simulator.calls("ListSessions", "sql-only"), 0, "a SQL workgroup has no calculations to list");
       assert.equal(valueOf(text, "athena_exporter_calculations_discovered"), 4);
@@ -57,7 +60,10 @@ describe("discovery through ListSessions and ListCalculationExecutions", () => {
     });
     try {
       const text = await scrapeUntil(stack, (t) => up(t).length === 1, "the wanted workgroup's calculation");
-      assert.equal(samplesOf(text, "athena_calculation_state").every((s) => s.labels.workgroup === "wanted"), true);
+      assert.equal(
+        samplesOf(text, "athena_calculation_state").every((s) => s.labels.workgroup === "wanted"),
+        true,
+      );
       assert.equal(stack.simulator.calls("ListWorkGroups"), 0);
       assert.equal(stack.simulator.calls("ListSessions", "other"), 0);
     } finally {
@@ -90,7 +96,12 @@ describe("discovery through ListSessions and ListCalculationExecutions", () => {
     let old = "";
     const stack = await startStack((sim) => {
       const session = sim.state.addSession("wg");
-      old = sim.state.addCalculation({ sessionId: session.id, state: "FAILED", completedAtMs: Date.now() - 3_600_000, dpuExecutionMillis: 1 }).id;
+      old = sim.state.addCalculation({
+        sessionId: session.id,
+        state: "FAILED",
+        completedAtMs: Date.now() - 3_600_000,
+        dpuExecutionMillis: 1,
+      }).id;
       // Fails once the exporter watches it, so the counters count it.
       recent = sim.state.addCalculation({
         sessionId: session.id,
@@ -147,7 +158,10 @@ describe("discovery through ListSessions and ListCalculationExecutions", () => {
     });
     try {
       const text = await scrapeUntil(stack, (t) => up(t).length === 250, "all 250 calculations");
-      assert.equal(samplesOf(text, "athena_calculation_up").every((s) => s.value === 1), true);
+      assert.equal(
+        samplesOf(text, "athena_calculation_up").every((s) => s.value === 1),
+        true,
+      );
       assert.equal(stack.simulator.calls("ListCalculationExecutions"), 3);
     } finally {
       await stack.stop();
@@ -161,7 +175,8 @@ describe("Athena quotas", () => {
     const stack = await startStack(
       (sim) => {
         const session = sim.state.addSession("wg").id;
-        for (let i = 0; i < 150; i++) ids.push(sim.state.addCalculation({ sessionId: session, state: "COMPLETED", dpuExecutionMillis: 1 }).id);
+        for (let i = 0; i < 150; i++)
+          ids.push(sim.state.addCalculation({ sessionId: session, state: "COMPLETED", dpuExecutionMillis: 1 }).id);
         return { calculations: ids, aws: { requestsPerSecond: 50, maxConcurrency: 16 } };
       },
       { quotaPerSecond: 60 },
@@ -190,7 +205,10 @@ describe("Athena quotas", () => {
       const text = await stack.scrape();
       assert.equal(valueOf(text, "athena_calculation_up", { calculation_execution_id: id }), 1);
       assert.equal(valueOf(text, "athena_exporter_api_throttled_attempts_total", { operation: "GetCalculationExecution" }), 2);
-      assert.equal(valueOf(text, "athena_exporter_api_request_failures_total", { operation: "GetCalculationExecution", error: "ThrottlingException" }), 0);
+      assert.equal(
+        valueOf(text, "athena_exporter_api_request_failures_total", { operation: "GetCalculationExecution", error: "ThrottlingException" }),
+        0,
+      );
     } finally {
       await stack.stop();
     }
@@ -207,15 +225,33 @@ describe("discovery within cache.maxEntries", () => {
       const session = sim.state.addSession("wg");
       for (let i = 0; i < 5; i++) running.push(sim.state.addCalculation({ sessionId: session.id, state: "RUNNING" }).id);
       for (let i = 0; i < 7; i++) {
-        recent.push(sim.state.addCalculation({ sessionId: session.id, state: "COMPLETED", completedAtMs: now - (i + 1) * 60_000, dpuExecutionMillis: 1 }).id);
+        recent.push(
+          sim.state.addCalculation({
+            sessionId: session.id,
+            state: "COMPLETED",
+            completedAtMs: now - (i + 1) * 60_000,
+            dpuExecutionMillis: 1,
+          }).id,
+        );
       }
       for (let i = 0; i < 18; i++) {
-        old.push(sim.state.addCalculation({ sessionId: session.id, state: "COMPLETED", completedAtMs: now - (30 + i) * 60_000, dpuExecutionMillis: 1 }).id);
+        old.push(
+          sim.state.addCalculation({
+            sessionId: session.id,
+            state: "COMPLETED",
+            completedAtMs: now - (30 + i) * 60_000,
+            dpuExecutionMillis: 1,
+          }).id,
+        );
       }
       return { calculations: [], extraYaml: "cache: {ttl: 1ms, maxEntries: 12}\ndiscovery: {workgroups: [wg], interval: 100ms}" };
     });
     try {
-      const text = await scrapeUntil(stack, (t) => up(t).length === 12 && samplesOf(t, "athena_calculation_up").every((s) => s.value === 1), "12 calculations to be watched");
+      const text = await scrapeUntil(
+        stack,
+        (t) => up(t).length === 12 && samplesOf(t, "athena_calculation_up").every((s) => s.value === 1),
+        "12 calculations to be watched",
+      );
       assert.deepEqual(up(text).sort(), [...running, ...recent].sort(), "the unfinished and the most recently finished are watched");
       assert.equal(valueOf(text, "athena_exporter_calculations_left_out"), 18);
       assert.equal(valueOf(text, "athena_exporter_calculations_tracked"), 12);
@@ -223,8 +259,10 @@ describe("discovery within cache.maxEntries", () => {
         await new Promise((r) => setTimeout(r, 120)); // past the TTL, and a discovery run
         await stack.scrape();
       }
-      for (const id of old) assert.equal(stack.simulator.calls("GetCalculationExecution", id), 0, "a calculation left out is never fetched");
-      for (const id of recent) assert.equal(stack.simulator.calls("GetCalculationExecution", id), 1, "a settled calculation is fetched once");
+      for (const id of old)
+        assert.equal(stack.simulator.calls("GetCalculationExecution", id), 0, "a calculation left out is never fetched");
+      for (const id of recent)
+        assert.equal(stack.simulator.calls("GetCalculationExecution", id), 1, "a settled calculation is fetched once");
       const warnings = stack.logs().filter((l) => typeof l.msg === "string" && l.msg.includes("more calculations than cache.maxEntries"));
       assert.equal(warnings.length, 1);
       assert.equal(warnings[0]?.left_out, 18);
@@ -243,7 +281,11 @@ describe("a listing that contradicts a settled calculation", () => {
       return { calculations: [], extraYaml: "discovery: {workgroups: [wg], interval: 100ms}" };
     });
     try {
-      await scrapeUntil(stack, (t) => valueOf(t, "athena_calculation_state", { calculation_execution_id: id, state: "COMPLETED" }) === 1, "the calculation to settle");
+      await scrapeUntil(
+        stack,
+        (t) => valueOf(t, "athena_calculation_state", { calculation_execution_id: id, state: "COMPLETED" }) === 1,
+        "the calculation to settle",
+      );
       // The listing now says FAILED, and GetCalculationExecution fails for it.
       stack.simulator.state.setState(id, "FAILED");
       stack.simulator.injectFault({ kind: "InternalServerException", operation: "GetCalculationExecution", resourceId: id });

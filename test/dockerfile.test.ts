@@ -27,10 +27,16 @@ describe("Dockerfile", () => {
 
   it("keeps only production dependencies in the final image", async () => {
     const all = await stages();
-    const build = all.slice(0, -1).flatMap((s) => s.instructions.map((i) => i.args)).join("\n");
+    const build = all
+      .slice(0, -1)
+      .flatMap((s) => s.instructions.map((i) => i.args))
+      .join("\n");
     assert.match(build, /npm prune --omit=dev|npm ci --omit=dev/);
     const final = all.at(-1)?.instructions ?? [];
-    assert.ok(!final.some((i) => i.keyword === "COPY" && /\bsrc\b|\btest\b/.test(i.args) && !i.args.includes("--from")), "sources copied into the final image");
+    assert.ok(
+      !final.some((i) => i.keyword === "COPY" && /\bsrc\b|\btest\b/.test(i.args) && !i.args.includes("--from")),
+      "sources copied into the final image",
+    );
   });
 
   it("runs as a non-root user, with a health check on /-/healthy and the default port", async () => {

@@ -215,12 +215,21 @@ describe("exporter end to end: real SDK against the simulator", () => {
       assert.equal(valueOf(text, "athena_calculation_up", { calculation_execution_id: good }), 1);
       assert.equal(valueOf(text, "athena_calculation_state", { calculation_execution_id: good, state: "RUNNING" }), 1);
       assert.equal(valueOf(text, "athena_calculation_up", { calculation_execution_id: MISSING }), 0);
-      assert.equal(valueOf(text, "athena_calculation_refresh_error_info", { calculation_execution_id: MISSING, error: "ResourceNotFoundException" }), 1);
+      assert.equal(
+        valueOf(text, "athena_calculation_refresh_error_info", { calculation_execution_id: MISSING, error: "ResourceNotFoundException" }),
+        1,
+      );
       assert.equal(valueOf(text, "athena_calculation_up", { calculation_execution_id: refused }), 0);
-      assert.equal(valueOf(text, "athena_calculation_refresh_error_info", { calculation_execution_id: refused, error: "InvalidRequestException" }), 1);
+      assert.equal(
+        valueOf(text, "athena_calculation_refresh_error_info", { calculation_execution_id: refused, error: "InvalidRequestException" }),
+        1,
+      );
       assert.equal(samplesOf(text, "athena_calculation_state").filter((s) => s.labels.calculation_execution_id === MISSING).length, 0);
       assert.equal(
-        valueOf(text, "athena_exporter_api_request_failures_total", { operation: "GetCalculationExecution", error: "ResourceNotFoundException" }),
+        valueOf(text, "athena_exporter_api_request_failures_total", {
+          operation: "GetCalculationExecution",
+          error: "ResourceNotFoundException",
+        }),
         3,
       );
       // Three failed refreshes of each, one log line each: logged per change, not per scrape.
@@ -248,7 +257,10 @@ describe("exporter end to end: real SDK against the simulator", () => {
       clock.advance(6_000);
       const down = await stack.scrape();
       assert.equal(valueOf(down, "athena_calculation_up", { calculation_execution_id: id }), 0);
-      assert.equal(valueOf(down, "athena_calculation_refresh_error_info", { calculation_execution_id: id, error: "InternalServerException" }), 1);
+      assert.equal(
+        valueOf(down, "athena_calculation_refresh_error_info", { calculation_execution_id: id, error: "InternalServerException" }),
+        1,
+      );
       assert.equal(valueOf(down, "athena_calculation_state", { calculation_execution_id: id, state: "RUNNING" }), 1);
       assert.equal(valueOf(down, "athena_calculation_dpu_execution_seconds", { calculation_execution_id: id }), 7);
       stack.simulator.faults.clear();
@@ -308,8 +320,17 @@ describe("exporter end to end: real SDK against the simulator", () => {
       const text = await stack.scrape();
       assert.equal(valueOf(text, "athena_exporter_api_requests_total", { operation: "GetCalculationExecution" }), 3);
       assert.equal(valueOf(text, "athena_exporter_api_requests_total", { operation: "GetSession" }), 1);
-      assert.equal(valueOf(text, "athena_exporter_api_request_failures_total", { operation: "GetCalculationExecution", error: "ResourceNotFoundException" }), 2);
-      assert.equal(valueOf(text, "athena_exporter_api_request_failures_total", { operation: "GetCalculationExecution", error: "ThrottlingException" }), 0);
+      assert.equal(
+        valueOf(text, "athena_exporter_api_request_failures_total", {
+          operation: "GetCalculationExecution",
+          error: "ResourceNotFoundException",
+        }),
+        2,
+      );
+      assert.equal(
+        valueOf(text, "athena_exporter_api_request_failures_total", { operation: "GetCalculationExecution", error: "ThrottlingException" }),
+        0,
+      );
       assert.equal(valueOf(text, "athena_exporter_cache_hits_total"), 1);
       assert.equal(valueOf(text, "athena_exporter_cache_misses_total"), 3);
       assert.equal(valueOf(text, "athena_exporter_api_request_duration_seconds_count", { operation: "GetCalculationExecution" }), 3);
@@ -329,7 +350,7 @@ describe("exporter end to end: real SDK against the simulator", () => {
           sessionId: session.id,
           state: "FAILED",
           description: 'quote " backslash \\ newline \n emoji 🚀',
-          stateChangeReason: "line1\nline2 \"quoted\" \\path",
+          stateChangeReason: 'line1\nline2 "quoted" \\path',
           dpuExecutionMillis: 10,
         }).id,
         sim.state.addCalculation({ sessionId: session.id, state: "RUNNING", progress: "Stage 2/4" }).id,

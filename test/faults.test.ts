@@ -57,16 +57,29 @@ describe("Athena faults, injected at the simulator", () => {
             1,
             `scrape ${i}: ${JSON.stringify(samplesOf(text, "athena_calculation_refresh_error_info"))}`,
           );
-          assert.equal(valueOf(text, "athena_calculation_state", { calculation_execution_id: victim, state: "RUNNING" }), 1, "last good state kept");
-          assert.equal(valueOf(text, "athena_calculation_dpu_execution_seconds", { calculation_execution_id: victim }), 7, "last good DPU kept");
-          assert.equal(valueOf(text, "athena_calculation_last_refresh_timestamp_seconds", { calculation_execution_id: victim }), T0 / 1000, "staleness shows");
+          assert.equal(
+            valueOf(text, "athena_calculation_state", { calculation_execution_id: victim, state: "RUNNING" }),
+            1,
+            "last good state kept",
+          );
+          assert.equal(
+            valueOf(text, "athena_calculation_dpu_execution_seconds", { calculation_execution_id: victim }),
+            7,
+            "last good DPU kept",
+          );
+          assert.equal(
+            valueOf(text, "athena_calculation_last_refresh_timestamp_seconds", { calculation_execution_id: victim }),
+            T0 / 1000,
+            "staleness shows",
+          );
           assert.equal(
             valueOf(text, "athena_calculation_up", { calculation_execution_id: healthy }),
             1,
             `the other calculation is unaffected: ${JSON.stringify(stack.logs().filter((l) => l.calculation_execution_id === healthy))}`,
           );
           assert.ok(
-            (valueOf(text, "athena_exporter_api_request_failures_total", { operation: "GetCalculationExecution", error: c.error }) ?? 0) >= i + 1,
+            (valueOf(text, "athena_exporter_api_request_failures_total", { operation: "GetCalculationExecution", error: c.error }) ?? 0) >=
+              i + 1,
             "the fault is counted",
           );
         }

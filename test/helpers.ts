@@ -56,7 +56,15 @@ export async function startStack(
   const { calculations, extraYaml, aws } = setup(simulator);
   const url = await simulator.start(0, "127.0.0.1");
   // Tests are not throttled unless they ask to be.
-  const awsKeys = { region: "us-east-1", endpoint: url, maxAttempts: 1, requestTimeout: "2s", requestsPerSecond: 1000, listRequestsPerSecond: 1000, ...aws };
+  const awsKeys = {
+    region: "us-east-1",
+    endpoint: url,
+    maxAttempts: 1,
+    requestTimeout: "2s",
+    requestsPerSecond: 1000,
+    listRequestsPerSecond: 1000,
+    ...aws,
+  };
   const yaml = [
     "aws:",
     ...Object.entries(awsKeys).map(([k, v]) => `  ${k}: ${String(v)}`),
@@ -114,9 +122,7 @@ export function parseExposition(text: string): Sample[] {
 
 /** The value of the one sample matching name and labels; undefined when absent, an error when ambiguous. */
 export function valueOf(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const found = parseExposition(text).filter(
-    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
-  );
+  const found = parseExposition(text).filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
   if (found.length > 1) throw new Error(`${found.length} samples match ${name} ${JSON.stringify(labels)}`);
   return found[0]?.value;
 }

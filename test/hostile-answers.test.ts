@@ -21,15 +21,22 @@ function assertSane(text: string, watched: readonly string[]): Sample[] {
   const samples = parseExposition(text);
   const ups = samples.filter((s) => s.name === "athena_calculation_up").map((s) => s.labels.calculation_execution_id ?? "");
   assert.deepEqual([...ups].sort(), [...watched].sort(), "every watched calculation appears exactly once in athena_calculation_up");
-  const strangers = samples.filter((s) => s.labels.calculation_execution_id !== undefined && !watched.includes(s.labels.calculation_execution_id));
-  assert.deepEqual(strangers.map((s) => `${s.name} ${s.labels.calculation_execution_id ?? ""}`.slice(0, 200)), [], "no series of an unwatched ID");
+  const strangers = samples.filter(
+    (s) => s.labels.calculation_execution_id !== undefined && !watched.includes(s.labels.calculation_execution_id),
+  );
+  assert.deepEqual(
+    strangers.map((s) => `${s.name} ${s.labels.calculation_execution_id ?? ""}`.slice(0, 200)),
+    [],
+    "no series of an unwatched ID",
+  );
   const seen = new Set<string>();
   for (const s of samples) {
     const key = `${s.name}${JSON.stringify(Object.entries(s.labels).sort())}`;
     assert.ok(!seen.has(key), `series exposed twice: ${key.slice(0, 300)}`);
     seen.add(key);
     // prom-client's own nodejs_* gauges may be NaN before their first sample; the exporter's must never be.
-    if (s.name.startsWith("athena_")) assert.ok(Number.isFinite(s.value), `${s.name} ${JSON.stringify(s.labels).slice(0, 200)} is ${s.value}`);
+    if (s.name.startsWith("athena_"))
+      assert.ok(Number.isFinite(s.value), `${s.name} ${JSON.stringify(s.labels).slice(0, 200)} is ${s.value}`);
   }
   return samples;
 }
@@ -80,11 +87,23 @@ const CASES: readonly Case[] = [
   { what: "a 10,000-character SessionId while still running", fields: () => ({ SessionId: "5".repeat(10_000) }), finishes: false },
   { what: "a numeric Description", fields: () => ({ Description: 42 }), finishes: true },
   { what: "a numeric Description while still running", fields: () => ({ Description: 42 }), finishes: false },
-  { what: "the CalculationExecutionId of another watched calculation", fields: (ids) => ({ CalculationExecutionId: ids.healthy }), finishes: false },
-  { what: "the CalculationExecutionId of another watched, finished calculation", fields: (ids) => ({ CalculationExecutionId: ids.finished }), finishes: true },
+  {
+    what: "the CalculationExecutionId of another watched calculation",
+    fields: (ids) => ({ CalculationExecutionId: ids.healthy }),
+    finishes: false,
+  },
+  {
+    what: "the CalculationExecutionId of another watched, finished calculation",
+    fields: (ids) => ({ CalculationExecutionId: ids.finished }),
+    finishes: true,
+  },
   { what: "Statistics.DpuExecutionInMillis 1e308", fields: () => ({ Statistics: { DpuExecutionInMillis: 1e308 } }), finishes: true },
   // The SDK itself refuses this one (a TypeError while deserializing): still an answer the exporter cannot use.
-  { what: "a Status.SubmissionDateTime that is not a timestamp", fields: () => ({ Status: { SubmissionDateTime: "yesterday" } }), finishes: false },
+  {
+    what: "a Status.SubmissionDateTime that is not a timestamp",
+    fields: () => ({ Status: { SubmissionDateTime: "yesterday" } }),
+    finishes: false,
+  },
 ];
 
 describe("hostile GetCalculationExecution answers, through the real SDK", () => {
@@ -98,14 +117,23 @@ describe("hostile GetCalculationExecution answers, through the real SDK", () => 
         assert.equal(valueOf(before, "athena_calculation_up", { calculation_execution_id: ids.victim }), 1);
 
         if (c.finishes) stack.simulator.state.setState(ids.victim, "COMPLETED");
-        stack.simulator.injectFault({ kind: "override-fields", operation: "GetCalculationExecution", resourceId: ids.victim, fields: c.fields(ids) });
+        stack.simulator.injectFault({
+          kind: "override-fields",
+          operation: "GetCalculationExecution",
+          resourceId: ids.victim,
+          fields: c.fields(ids),
+        });
         clock.ms += TTL_MS + 1000;
         const text = await stack.scrape();
         assertSane(text, watched);
         assert.equal(promtoolCheckMetrics(text), "");
         const victim = { calculation_execution_id: ids.victim };
         // The finished calculation finished before the exporter started, so it is not counted; nor is any hostile figure.
-        assert.equal(valueOf(text, "athena_calculations_dpu_execution_seconds_total", { workgroup: "wg" }), 0, "no DPU-seconds are counted");
+        assert.equal(
+          valueOf(text, "athena_calculations_dpu_execution_seconds_total", { workgroup: "wg" }),
+          0,
+          "no DPU-seconds are counted",
+        );
         assert.equal(valueOf(text, "athena_calculation_up", victim), 0, "the hostile answer marks it down");
         assert.deepEqual(
           samplesOf(text, "athena_calculation_refresh_error_info").map((s) => s.labels),
@@ -119,13 +147,21 @@ describe("hostile GetCalculationExecution answers, through the real SDK", () => 
         assert.equal(valueOf(text, "athena_calculation_last_refresh_timestamp_seconds", victim), T0 / 1000, "and how old it is");
         for (const other of [ids.healthy, ids.finished]) {
           assert.equal(valueOf(text, "athena_calculation_up", { calculation_execution_id: other }), 1, `${other} stays up`);
-          assert.equal(samplesOf(text, "athena_calculation_state").filter((s) => s.labels.calculation_execution_id === other).length, 8, `${other} has its 8 state series, once`);
+          assert.equal(
+            samplesOf(text, "athena_calculation_state").filter((s) => s.labels.calculation_execution_id === other).length,
+            8,
+            `${other} has its 8 state series, once`,
+          );
         }
         assert.equal(valueOf(text, "athena_calculation_state", { calculation_execution_id: ids.healthy, state: "RUNNING" }), 1);
         assert.equal(valueOf(text, "athena_calculation_state", { calculation_execution_id: ids.finished, state: "COMPLETED" }), 1);
 
         const logged = stack.logs().filter((l) => l.msg === "calculation refresh failed" && l.calculation_execution_id === ids.victim);
-        assert.deepEqual(logged.map((l) => l.error), ["InvalidResponse"], "the refusal is logged, once");
+        assert.deepEqual(
+          logged.map((l) => l.error),
+          ["InvalidResponse"],
+          "the refusal is logged, once",
+        );
 
         // Within the TTL, scrapes serve what is held and do not ask Athena again.
         const calls = stack.simulator.calls("GetCalculationExecution", ids.victim);
@@ -146,7 +182,11 @@ describe("hostile GetCalculationExecution answers, through the real SDK", () => 
         if (c.finishes) {
           await stack.scrape(); // a counter shows what it counted on the scrape after
           const counted = await stack.scrape();
-          assert.equal(valueOf(counted, "athena_calculations_dpu_execution_seconds_total", { workgroup: "wg" }), 7, "DPU-seconds are the sane answer of the calculation seen finishing");
+          assert.equal(
+            valueOf(counted, "athena_calculations_dpu_execution_seconds_total", { workgroup: "wg" }),
+            7,
+            "DPU-seconds are the sane answer of the calculation seen finishing",
+          );
         }
       } finally {
         await stack.stop();
@@ -193,7 +233,22 @@ function wrongValues(): fc.Arbitrary<unknown> {
     .tuple(fc.constantFrom("5", "a", '"', "\\", "\n", "é", "🚀", "\u2028", "\ud800"), fc.integer({ min: 201, max: 70_000 }))
     .map(([c, n]) => c.repeat(n));
   const oddNumber = fc.oneof(
-    fc.constantFrom(0, -0, -1, 0.5, 1e308, -1e308, 1.7976931348623157e308, 5e-324, Number.MAX_SAFE_INTEGER + 2, 2 ** 53, 1e21, Infinity, -Infinity, NaN),
+    fc.constantFrom(
+      0,
+      -0,
+      -1,
+      0.5,
+      1e308,
+      -1e308,
+      1.7976931348623157e308,
+      5e-324,
+      Number.MAX_SAFE_INTEGER + 2,
+      2 ** 53,
+      1e21,
+      Infinity,
+      -Infinity,
+      NaN,
+    ),
     fc.double(),
     fc.integer(),
   );
@@ -214,7 +269,10 @@ function hostileFaults(victim: string, watched: readonly string[]): fc.Arbitrary
   const sane = {
     id: fc.oneof(fc.constantFrom(victim, victim.toUpperCase(), ...watched), fc.uuid()),
     // Free text the exporter reads numbers from, huge ones included.
-    progress: fc.oneof(saneText, fc.constantFrom("45%", "3/10", "3 of 10", "0/0", "5 of 0", "-5%", "150%", `${HUGE}%`, `${HUGE} of ${HUGE}`, `${HUGE}/7`)),
+    progress: fc.oneof(
+      saneText,
+      fc.constantFrom("45%", "3/10", "3 of 10", "0/0", "5 of 0", "-5%", "150%", `${HUGE}%`, `${HUGE} of ${HUGE}`, `${HUGE}/7`),
+    ),
     epochSeconds: fc.double({ min: 1_500_000_000, max: 2_000_000_000, noNaN: true }),
     state: fc.constantFrom(...CALCULATION_STATES, "HIBERNATING", "completed"),
     dpuMillis: fc.integer({ min: 0, max: 10_000_000 }),
@@ -234,7 +292,8 @@ function hostileFaults(victim: string, watched: readonly string[]): fc.Arbitrary
     Statistics: { DpuExecutionInMillis: either(sane.dpuMillis), Progress: either(sane.progress) },
     Result: { StdOutS3Uri: either(saneText), StdErrorS3Uri: either(saneText), ResultS3Uri: either(saneText), ResultType: either(saneText) },
   };
-  const record = (shape: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<Record<string, unknown>> => fc.record(shape, { requiredKeys: [] });
+  const record = (shape: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<Record<string, unknown>> =>
+    fc.record(shape, { requiredKeys: [] });
   // Any subset of the fields, nested objects sometimes replaced whole.
   const manyFields = record({
     CalculationExecutionId: model.CalculationExecutionId,
@@ -282,10 +341,18 @@ describe("any GetCalculationExecution answer, through the real SDK", () => {
       (sim) => {
         const session = sim.state.addSession("wg");
         for (let i = 0; i < 6; i++) {
-          victims.push(sim.state.addCalculation({ sessionId: session.id, state: "RUNNING", submittedAtMs: T0, dpuExecutionMillis: 1000 * (i + 1) }).id);
+          victims.push(
+            sim.state.addCalculation({ sessionId: session.id, state: "RUNNING", submittedAtMs: T0, dpuExecutionMillis: 1000 * (i + 1) }).id,
+          );
         }
         running = sim.state.addCalculation({ sessionId: session.id, state: "RUNNING", submittedAtMs: T0 }).id;
-        finished = sim.state.addCalculation({ sessionId: session.id, state: "COMPLETED", submittedAtMs: T0 - 60_000, completedAtMs: T0 - 1000, dpuExecutionMillis: 5000 }).id;
+        finished = sim.state.addCalculation({
+          sessionId: session.id,
+          state: "COMPLETED",
+          submittedAtMs: T0 - 60_000,
+          completedAtMs: T0 - 1000,
+          dpuExecutionMillis: 5000,
+        }).id;
         return { calculations: [...victims, running, finished], extraYaml: `cache: {ttl: ${TTL_MS}ms}` };
       },
       { now: () => clock.ms },
@@ -295,7 +362,11 @@ describe("any GetCalculationExecution answer, through the real SDK", () => {
       const text = await stack.scrape(); // throws unless HTTP 200
       assertSane(text, watched);
       for (const bystander of [running, finished]) {
-        assert.equal(valueOf(text, "athena_calculation_up", { calculation_execution_id: bystander }), 1, `${bystander}, never hostile, stays up`);
+        assert.equal(
+          valueOf(text, "athena_calculation_up", { calculation_execution_id: bystander }),
+          1,
+          `${bystander}, never hostile, stays up`,
+        );
       }
       return text;
     };
@@ -308,7 +379,9 @@ describe("any GetCalculationExecution answer, through the real SDK", () => {
           clock.ms += TTL_MS + 1000;
           const healed = await scrapeSane();
           // A victim Athena once answered as finished is settled, never fetched again: take the next one that is not.
-          const live = victims.filter((v) => valueOf(healed, "athena_calculation_last_refresh_timestamp_seconds", { calculation_execution_id: v }) !== undefined);
+          const live = victims.filter(
+            (v) => valueOf(healed, "athena_calculation_last_refresh_timestamp_seconds", { calculation_execution_id: v }) !== undefined,
+          );
           const victim = live[index % Math.max(live.length, 1)];
           if (victim === undefined) return;
           stack.simulator.injectFault(generate(hostileFaults, victim, watched));

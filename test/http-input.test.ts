@@ -60,7 +60,9 @@ describe("secrets", () => {
       { logger, credentials: { accessKeyId: "AKIDKNOWNFAKEKEYID", secretAccessKey: secret, sessionToken: token } },
     );
     try {
-      const pages = await Promise.all(["/metrics", "/", "/-/healthy", "/-/ready"].map(async (p) => (await fetch(`${running.url}${p}`)).text()));
+      const pages = await Promise.all(
+        ["/metrics", "/", "/-/healthy", "/-/ready"].map(async (p) => (await fetch(`${running.url}${p}`)).text()),
+      );
       pages.push(await (await fetch(`${running.url}/-/reload`, { method: "POST" })).text());
       const everything = output.join("") + pages.join("");
       assert.ok(output.join("").includes("calculation refresh failed"), "the failure was logged");

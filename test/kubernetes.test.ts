@@ -38,7 +38,14 @@ const MODELS: Readonly<Record<string, (doc: Manifest) => { validate(): void }>> 
 describe("Kubernetes manifests", () => {
   it("validate against the Kubernetes and prometheus-operator schemas", async () => {
     const all = await manifests();
-    assert.deepEqual(all.map((m) => m.doc.kind).sort(), ["ConfigMap", "PrometheusRule", "Service", "ServiceAccount", "ServiceMonitor", "StatefulSet"]);
+    assert.deepEqual(all.map((m) => m.doc.kind).sort(), [
+      "ConfigMap",
+      "PrometheusRule",
+      "Service",
+      "ServiceAccount",
+      "ServiceMonitor",
+      "StatefulSet",
+    ]);
     for (const { file, doc } of all) {
       const model = MODELS[doc.kind];
       assert.ok(model, `${file}: no schema for ${doc.kind}`);
@@ -54,7 +61,10 @@ describe("Kubernetes manifests", () => {
 
   it("derive each pod's shard from its ordinal, with as many shards as replicas", async () => {
     const set = (await manifests()).find((m) => m.doc.kind === "StatefulSet")?.doc as unknown as {
-      spec: { replicas: number; template: { spec: { containers: { args: string[]; env: { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[] }[] } } };
+      spec: {
+        replicas: number;
+        template: { spec: { containers: { args: string[]; env: { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[] }[] } };
+      };
     };
     const container = set.spec.template.spec.containers[0];
     assert.ok(container);
@@ -68,7 +78,14 @@ describe("Kubernetes manifests", () => {
 
   it("run the container unprivileged on a read-only root filesystem", async () => {
     const set = (await manifests()).find((m) => m.doc.kind === "StatefulSet")?.doc as unknown as {
-      spec: { template: { spec: { securityContext: { runAsNonRoot: boolean }; containers: { securityContext: { readOnlyRootFilesystem: boolean; allowPrivilegeEscalation: boolean } }[] } } };
+      spec: {
+        template: {
+          spec: {
+            securityContext: { runAsNonRoot: boolean };
+            containers: { securityContext: { readOnlyRootFilesystem: boolean; allowPrivilegeEscalation: boolean } }[];
+          };
+        };
+      };
     };
     assert.equal(set.spec.template.spec.securityContext.runAsNonRoot, true);
     const container = set.spec.template.spec.containers[0];

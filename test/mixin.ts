@@ -54,13 +54,37 @@ export function substituteVariables(expr: string, rateInterval: string): string 
 }
 
 const PROMQL_WORDS = new Set([
-  "sum", "by", "rate", "increase", "max", "min", "count", "on", "group_left", "group_right", "and", "or", "unless",
-  "without", "time", "quantile", "histogram_quantile", "vector", "le", "avg", "ignoring", "bool", "offset",
+  "sum",
+  "by",
+  "rate",
+  "increase",
+  "max",
+  "min",
+  "count",
+  "on",
+  "group_left",
+  "group_right",
+  "and",
+  "or",
+  "unless",
+  "without",
+  "time",
+  "quantile",
+  "histogram_quantile",
+  "vector",
+  "le",
+  "avg",
+  "ignoring",
+  "bool",
+  "offset",
 ]);
 
 /** Metric names a PromQL expression reads (label names and functions left out). */
 export function metricNames(expr: string): string[] {
-  const withoutStrings = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\{[^}]*\}/g, "{}").replace(/\[[^\]]*\]/g, "[]");
+  const withoutStrings = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, "{}")
+    .replace(/\[[^\]]*\]/g, "[]");
   const byClauses = withoutStrings.replace(/\b(by|on|without|ignoring|group_left|group_right)\s*\([^)]*\)/g, "");
   const names = byClauses.match(/[a-zA-Z_:][a-zA-Z0-9_:]*/g) ?? [];
   return [...new Set(names.filter((n) => !PROMQL_WORDS.has(n) && !/^\d/.test(n)))];

@@ -78,7 +78,12 @@ describe("with a real Prometheus scraping the exporter", () => {
         schedule: [{ atMs: now + 3000, state: "COMPLETED" }],
       }).id;
       ids.queued = sim.state.addCalculation({ sessionId: analytics.id, state: "QUEUED" }).id;
-      ids.canceled = sim.state.addCalculation({ sessionId: etl.id, state: "CANCELED", stateChangeReason: "Canceled by user", dpuExecutionMillis: 500 }).id;
+      ids.canceled = sim.state.addCalculation({
+        sessionId: etl.id,
+        state: "CANCELED",
+        stateChangeReason: "Canceled by user",
+        dpuExecutionMillis: 500,
+      }).id;
       ids.etl = sim.state.addCalculation({
         sessionId: etl.id,
         state: "RUNNING",
@@ -104,13 +109,20 @@ describe("with a real Prometheus scraping the exporter", () => {
     assert.equal(failed.labels.description, "train churn model");
     assert.match(failed.annotations.description ?? "", /Reason: OutOfMemoryError: Java heap space\./);
     const firing = (await prometheus.alerts()).filter((a) => a.labels.alertname === "AthenaCalculationFailed");
-    assert.deepEqual(firing.map((a) => a.labels.calculation_execution_id), [ids.failing], "only the FAILED calculation alerts");
+    assert.deepEqual(
+      firing.map((a) => a.labels.calculation_execution_id),
+      [ids.failing],
+      "only the FAILED calculation alerts",
+    );
   });
 
   it("fires AthenaCalculationStuck for the calculation held RUNNING, not for the others", async () => {
     await firingAlert(prometheus, "AthenaCalculationStuck");
     const stuck = (await prometheus.alerts()).filter((a) => a.labels.alertname === "AthenaCalculationStuck");
-    assert.deepEqual(stuck.map((a) => [a.labels.calculation_execution_id, a.labels.state]), [[ids.stuck, "RUNNING"]]);
+    assert.deepEqual(
+      stuck.map((a) => [a.labels.calculation_execution_id, a.labels.state]),
+      [[ids.stuck, "RUNNING"]],
+    );
   });
 
   it("sees the first FAILED of a workgroup as an increase of its counter", async () => {
@@ -147,10 +159,21 @@ describe("with a real Prometheus scraping two targets of one exporter", () => {
     const a = simulator.state.addSession("wg-a");
     const b = simulator.state.addSession("wg-b");
     const idsA = [
-      simulator.state.addCalculation({ sessionId: a.id, state: "COMPLETED", submittedAtMs: now - 60_000, completedAtMs: now - 30_000, dpuExecutionMillis: 500 }).id,
+      simulator.state.addCalculation({
+        sessionId: a.id,
+        state: "COMPLETED",
+        submittedAtMs: now - 60_000,
+        completedAtMs: now - 30_000,
+        dpuExecutionMillis: 500,
+      }).id,
       simulator.state.addCalculation({ sessionId: a.id, state: "RUNNING", submittedAtMs: now - 2 * HOUR }).id,
       simulator.state.addCalculation({ sessionId: a.id, state: "QUEUED" }).id,
-      simulator.state.addCalculation({ sessionId: a.id, state: "RUNNING", submittedAtMs: now - 10_000, schedule: [{ atMs: now + 3000, state: "COMPLETED" }] }).id,
+      simulator.state.addCalculation({
+        sessionId: a.id,
+        state: "RUNNING",
+        submittedAtMs: now - 10_000,
+        schedule: [{ atMs: now + 3000, state: "COMPLETED" }],
+      }).id,
     ];
     failedInB = simulator.state.addCalculation({
       sessionId: b.id,
@@ -180,7 +203,9 @@ describe("with a real Prometheus scraping two targets of one exporter", () => {
     const scrapeConfigs = shipped.scrape_configs.map((job, i) => ({
       ...job,
       scrape_timeout: "1s",
-      static_configs: job.static_configs.map(() => (i === 0 ? { targets: ["team-a", "team-b"], labels: { exporter: address } } : { targets: [address] })),
+      static_configs: job.static_configs.map(() =>
+        i === 0 ? { targets: ["team-a", "team-b"], labels: { exporter: address } } : { targets: [address] },
+      ),
     }));
     prometheus = await startPrometheus({ scrapeConfigs }, compressFor((await readAlertRules()).text));
   });

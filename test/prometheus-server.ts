@@ -36,12 +36,17 @@ export interface RunningPrometheus {
  * A real Prometheus server (Debian's package) on loopback, with its own
  * data directory, scraping `target` every second and evaluating `rules`.
  */
-export async function startPrometheus(target: string | { readonly scrapeConfigs: readonly unknown[] }, rules: string): Promise<RunningPrometheus> {
+export async function startPrometheus(
+  target: string | { readonly scrapeConfigs: readonly unknown[] },
+  rules: string,
+): Promise<RunningPrometheus> {
   const binary = requireBinary("prometheus");
   const dir = await mkdtemp(join(tmpdir(), "ace-prometheus-"));
   await writeFile(join(dir, "alerts.yml"), rules);
   const scrapeConfigs =
-    typeof target === "string" ? [{ job_name: "athena-calculation-exporter", static_configs: [{ targets: [target] }] }] : target.scrapeConfigs;
+    typeof target === "string"
+      ? [{ job_name: "athena-calculation-exporter", static_configs: [{ targets: [target] }] }]
+      : target.scrapeConfigs;
   await writeFile(
     join(dir, "prometheus.yml"),
     stringify({
@@ -102,7 +107,8 @@ export async function startPrometheus(target: string | { readonly scrapeConfigs:
     url,
     query: (expr) => api<PrometheusApiResult>(`/api/v1/query?query=${encodeURIComponent(expr)}`),
     alerts: async () =>
-      (await api<{ alerts: { labels: Record<string, string>; annotations: Record<string, string>; state: string }[] }>("/api/v1/alerts")).alerts,
+      (await api<{ alerts: { labels: Record<string, string>; annotations: Record<string, string>; state: string }[] }>("/api/v1/alerts"))
+        .alerts,
     labelValues: (label, match) => api<string[]>(`/api/v1/label/${label}/values?match[]=${encodeURIComponent(match)}`),
     stop,
   };

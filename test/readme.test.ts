@@ -50,7 +50,12 @@ describe("README", () => {
         completedAtMs: 1_700_000_042_000,
         dpuExecutionMillis: 10,
       }).id;
-      const running = sim.state.addCalculation({ sessionId: session.id, state: "RUNNING", progress: "Stage 2/4", submittedAtMs: 1_700_000_000_000 }).id;
+      const running = sim.state.addCalculation({
+        sessionId: session.id,
+        state: "RUNNING",
+        progress: "Stage 2/4",
+        submittedAtMs: 1_700_000_000_000,
+      }).id;
       return { calculations: [failed, running, MISSING] };
     });
     try {
@@ -64,7 +69,11 @@ describe("README", () => {
         assert.equal(shape.type, spec.type, `type of ${name}`);
         if (shape.labels !== "") assert.equal(shape.labels, spec.labels, `label names of ${name}`);
       }
-      assert.deepEqual([...listed.keys()].filter((name) => !scraped.has(name)), [], "listed but not exposed");
+      assert.deepEqual(
+        [...listed.keys()].filter((name) => !scraped.has(name)),
+        [],
+        "listed but not exposed",
+      );
     } finally {
       await stack.stop();
     }

@@ -9,7 +9,10 @@ import { loadConfig } from "../src/config.js";
 import { AthenaSimulator } from "../src/simulator/server.js";
 import { memoryLogger, samplesOf, TEST_CREDENTIALS, valueOf, waitFor } from "./helpers.js";
 
-const ups = (text: string): string[] => samplesOf(text, "athena_calculation_up").map((s) => s.labels.calculation_execution_id ?? "").sort();
+const ups = (text: string): string[] =>
+  samplesOf(text, "athena_calculation_up")
+    .map((s) => s.labels.calculation_execution_id ?? "")
+    .sort();
 
 describe("config reload", () => {
   const simulator = new AthenaSimulator();
@@ -35,7 +38,11 @@ describe("config reload", () => {
     assert.ok(loaded.ok);
     const memory = memoryLogger();
     logs = memory.lines;
-    running = await startExporter(loaded.value, { host: "127.0.0.1", port: 0 }, { logger: memory.logger, credentials: TEST_CREDENTIALS, configFile: file });
+    running = await startExporter(
+      loaded.value,
+      { host: "127.0.0.1", port: 0 },
+      { logger: memory.logger, credentials: TEST_CREDENTIALS, configFile: file },
+    );
   });
   after(async () => {
     await running.close();
@@ -50,7 +57,10 @@ describe("config reload", () => {
     assert.equal(res.status, 200);
     const text = await scrape();
     assert.deepEqual(ups(text), [a, c].sort());
-    assert.equal(samplesOf(text, "athena_calculation_state").some((s) => s.labels.calculation_execution_id === b), false);
+    assert.equal(
+      samplesOf(text, "athena_calculation_state").some((s) => s.labels.calculation_execution_id === b),
+      false,
+    );
     assert.equal(valueOf(text, "athena_exporter_config_last_reload_successful"), 1);
     assert.equal(simulator.calls("GetCalculationExecution", a), 1, "what was known of a kept calculation is kept");
   });
@@ -69,7 +79,10 @@ describe("config reload", () => {
 
   it("never repeats a URL's password or a huge value in the 500 answer or the log", async () => {
     const before = logs().length;
-    await writeFile(file, `aws: {region: us-east-1, endpoint: "ftp://user:s3cret@x", maxAttempts: 1}\ncache: {ttl: ${"y".repeat(10_000)}}\n`);
+    await writeFile(
+      file,
+      `aws: {region: us-east-1, endpoint: "ftp://user:s3cret@x", maxAttempts: 1}\ncache: {ttl: ${"y".repeat(10_000)}}\n`,
+    );
     const res = await fetch(`${running.url}/-/reload`, { method: "POST" });
     assert.equal(res.status, 500);
     const body = await res.text();
@@ -119,9 +132,13 @@ describe("SIGHUP", () => {
     const dir = await mkdtemp(join(tmpdir(), "ace-sighup-"));
     const file = join(dir, "config.yaml");
     await writeFile(file, `aws: {region: us-east-1, endpoint: "${endpoint}"}\ncalculations: [${first}]\n`);
-    const child = spawn(process.execPath, [new URL("../dist/main.js", import.meta.url).pathname, `--config.file=${file}`, "--web.listen-address=127.0.0.1:0"], {
-      env: { ...process.env, AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey },
-    });
+    const child = spawn(
+      process.execPath,
+      [new URL("../dist/main.js", import.meta.url).pathname, `--config.file=${file}`, "--web.listen-address=127.0.0.1:0"],
+      {
+        env: { ...process.env, AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey },
+      },
+    );
     let stdout = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     try {
@@ -145,7 +162,10 @@ describe("config reload with discovery on", () => {
   const a = simulator.state.addSession("spark-a");
   const b = simulator.state.addSession("spark-b");
   const inA = [
-    ...Array.from({ length: 150 }, () => simulator.state.addCalculation({ sessionId: a.id, state: "COMPLETED", dpuExecutionMillis: 10 }).id),
+    ...Array.from(
+      { length: 150 },
+      () => simulator.state.addCalculation({ sessionId: a.id, state: "COMPLETED", dpuExecutionMillis: 10 }).id,
+    ),
     ...Array.from({ length: 50 }, () => simulator.state.addCalculation({ sessionId: a.id, state: "RUNNING" }).id),
   ];
   const inB = Array.from({ length: 10 }, () => simulator.state.addCalculation({ sessionId: b.id, state: "RUNNING" }).id);
@@ -162,7 +182,8 @@ describe("config reload with discovery on", () => {
 
   before(async () => {
     const endpoint = await simulator.start(0, "127.0.0.1");
-    yaml = (discovery) => `aws: {region: us-east-1, endpoint: "${endpoint}", maxAttempts: 1, requestsPerSecond: 1000, listRequestsPerSecond: 1000}\ncache: {ttl: 1h}\ndiscovery: ${discovery}\n`;
+    yaml = (discovery) =>
+      `aws: {region: us-east-1, endpoint: "${endpoint}", maxAttempts: 1, requestsPerSecond: 1000, listRequestsPerSecond: 1000}\ncache: {ttl: 1h}\ndiscovery: ${discovery}\n`;
     dir = await mkdtemp(join(tmpdir(), "ace-reload-discovery-"));
     file = join(dir, "config.yaml");
     await writeFile(file, yaml("{workgroups: [spark-a, spark-b], interval: 300ms}"));
@@ -170,7 +191,11 @@ describe("config reload with discovery on", () => {
     assert.ok(loaded.ok);
     const memory = memoryLogger();
     logs = memory.lines;
-    running = await startExporter(loaded.value, { host: "127.0.0.1", port: 0 }, { logger: memory.logger, credentials: TEST_CREDENTIALS, configFile: file });
+    running = await startExporter(
+      loaded.value,
+      { host: "127.0.0.1", port: 0 },
+      { logger: memory.logger, credentials: TEST_CREDENTIALS, configFile: file },
+    );
     await waitFor(async () => ups(await scrape()).length === 210, 10_000, "every calculation to be discovered");
   });
   after(async () => {
@@ -200,9 +225,14 @@ describe("config reload with discovery on", () => {
     await new Promise((r) => setTimeout(r, 1200)); // the delayed listing ends
     const later = await scrape();
     assert.deepEqual(ups(later), [...inA].sort());
-    const timeouts = samplesOf(later, "athena_exporter_api_request_failures_total").filter((s) => s.labels.error === "Timeout" && s.value > 0);
+    const timeouts = samplesOf(later, "athena_exporter_api_request_failures_total").filter(
+      (s) => s.labels.error === "Timeout" && s.value > 0,
+    );
     assert.deepEqual(timeouts, []);
     assert.equal(valueOf(later, "athena_exporter_discovery_failures_total"), 0);
-    assert.deepEqual(logs().filter((l) => l.level === "warn"), []);
+    assert.deepEqual(
+      logs().filter((l) => l.level === "warn"),
+      [],
+    );
   });
 });

@@ -18,16 +18,23 @@ describe("a restart, with a real Prometheus scraping through it", () => {
   const session = simulator.state.addSession("analytics-spark");
   const now = Date.now();
   // Twenty calculations that finished three hours before, six of them FAILED.
-  const past = Array.from({ length: 20 }, (_, i) =>
-    simulator.state.addCalculation({
-      sessionId: session.id,
-      state: i < 6 ? "FAILED" : "COMPLETED",
-      submittedAtMs: now - 3 * HOUR - 60_000,
-      completedAtMs: now - 3 * HOUR,
-      dpuExecutionMillis: 100_000,
-    }).id,
+  const past = Array.from(
+    { length: 20 },
+    (_, i) =>
+      simulator.state.addCalculation({
+        sessionId: session.id,
+        state: i < 6 ? "FAILED" : "COMPLETED",
+        submittedAtMs: now - 3 * HOUR - 60_000,
+        completedAtMs: now - 3 * HOUR,
+        dpuExecutionMillis: 100_000,
+      }).id,
   );
-  const late = simulator.state.addCalculation({ sessionId: session.id, state: "RUNNING", submittedAtMs: now - 60_000, dpuExecutionMillis: 7000 }).id;
+  const late = simulator.state.addCalculation({
+    sessionId: session.id,
+    state: "RUNNING",
+    submittedAtMs: now - 60_000,
+    dpuExecutionMillis: 7000,
+  }).id;
   let simulatorUrl = "";
   let port = 0;
   let exporter: RunningExporter | undefined;
@@ -35,7 +42,9 @@ describe("a restart, with a real Prometheus scraping through it", () => {
 
   const start = async (): Promise<RunningExporter> =>
     startExporter(
-      testConfig(`aws: {region: us-east-1, endpoint: "${simulatorUrl}", maxAttempts: 1}\ncache: {ttl: 200ms}\ncalculations: [${[...past, late].join(", ")}]`),
+      testConfig(
+        `aws: {region: us-east-1, endpoint: "${simulatorUrl}", maxAttempts: 1}\ncache: {ttl: 200ms}\ncalculations: [${[...past, late].join(", ")}]`,
+      ),
       { host: "127.0.0.1", port },
       { logger: memoryLogger().logger, credentials: TEST_CREDENTIALS },
     );
@@ -86,7 +95,10 @@ describe("a restart, with a real Prometheus scraping through it", () => {
     for (const { title, expr } of counterQueries) {
       const values = (await prometheus.query(expr)).result.map((r) => Number(r.value?.[1]));
       // 0, or NaN where a ratio divides 0 by 0: nothing to show either way.
-      assert.ok(values.every((v) => v === 0 || Number.isNaN(v)), `${title}: ${expr} gave ${JSON.stringify(values)}`);
+      assert.ok(
+        values.every((v) => v === 0 || Number.isNaN(v)),
+        `${title}: ${expr} gave ${JSON.stringify(values)}`,
+      );
     }
   });
 

@@ -13,16 +13,20 @@ import { ok } from "../src/result.js";
 function app(): ReturnType<typeof createApp> {
   const { logger } = memoryLogger();
   const processMetrics = new ProcessMetrics();
-  const targets = new Targets(testConfig("calculations: []"), {
-    logger,
-    api: {
-      getCalculation: () => Promise.reject(new Error("not used")),
-      getSessionWorkgroup: () => Promise.resolve(ok("wg")),
-      listWorkGroups: () => Promise.resolve(ok([])),
-      listSessions: () => Promise.resolve(ok([])),
-      listCalculations: () => Promise.resolve(ok([])),
+  const targets = new Targets(
+    testConfig("calculations: []"),
+    {
+      logger,
+      api: {
+        getCalculation: () => Promise.reject(new Error("not used")),
+        getSessionWorkgroup: () => Promise.resolve(ok("wg")),
+        listWorkGroups: () => Promise.resolve(ok([])),
+        listSessions: () => Promise.resolve(ok([])),
+        listCalculations: () => Promise.resolve(ok([])),
+      },
     },
-  }, processMetrics);
+    processMetrics,
+  );
   return createApp(targets, processMetrics, { logger });
 }
 

@@ -26,7 +26,10 @@ const lines = (i: number): string[] => renderSettled(calculation(i).id, calculat
 const text = (arena: SettledArena): string =>
   Buffer.concat(assembleFamilies(CALCULATION_FAMILIES, (f) => arena.views(f), [])).toString("utf8");
 const expected = (indices: number[]): string =>
-  renderFamilies(CALCULATION_FAMILIES, CALCULATION_FAMILIES.map((_, f) => indices.map((i) => lines(i)[f] ?? "").filter((l) => l !== "")));
+  renderFamilies(
+    CALCULATION_FAMILIES,
+    CALCULATION_FAMILIES.map((_, f) => indices.map((i) => lines(i)[f] ?? "").filter((l) => l !== "")),
+  );
 
 describe("settled arena", () => {
   it("serves what was added, family by family, across many chunks", () => {

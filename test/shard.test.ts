@@ -26,7 +26,8 @@ describe("sharding", () => {
     const listed: string[] = [];
     const discovered: string[] = [];
     const other = simulator.state.addSession("listed-wg");
-    for (let i = 0; i < 30; i++) listed.push(simulator.state.addCalculation({ sessionId: other.id, state: "COMPLETED", dpuExecutionMillis: 1 }).id);
+    for (let i = 0; i < 30; i++)
+      listed.push(simulator.state.addCalculation({ sessionId: other.id, state: "COMPLETED", dpuExecutionMillis: 1 }).id);
     for (let s = 0; s < 6; s++) {
       const session = simulator.state.addSession("found-wg");
       for (let i = 0; i < 5; i++) discovered.push(simulator.state.addCalculation({ sessionId: session.id, state: "RUNNING" }).id);
@@ -40,7 +41,11 @@ describe("sharding", () => {
     );
     const replicas = await Promise.all(
       [0, 1, 2].map((ordinal) =>
-        startExporter(config, { host: "127.0.0.1", port: 0 }, { logger: memoryLogger().logger, credentials: TEST_CREDENTIALS, shard: { ordinal, total: 3 } }),
+        startExporter(
+          config,
+          { host: "127.0.0.1", port: 0 },
+          { logger: memoryLogger().logger, credentials: TEST_CREDENTIALS, shard: { ordinal, total: 3 } },
+        ),
       ),
     );
     try {

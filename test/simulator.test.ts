@@ -75,11 +75,20 @@ describe("Athena simulator, through the real AWS SDK", () => {
     assert.equal(ids.length, 8);
     assert.equal(new Set(ids).size, 8);
     const failedOnly = await client.send(new ListCalculationExecutionsCommand({ SessionId: session.id, StateFilter: "FAILED" }));
-    assert.deepEqual(failedOnly.Calculations?.map((c) => c.CalculationExecutionId), [failed.id]);
+    assert.deepEqual(
+      failedOnly.Calculations?.map((c) => c.CalculationExecutionId),
+      [failed.id],
+    );
     const sessions = await client.send(new ListSessionsCommand({ WorkGroup: "spark-wg" }));
-    assert.deepEqual(sessions.Sessions?.map((s) => s.SessionId), [session.id]);
+    assert.deepEqual(
+      sessions.Sessions?.map((s) => s.SessionId),
+      [session.id],
+    );
     const workgroups = await client.send(new ListWorkGroupsCommand({}));
-    assert.deepEqual(workgroups.WorkGroups?.map((w) => w.Name), ["spark-wg"]);
+    assert.deepEqual(
+      workgroups.WorkGroups?.map((w) => w.Name),
+      ["spark-wg"],
+    );
   });
 
   it("moves a calculation through its scheduled states", async () => {
@@ -113,7 +122,9 @@ describe("Athena simulator, through the real AWS SDK", () => {
     simulator.injectFault({ kind: "TooManyRequestsException", remaining: 1 });
     await assert.rejects(client.send(new GetCalculationExecutionCommand({ CalculationExecutionId: failed.id })), TooManyRequestsException);
     simulator.injectFault({ kind: "ThrottlingException", remaining: 1 });
-    await assert.rejects(client.send(new GetCalculationExecutionCommand({ CalculationExecutionId: failed.id })), { name: "ThrottlingException" });
+    await assert.rejects(client.send(new GetCalculationExecutionCommand({ CalculationExecutionId: failed.id })), {
+      name: "ThrottlingException",
+    });
   });
 
   it("retries a throttled call as the SDK's retry strategy does", async () => {
@@ -155,14 +166,23 @@ describe("Athena simulator, through the real AWS SDK", () => {
     });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("content-type"), "application/x-amz-json-1.1");
-    assert.equal(await res.text(), '{"a":1e999,"b":-1e999,"c":null,"e":[null,1.5,"x"],"f":{"g":null}}', "infinities as literals that parse back to them");
+    assert.equal(
+      await res.text(),
+      '{"a":1e999,"b":-1e999,"c":null,"e":[null,1.5,"x"],"f":{"g":null}}',
+      "infinities as literals that parse back to them",
+    );
 
     simulator.injectFault({
       kind: "raw-answer",
       operation: "GetCalculationExecution",
       resourceId: failed.id,
       remaining: 1,
-      body: { CalculationExecutionId: "someone-else", SessionId: "s".repeat(10_000), Description: 42, Statistics: { DpuExecutionInMillis: Infinity } },
+      body: {
+        CalculationExecutionId: "someone-else",
+        SessionId: "s".repeat(10_000),
+        Description: 42,
+        Statistics: { DpuExecutionInMillis: Infinity },
+      },
     });
     const out = await client.send(new GetCalculationExecutionCommand({ CalculationExecutionId: failed.id }));
     assert.equal(out.CalculationExecutionId, "someone-else");
@@ -204,7 +224,11 @@ describe("Athena simulator, through the real AWS SDK", () => {
 
     const missing = "00000000-0000-4000-8000-000000000000";
     simulator.injectFault({ kind: "override-fields", resourceId: missing, fields: { Description: 42 } });
-    await assert.rejects(client.send(new GetCalculationExecutionCommand({ CalculationExecutionId: missing })), ResourceNotFoundException, "errors pass through");
+    await assert.rejects(
+      client.send(new GetCalculationExecutionCommand({ CalculationExecutionId: missing })),
+      ResourceNotFoundException,
+      "errors pass through",
+    );
     simulator.faults.clear();
   });
 

@@ -45,7 +45,11 @@ describe("several targets, each with its own role, region and calculations", () 
     await writeFile(file, yaml());
     const loaded = await loadConfig(file);
     assert.ok(loaded.ok, loaded.ok ? "" : loaded.error.problems.join("; "));
-    running = await startExporter(loaded.value, { host: "127.0.0.1", port: 0 }, { logger: memoryLogger().logger, credentials: TEST_CREDENTIALS, configFile: file });
+    running = await startExporter(
+      loaded.value,
+      { host: "127.0.0.1", port: 0 },
+      { logger: memoryLogger().logger, credentials: TEST_CREDENTIALS, configFile: file },
+    );
   });
   after(async () => {
     await running.close();
@@ -56,11 +60,17 @@ describe("several targets, each with its own role, region and calculations", () 
   it("serves each target at /metrics?target=NAME, with the label set of a single target", async () => {
     const prod = await scrape("?target=prod");
     assert.equal(prod.status, 200);
-    assert.deepEqual(samplesOf(prod.text, "athena_calculation_up").map((s) => s.labels.calculation_execution_id), [prodCalc]);
+    assert.deepEqual(
+      samplesOf(prod.text, "athena_calculation_up").map((s) => s.labels.calculation_execution_id),
+      [prodCalc],
+    );
     const state = samplesOf(prod.text, "athena_calculation_state")[0];
     assert.deepEqual(Object.keys(state?.labels ?? {}).sort(), ["calculation_execution_id", "session_id", "state", "workgroup"]);
     const dev = await scrape("?target=dev");
-    assert.deepEqual(samplesOf(dev.text, "athena_calculation_up").map((s) => s.labels.calculation_execution_id), [devCalc]);
+    assert.deepEqual(
+      samplesOf(dev.text, "athena_calculation_up").map((s) => s.labels.calculation_execution_id),
+      [devCalc],
+    );
   });
 
   it("signs each target's calls with the credentials of its own role, in its own region", async () => {
@@ -81,8 +91,19 @@ describe("several targets, each with its own role, region and calculations", () 
     const locked = await scrape("?target=locked");
     assert.equal(locked.status, 200);
     assert.equal(valueOf(locked.text, "athena_calculation_up", { calculation_execution_id: lockedCalc }), 0);
-    assert.equal(valueOf(locked.text, "athena_calculation_refresh_error_info", { calculation_execution_id: lockedCalc, error: "AccessDeniedException" }), 1);
-    assert.ok((valueOf(locked.text, "athena_exporter_api_request_failures_total", { operation: "GetCalculationExecution", error: "AccessDeniedException" }) ?? 0) >= 1);
+    assert.equal(
+      valueOf(locked.text, "athena_calculation_refresh_error_info", {
+        calculation_execution_id: lockedCalc,
+        error: "AccessDeniedException",
+      }),
+      1,
+    );
+    assert.ok(
+      (valueOf(locked.text, "athena_exporter_api_request_failures_total", {
+        operation: "GetCalculationExecution",
+        error: "AccessDeniedException",
+      }) ?? 0) >= 1,
+    );
     assert.equal(valueOf((await scrape("?target=dev")).text, "athena_calculation_up", { calculation_execution_id: devCalc }), 1);
   });
 
@@ -90,7 +111,10 @@ describe("several targets, each with its own role, region and calculations", () 
     const root = await scrape("");
     assert.equal(samplesOf(root.text, "athena_calculation_up").length, 0);
     assert.ok((valueOf(root.text, "process_resident_memory_bytes") ?? 0) > 0);
-    assert.equal(valueOf(root.text, "athena_exporter_target_info", { target: "prod", aws_region: "eu-west-1", aws_account_id: "111111111111" }), 1);
+    assert.equal(
+      valueOf(root.text, "athena_exporter_target_info", { target: "prod", aws_region: "eu-west-1", aws_account_id: "111111111111" }),
+      1,
+    );
     assert.equal(samplesOf(root.text, "athena_exporter_target_info").length, 3);
     const unknown = await scrape("?target=staging");
     assert.equal(unknown.status, 404);
@@ -127,7 +151,11 @@ describe("a single-target config", () => {
     await writeFile(file, `aws: {region: us-east-1, endpoint: "${endpoint}"}\ncalculations: []\n`);
     const loaded = await loadConfig(file);
     assert.ok(loaded.ok);
-    const running = await startExporter(loaded.value, { host: "127.0.0.1", port: 0 }, { logger: memoryLogger().logger, credentials: TEST_CREDENTIALS });
+    const running = await startExporter(
+      loaded.value,
+      { host: "127.0.0.1", port: 0 },
+      { logger: memoryLogger().logger, credentials: TEST_CREDENTIALS },
+    );
     try {
       assert.equal((await fetch(`${running.url}/metrics?target=prod`)).status, 400);
     } finally {

@@ -16,10 +16,29 @@ const PASSWORD = "correct horse battery staple";
 function selfSignedCert(dir: string, name: string): { cert: string; key: string } {
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
-  execFileSync(requireBinary("openssl"), [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-    "-subj", `/CN=${name}`, "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key, "-out", cert,
-  ], { stdio: "ignore" });
+  execFileSync(
+    requireBinary("openssl"),
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      `/CN=${name}`,
+      "-addext",
+      "subjectAltName=IP:127.0.0.1,DNS:localhost",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+    ],
+    { stdio: "ignore" },
+  );
   return { cert, key };
 }
 
@@ -126,7 +145,11 @@ describe("web config: TLS and basic auth", () => {
       assert.equal((await get(`${running.url}/-/healthy`, { ca })).status, 401, "every endpoint is protected");
       const ok = await get(`${running.url}/metrics`, { ca, auth: `prometheus:${PASSWORD}` });
       assert.equal(ok.status, 200);
-      assert.equal((await get(`${running.url}/metrics`, { ca, auth: `prometheus:${PASSWORD}` })).status, 200, "a remembered pair still passes");
+      assert.equal(
+        (await get(`${running.url}/metrics`, { ca, auth: `prometheus:${PASSWORD}` })).status,
+        200,
+        "a remembered pair still passes",
+      );
       const everything = JSON.stringify(logs()) + ok.body;
       assert.ok(!everything.includes(PASSWORD), "the password appears in logs or metrics");
       assert.ok(!everything.includes(hash), "the hash appears in logs or metrics");
@@ -148,9 +171,21 @@ describe("web config: TLS and basic auth", () => {
   const bad: [string, string, RegExp][] = [
     ["an unknown setting", "http_server_config:\n  http2: false\n", /http_server_config: not supported by this exporter/],
     ["a plain-text password", "basic_auth_users:\n  alice: hunter2\n", /basic_auth_users\.alice: must be a bcrypt hash/],
-    ["a missing certificate", "tls_server_config:\n  cert_file: nope.crt\n  key_file: server.key\n", /tls_server_config\.cert_file: cannot read nope\.crt: ENOENT/],
-    ["client verification without a CA", "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n", /client_ca_file: required with client_auth_type RequireAndVerifyClientCert/],
-    ["an unknown TLS version", "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  min_version: SSL3\n", /tls_server_config\.min_version/],
+    [
+      "a missing certificate",
+      "tls_server_config:\n  cert_file: nope.crt\n  key_file: server.key\n",
+      /tls_server_config\.cert_file: cannot read nope\.crt: ENOENT/,
+    ],
+    [
+      "client verification without a CA",
+      "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n",
+      /client_ca_file: required with client_auth_type RequireAndVerifyClientCert/,
+    ],
+    [
+      "an unknown TLS version",
+      "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  min_version: SSL3\n",
+      /tls_server_config\.min_version/,
+    ],
   ];
   for (const [what, yaml, message] of bad) {
     it(`refuses ${what}, naming the file and the key`, async () => {

@@ -1,12 +1,5 @@
 import { UUID_RE, isFinished, type CalculationState } from "../calculation.js";
-import {
-  newId,
-  type NewCalculation,
-  type Operation,
-  type SimCalculation,
-  type SimSession,
-  type SimWorkGroup,
-} from "./model.js";
+import { newId, type NewCalculation, type Operation, type SimCalculation, type SimSession, type SimWorkGroup } from "./model.js";
 
 /** An AWS error as the JSON 1.1 protocol carries it. */
 export class AwsError extends Error {

@@ -74,9 +74,7 @@ export class FaultPlan {
   /** The first fault that applies to this request, spending one of its uses. */
   take(operation: Operation, resourceId: string | undefined): Fault | undefined {
     const index = this.#faults.findIndex(
-      (f) =>
-        (f.operation === undefined || f.operation === operation) &&
-        (f.resourceId === undefined || f.resourceId === resourceId),
+      (f) => (f.operation === undefined || f.operation === operation) && (f.resourceId === undefined || f.resourceId === resourceId),
     );
     if (index < 0) return undefined;
     const fault = this.#faults[index];

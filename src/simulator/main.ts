@@ -12,7 +12,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write("Usage: athena-simulator [--port=4566] [--host=127.0.0.1]\n\nServes the demo workload on the Athena API (AWS JSON 1.1).\n");
+  process.stdout.write(
+    "Usage: athena-simulator [--port=4566] [--host=127.0.0.1]\n\nServes the demo workload on the Athena API (AWS JSON 1.1).\n",
+  );
   process.exit(0);
 }
 const port = Number(values.port);

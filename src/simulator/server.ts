@@ -208,13 +208,21 @@ export class AthenaSimulator {
         sendError(res, new AwsError("ExpiredTokenException", 400, "The security token included in the request is expired"));
         return true;
       case "malformed-json":
-        send(res, 200, "{\"CalculationExecutionId\": <html>oops");
+        send(res, 200, '{"CalculationExecutionId": <html>oops');
         return true;
       case "truncated-json":
-        send(res, 200, "{\"CalculationExecutionId\":\"0f6b2b3e-1111-4c4b-9d07-6a8c");
+        send(res, 200, '{"CalculationExecutionId":"0f6b2b3e-1111-4c4b-9d07-6a8c');
         return true;
       case "unknown-state":
-        send(res, 200, JSON.stringify({ CalculationExecutionId: "0f6b2b3e-1111-4c4b-9d07-6a8c0c2b5c11", SessionId: "5b1c3d4e-0001-4a6b-8c9d-0e1f2a3b4c01", Status: { State: "HIBERNATING" } }));
+        send(
+          res,
+          200,
+          JSON.stringify({
+            CalculationExecutionId: "0f6b2b3e-1111-4c4b-9d07-6a8c0c2b5c11",
+            SessionId: "5b1c3d4e-0001-4a6b-8c9d-0e1f2a3b4c01",
+            Status: { State: "HIBERNATING" },
+          }),
+        );
         return true;
       case "missing-fields":
         send(res, 200, JSON.stringify({ Description: "an answer without Status or SessionId" }));
@@ -253,7 +261,10 @@ export class AthenaSimulator {
       res.end(body);
     };
     const fail = (status: number, code: string, message: string): void => {
-      xml(status, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`);
+      xml(
+        status,
+        `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+      );
     };
     if (params.get("Action") !== "AssumeRole") {
       fail(400, "InvalidAction", "Only AssumeRole is simulated");
