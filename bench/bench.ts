@@ -18,7 +18,10 @@ import { parseArgs } from "node:util";
 import { AthenaClient } from "@aws-sdk/client-athena";
 import { pino } from "pino";
 import { parseConfig } from "../src/config.js";
-import { Exporter } from "../src/exporter.js";
+import { sdkAthenaApis } from "../src/athena-client.js";
+import { SYSTEM_CLOCK } from "../src/clock.js";
+import { SINGLE_SHARD } from "../src/shard.js";
+import { Target } from "../src/target.js";
 import { AthenaSimulator } from "../src/simulator/server.js";
 import { NaiveExporter } from "./naive-exporter.js";
 
@@ -156,11 +159,16 @@ async function heapPerCalculation(endpoint: string, ids: readonly string[]): Pro
     "bench",
   );
   if (!parsed.ok) throw new Error(parsed.error.problems.join("; "));
-  let exporter: Exporter | undefined;
+  let exporter: Target | undefined;
   const config = { ...parsed.value, calculations: ids };
   const ours = await measure(
     async () => {
-      exporter = new Exporter(config, { logger: pino({ level: "silent" }) });
+      exporter = new Target(config, {
+        logger: pino({ level: "silent" }),
+        clock: SYSTEM_CLOCK,
+        shard: SINGLE_SHARD,
+        athenaApis: sdkAthenaApis(),
+      });
       await exporter.scrape(AbortSignal.timeout(600_000));
     },
     () => exporter,

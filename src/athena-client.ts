@@ -16,7 +16,7 @@ import { API_ERROR_CODES, classifyError, type ApiError } from "./athena-errors.j
 import type { Calculation, CalculationSummary, SessionSummary, WorkGroupSummary } from "./calculation.js";
 import type { ExporterConfig } from "./config.js";
 import { err, ok, type Result } from "./result.js";
-import { API_OPERATIONS, type ApiOperation, type SelfMetrics } from "./self-metrics.js";
+import { API_OPERATIONS, type ApiOperation, type TargetMetrics } from "./self-metrics.js";
 
 /** What the exporter needs from Athena, with failures as values. */
 export interface AthenaApi {
@@ -27,9 +27,19 @@ export interface AthenaApi {
   listCalculations(sessionId: string, signal: AbortSignal): Promise<Result<CalculationSummary[], ApiError>>;
 }
 
-export interface AthenaClientOptions {
-  /** Overrides the SDK's default provider chain; for the demo and tests only. */
-  readonly credentials?: NonNullable<AthenaClientConfig["credentials"]>;
+/** The credentials the SDK signs with; the default provider chain when absent. */
+export type AwsCredentials = NonNullable<AthenaClientConfig["credentials"]>;
+
+/**
+ * Builds the Athena API of one target from its AWS settings. The exporter
+ * builds every API through one of these, so tests and the demo bring their
+ * own credentials (or a double) here rather than through optional hooks.
+ */
+export type AthenaApiFactory = (aws: ExporterConfig["aws"], metrics: TargetMetrics) => AthenaApi;
+
+/** The real Athena through the SDK, signed with `credentials` or else the SDK's default chain. */
+export function sdkAthenaApis(credentials?: AwsCredentials): AthenaApiFactory {
+  return (aws, metrics) => new SdkAthenaApi(createAthenaClient(aws, credentials), metrics, aws);
 }
 
 const LIST_PAGE_SIZE = 100;
@@ -41,8 +51,8 @@ const MAX_PAGES = 1000;
  * chain's identity (or the given one); the SDK refreshes them before they
  * expire.
  */
-function credentialsFor(aws: ExporterConfig["aws"], options: AthenaClientOptions): AthenaClientOptions["credentials"] {
-  if (aws.role === undefined) return options.credentials;
+function credentialsFor(aws: ExporterConfig["aws"], credentials: AwsCredentials | undefined): AwsCredentials | undefined {
+  if (aws.role === undefined) return credentials;
   return fromTemporaryCredentials({
     params: {
       RoleArn: aws.role.arn,
@@ -50,7 +60,7 @@ function credentialsFor(aws: ExporterConfig["aws"], options: AthenaClientOptions
       DurationSeconds: 3600,
       ...(aws.role.externalId === undefined ? {} : { ExternalId: aws.role.externalId }),
     },
-    ...(options.credentials === undefined ? {} : { masterCredentials: options.credentials }),
+    ...(credentials === undefined ? {} : { masterCredentials: credentials }),
     clientConfig: {
       ...(aws.region === undefined ? {} : { region: aws.region }),
       ...(aws.stsEndpoint === undefined ? {} : { endpoint: aws.stsEndpoint }),
@@ -59,12 +69,12 @@ function credentialsFor(aws: ExporterConfig["aws"], options: AthenaClientOptions
   });
 }
 
-export function createAthenaClient(aws: ExporterConfig["aws"], options: AthenaClientOptions = {}): AthenaClient {
-  const credentials = credentialsFor(aws, options);
+export function createAthenaClient(aws: ExporterConfig["aws"], credentials?: AwsCredentials): AthenaClient {
+  const signing = credentialsFor(aws, credentials);
   return new AthenaClient({
     ...(aws.region === undefined ? {} : { region: aws.region }),
     ...(aws.endpoint === undefined ? {} : { endpoint: aws.endpoint }),
-    ...(credentials === undefined ? {} : { credentials }),
+    ...(signing === undefined ? {} : { credentials: signing }),
     maxAttempts: aws.maxAttempts,
     retryMode: aws.retryMode,
     requestHandler: {
@@ -87,7 +97,7 @@ export class SdkAthenaApi implements AthenaApi {
 
   constructor(
     private readonly client: AthenaClient,
-    private readonly metrics: SelfMetrics,
+    private readonly metrics: TargetMetrics,
     private readonly aws: ExporterConfig["aws"],
   ) {
     this.#concurrency = pLimit(aws.maxConcurrency);

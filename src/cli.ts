@@ -1,10 +1,12 @@
 import type { Logger } from "pino";
-import { startExporter, type RunningExporter, type StartOptions } from "./app.js";
+import { sdkAthenaApis, type AwsCredentials } from "./athena-client.js";
+import { SYSTEM_CLOCK } from "./clock.js";
 import { loadConfig, type ExporterConfig } from "./config.js";
 import { formatConfigError } from "./config-file.js";
 import { redactUserinfo } from "./echo.js";
 import { parseFlags, usage } from "./flags.js";
 import { createLogger } from "./logger.js";
+import { startServer, type RunningServer } from "./start-server.js";
 import { VERSION } from "./version.js";
 import { loadWebConfig, type WebConfig } from "./web-config.js";
 
@@ -17,9 +19,9 @@ export interface CliExtension {
   /** Applied to the configuration at start and on every reload. */
   readonly adjustConfig?: (config: ExporterConfig) => ExporterConfig;
   /** Instead of the SDK's default chain. */
-  readonly credentials?: NonNullable<StartOptions["credentials"]>;
+  readonly credentials?: AwsCredentials;
   /** Written to stdout once the exporter listens. */
-  readonly banner?: (running: RunningExporter) => string;
+  readonly banner?: (running: RunningServer) => string;
   /** Stops what it started; called after the exporter stops, or when it fails to start. */
   close(): Promise<void>;
 }
@@ -67,18 +69,26 @@ export async function runCli(program: CliProgram, argv: readonly string[]): Prom
 
   const extension = program.extend === undefined ? undefined : await program.extend(logger);
   const adjust = extension?.adjustConfig ?? ((c: ExporterConfig): ExporterConfig => c);
-  let running: RunningExporter;
+  let running: RunningServer;
   try {
-    running = await startExporter(
+    running = await startServer(
       adjust(config.value),
       { host: flags.value.listenHost, port: flags.value.listenPort },
       {
-        logger,
-        configFile,
-        shard: { ordinal: flags.value.shard, total: flags.value.totalShards },
+        deps: {
+          logger,
+          clock: SYSTEM_CLOCK,
+          shard: { ordinal: flags.value.shard, total: flags.value.totalShards },
+          athenaApis: sdkAthenaApis(extension?.credentials),
+        },
+        configSource: {
+          name: configFile,
+          read: async () => {
+            const loaded = await loadConfig(configFile);
+            return loaded.ok ? { ok: true, value: adjust(loaded.value) } : loaded;
+          },
+        },
         ...(web === undefined ? {} : { web }),
-        ...(extension?.adjustConfig === undefined ? {} : { adjustConfig: extension.adjustConfig }),
-        ...(extension?.credentials === undefined ? {} : { credentials: extension.credentials }),
       },
     );
   } catch (e) {

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { AthenaApi } from "./athena-client.js";
 import { isFinished, isSessionClosed, type CalculationState } from "./calculation.js";
 import type { DiscoveryConfig } from "./config.js";
-import type { SelfMetrics } from "./self-metrics.js";
+import type { TargetMetrics } from "./self-metrics.js";
 
 interface Known {
   readonly state: CalculationState;
@@ -43,7 +43,7 @@ export class Discoverer {
   constructor(
     private readonly api: AthenaApi,
     private config: DiscoveryConfig,
-    private readonly metrics: SelfMetrics,
+    private readonly metrics: TargetMetrics,
     private readonly logger: Logger,
     private readonly onDiscovered: (found: Discovered) => void,
     /** Whether this replica's shard lists a session's calculations. */

@@ -207,7 +207,7 @@ export const PROCESS_FAMILIES: readonly SelfFamilySpec[] = [
   BUILD_INFO,
 ];
 
-/** SelfMetrics' families, in the order of README's table. */
+/** TargetMetrics' families, in the order of README's table. */
 export const SELF_FAMILIES: readonly SelfFamilySpec[] = [
   API_REQUESTS_TOTAL,
   API_REQUEST_FAILURES_TOTAL,
@@ -258,7 +258,7 @@ export class ProcessMetrics {
  * One target's health, in prom-client. Each exporter builds its own
  * registry so that several can run in one process (targets, tests).
  */
-export class SelfMetrics {
+export class TargetMetrics {
   readonly registry = new Registry();
 
   readonly apiRequests = new Counter(promOptions(API_REQUESTS_TOTAL, this.registry));

@@ -1,31 +1,31 @@
 import type { ExporterConfig } from "./config.js";
-import { Exporter, type ExporterOptions } from "./exporter.js";
+import { Target, type TargetDeps } from "./target.js";
 import type { ProcessMetrics } from "./self-metrics.js";
 
 /**
- * The exporters a process runs: one for a plain config, served at /metrics;
+ * The targets a process watches: one for a plain config, served at /metrics;
  * one per named target otherwise, each served at /metrics?target=NAME so
  * Prometheus's relabelling gives each its own labels (the multi-target
  * exporter pattern) and no series changes when a target is added.
  */
 export class Targets {
-  readonly #byName = new Map<string, Exporter>();
-  #single: Exporter | undefined;
+  readonly #byName = new Map<string, Target>();
+  #single: Target | undefined;
 
   constructor(
     config: ExporterConfig,
-    private readonly options: ExporterOptions,
+    private readonly deps: TargetDeps,
     private readonly processMetrics: ProcessMetrics,
   ) {
     this.apply(config);
   }
 
-  /** The exporter of a plain (single-target) config; undefined with named targets. */
-  get single(): Exporter | undefined {
+  /** The target of a plain (single-target) config; undefined with named targets. */
+  get single(): Target | undefined {
     return this.#single;
   }
 
-  get(name: string): Exporter | undefined {
+  get(name: string): Target | undefined {
     return this.#byName.get(name);
   }
 
@@ -33,17 +33,17 @@ export class Targets {
     return [...this.#byName.keys()];
   }
 
-  all(): Exporter[] {
+  all(): Target[] {
     return this.#single === undefined ? [...this.#byName.values()] : [this.#single];
   }
 
-  /** Starts, reconfigures and stops exporters to match `config`; kept targets keep their cache and counters. */
+  /** Starts, reconfigures and stops targets to match `config`; kept targets keep their cache and counters. */
   apply(config: ExporterConfig): void {
     this.processMetrics.targetInfo.reset();
     if (config.targets === undefined) {
-      for (const exporter of this.#byName.values()) void exporter.close();
+      for (const target of this.#byName.values()) void target.close();
       this.#byName.clear();
-      if (this.#single === undefined) this.#single = new Exporter(config, this.options);
+      if (this.#single === undefined) this.#single = new Target(config, this.deps);
       else this.#single.reconfigure(config);
       return;
     }
@@ -52,15 +52,15 @@ export class Targets {
       this.#single = undefined;
     }
     const wanted = new Set(config.targets.map((t) => t.name));
-    for (const [name, exporter] of this.#byName) {
+    for (const [name, target] of this.#byName) {
       if (!wanted.has(name)) {
-        void exporter.close();
+        void target.close();
         this.#byName.delete(name);
       }
     }
     for (const { name, config: targetConfig } of config.targets) {
       const existing = this.#byName.get(name);
-      if (existing === undefined) this.#byName.set(name, new Exporter(targetConfig, this.options));
+      if (existing === undefined) this.#byName.set(name, new Target(targetConfig, this.deps));
       else existing.reconfigure(targetConfig);
       const account = /^arn:aws[\w-]*:iam::(\d{12}):/.exec(targetConfig.aws.role?.arn ?? "")?.[1] ?? "";
       this.processMetrics.targetInfo.set({ target: name, aws_region: targetConfig.aws.region ?? "", aws_account_id: account }, 1);

@@ -46,7 +46,7 @@ describe("Athena faults, injected at the simulator", () => {
         stack.simulator.injectFault({ kind: c.fault, resourceId: victim, ...(c.delayMs === undefined ? {} : { delayMs: c.delayMs }) });
         for (let i = 0; i < 3; i++) {
           clock += 11_000;
-          const res = await fetch(`${stack.exporter.url}/metrics`);
+          const res = await fetch(`${stack.server.url}/metrics`);
           assert.equal(res.status, 200);
           const text = await res.text();
           parseExposition(text);

@@ -1,7 +1,11 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
-import { startExporter, type RunningExporter } from "../src/app.js";
+import { sdkAthenaApis, type AwsCredentials } from "../src/athena-client.js";
+import { loadConfig } from "../src/config.js";
+import { SINGLE_SHARD, type Shard } from "../src/shard.js";
+import { startServer, type ConfigSource, type RunningServer } from "../src/start-server.js";
+import type { TargetDeps } from "../src/target.js";
 import { parseConfig, type ExporterConfig } from "../src/config.js";
 import { AthenaSimulator, type SimulatorOptions } from "../src/simulator/server.js";
 
@@ -28,6 +32,21 @@ export function memoryLogger(): { logger: Logger; lines: () => Record<string, un
   };
 }
 
+/** What a test's targets are built from: the real SDK against the simulator, signed with test credentials. */
+export function testDeps(logger: Logger, options: { now?: () => number; shard?: Shard; credentials?: AwsCredentials } = {}): TargetDeps {
+  return {
+    logger,
+    clock: options.now === undefined ? { now: () => Date.now(), manual: false } : { now: options.now, manual: true },
+    shard: options.shard ?? SINGLE_SHARD,
+    athenaApis: sdkAthenaApis(options.credentials ?? TEST_CREDENTIALS),
+  };
+}
+
+/** Reloads that read `file`, as the command line's do. */
+export function fileSource(file: string): ConfigSource {
+  return { name: file, read: () => loadConfig(file) };
+}
+
 export function testConfig(yaml: string): ExporterConfig {
   const parsed = parseConfig(yaml, "test.yaml");
   if (!parsed.ok) throw new Error(`bad test config: ${parsed.error.problems.join("; ")}`);
@@ -36,7 +55,7 @@ export function testConfig(yaml: string): ExporterConfig {
 
 export interface Stack {
   readonly simulator: AthenaSimulator;
-  readonly exporter: RunningExporter;
+  readonly server: RunningServer;
   readonly logs: () => Record<string, unknown>[];
   scrape(headers?: Record<string, string>): Promise<string>;
   stop(): Promise<void>;
@@ -72,22 +91,22 @@ export async function startStack(
     extraYaml ?? "",
   ].join("\n");
   const { logger, lines } = memoryLogger();
-  const exporter = await startExporter(
+  const server = await startServer(
     testConfig(yaml),
     { host: "127.0.0.1", port: 0 },
-    { logger, credentials: TEST_CREDENTIALS, ...(options.now === undefined ? {} : { now: options.now }) },
+    { deps: testDeps(logger, options.now === undefined ? {} : { now: options.now }) },
   );
   return {
     simulator,
-    exporter,
+    server,
     logs: lines,
     async scrape(headers = {}) {
-      const res = await fetch(`${exporter.url}/metrics`, { headers });
+      const res = await fetch(`${server.url}/metrics`, { headers });
       if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
       return res.text();
     },
     async stop() {
-      await exporter.close();
+      await server.close();
       await simulator.stop();
     },
   };

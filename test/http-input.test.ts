@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { request } from "node:http";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
-import { startExporter } from "../src/app.js";
+import { startServer } from "../src/start-server.js";
 import { createLogger } from "../src/logger.js";
-import { startStack, testConfig } from "./helpers.js";
+import { startStack, testConfig, testDeps } from "./helpers.js";
 
 function raw(url: string, path: string, headers: Record<string, string> = {}, method = "GET"): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -21,7 +21,7 @@ describe("hostile HTTP requests", () => {
   it("answers huge URLs and headers with an error status and keeps serving", async () => {
     const stack = await startStack(() => ({ calculations: [] }));
     try {
-      const url = stack.exporter.url;
+      const url = stack.server.url;
       assert.equal(await raw(url, `/metrics?${"x".repeat(20_000)}`), 431);
       assert.equal(await raw(url, "/metrics", { "X-Padding": "y".repeat(20_000) }), 431);
       assert.equal(await raw(url, `/${"a/".repeat(2000)}`), 404);
@@ -52,12 +52,12 @@ describe("secrets", () => {
       sim.injectFault({ kind: "ExpiredTokenException", resourceId: id });
       return { calculations: [id, "00000000-0000-4000-8000-000000000404"] };
     });
-    const running = await startExporter(
+    const running = await startServer(
       testConfig(
-        `aws: {region: us-east-1, endpoint: "${stack.exporter.exporter.config.aws.endpoint ?? ""}", maxAttempts: 1}\ncalculations: [${stack.exporter.exporter.config.calculations.join(",")}]`,
+        `aws: {region: us-east-1, endpoint: "${stack.server.target.config.aws.endpoint ?? ""}", maxAttempts: 1}\ncalculations: [${stack.server.target.config.calculations.join(",")}]`,
       ),
       { host: "127.0.0.1", port: 0 },
-      { logger, credentials: { accessKeyId: "AKIDKNOWNFAKEKEYID", secretAccessKey: secret, sessionToken: token } },
+      { deps: testDeps(logger, { credentials: { accessKeyId: "AKIDKNOWNFAKEKEYID", secretAccessKey: secret, sessionToken: token } }) },
     );
     try {
       const pages = await Promise.all(

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
-import { startExporter, type RunningExporter } from "../src/app.js";
+import { startServer, type RunningServer } from "../src/start-server.js";
 import { AthenaSimulator } from "../src/simulator/server.js";
-import { memoryLogger, startStack, TEST_CREDENTIALS, testConfig, waitFor, type Stack } from "./helpers.js";
+import { memoryLogger, type Stack, startStack, testConfig, testDeps, waitFor } from "./helpers.js";
 import { readAlertRules, readDashboard, substituteVariables } from "./mixin.js";
 import { startPrometheus, type RunningPrometheus } from "./prometheus-server.js";
 
@@ -92,7 +92,7 @@ describe("with a real Prometheus scraping the exporter", () => {
       }).id;
       return { calculations: Object.values(ids), extraYaml: "cache: {ttl: 500ms}" };
     });
-    const target = new URL(stack.exporter.url).host;
+    const target = new URL(stack.server.url).host;
     prometheus = await startPrometheus(target, compressFor((await readAlertRules()).text));
   });
 
@@ -150,7 +150,7 @@ describe("with a real Prometheus scraping the exporter", () => {
 
 describe("with a real Prometheus scraping two targets of one exporter", () => {
   const simulator = new AthenaSimulator();
-  let running: RunningExporter;
+  let running: RunningServer;
   let prometheus: RunningPrometheus;
   let failedInB = "";
 
@@ -182,7 +182,7 @@ describe("with a real Prometheus scraping two targets of one exporter", () => {
       schedule: [{ atMs: now + 3000, state: "FAILED", reason: "ModuleNotFoundError: No module named 'pandas'" }],
     }).id;
     const endpoint = await simulator.start(0, "127.0.0.1");
-    running = await startExporter(
+    running = await startServer(
       testConfig(
         [
           `aws: {region: us-east-1, endpoint: "${endpoint}", maxAttempts: 1}`,
@@ -193,7 +193,7 @@ describe("with a real Prometheus scraping two targets of one exporter", () => {
         ].join("\n"),
       ),
       { host: "127.0.0.1", port: 0 },
-      { logger: memoryLogger().logger, credentials: TEST_CREDENTIALS },
+      { deps: testDeps(memoryLogger().logger) },
     );
     // The shipped multi-target scrape config, pointed at this exporter.
     const shipped = parse(await readFile("prometheus/prometheus-multi-target.yml", "utf8")) as {

@@ -4,10 +4,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startExporter, type RunningExporter } from "../src/app.js";
+import { startServer, type RunningServer } from "../src/start-server.js";
 import { loadConfig } from "../src/config.js";
 import { AthenaSimulator } from "../src/simulator/server.js";
-import { memoryLogger, samplesOf, TEST_CREDENTIALS, valueOf, waitFor } from "./helpers.js";
+import { fileSource, memoryLogger, samplesOf, TEST_CREDENTIALS, testDeps, valueOf, waitFor } from "./helpers.js";
 
 const ups = (text: string): string[] =>
   samplesOf(text, "athena_calculation_up")
@@ -23,7 +23,7 @@ describe("config reload", () => {
   let dir = "";
   let file = "";
   let endpoint = "";
-  let running: RunningExporter;
+  let running: RunningServer;
   let logs: () => Record<string, unknown>[];
   const yaml = (ids: string[], extra = ""): string =>
     `aws: {region: us-east-1, endpoint: "${endpoint}", maxAttempts: 1}\ncalculations: [${ids.join(", ")}]\n${extra}`;
@@ -38,10 +38,10 @@ describe("config reload", () => {
     assert.ok(loaded.ok);
     const memory = memoryLogger();
     logs = memory.lines;
-    running = await startExporter(
+    running = await startServer(
       loaded.value,
       { host: "127.0.0.1", port: 0 },
-      { logger: memory.logger, credentials: TEST_CREDENTIALS, configFile: file },
+      { deps: testDeps(memory.logger), configSource: fileSource(file) },
     );
   });
   after(async () => {
@@ -171,7 +171,7 @@ describe("config reload with discovery on", () => {
   const inB = Array.from({ length: 10 }, () => simulator.state.addCalculation({ sessionId: b.id, state: "RUNNING" }).id);
   let dir = "";
   let file = "";
-  let running: RunningExporter;
+  let running: RunningServer;
   let logs: () => Record<string, unknown>[];
   let yaml: (discovery: string) => string = () => "";
   const scrape = async (): Promise<string> => (await fetch(`${running.url}/metrics`)).text();
@@ -191,10 +191,10 @@ describe("config reload with discovery on", () => {
     assert.ok(loaded.ok);
     const memory = memoryLogger();
     logs = memory.lines;
-    running = await startExporter(
+    running = await startServer(
       loaded.value,
       { host: "127.0.0.1", port: 0 },
-      { logger: memory.logger, credentials: TEST_CREDENTIALS, configFile: file },
+      { deps: testDeps(memory.logger), configSource: fileSource(file) },
     );
     await waitFor(async () => ups(await scrape()).length === 210, 10_000, "every calculation to be discovered");
   });

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { startExporter, type RunningExporter } from "../src/app.js";
+import { startServer, type RunningServer } from "../src/start-server.js";
 import { AthenaSimulator } from "../src/simulator/server.js";
-import { memoryLogger, TEST_CREDENTIALS, testConfig, waitFor } from "./helpers.js";
+import { memoryLogger, testConfig, testDeps, waitFor } from "./helpers.js";
 import { readAlertRules, readDashboard, substituteVariables } from "./mixin.js";
 import { freePort, startPrometheus, type RunningPrometheus } from "./prometheus-server.js";
 
@@ -37,16 +37,16 @@ describe("a restart, with a real Prometheus scraping through it", () => {
   }).id;
   let simulatorUrl = "";
   let port = 0;
-  let exporter: RunningExporter | undefined;
+  let exporter: RunningServer | undefined;
   let prometheus: RunningPrometheus;
 
-  const start = async (): Promise<RunningExporter> =>
-    startExporter(
+  const start = async (): Promise<RunningServer> =>
+    startServer(
       testConfig(
         `aws: {region: us-east-1, endpoint: "${simulatorUrl}", maxAttempts: 1}\ncache: {ttl: 200ms}\ncalculations: [${[...past, late].join(", ")}]`,
       ),
       { host: "127.0.0.1", port },
-      { logger: memoryLogger().logger, credentials: TEST_CREDENTIALS },
+      { deps: testDeps(memoryLogger().logger) },
     );
   const total = async (expr: string): Promise<number> => {
     const r = await prometheus.query(`sum(${expr})`);

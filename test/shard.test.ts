@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { startExporter } from "../src/app.js";
+import { startServer } from "../src/start-server.js";
 import { parseFlags } from "../src/flags.js";
 import { shardOf } from "../src/shard.js";
 import { AthenaSimulator } from "../src/simulator/server.js";
-import { memoryLogger, samplesOf, TEST_CREDENTIALS, testConfig, valueOf, waitFor } from "./helpers.js";
+import { memoryLogger, samplesOf, testConfig, testDeps, valueOf, waitFor } from "./helpers.js";
 
 describe("sharding", () => {
   it("hashes an ID to the same shard every time, case aside", () => {
@@ -41,11 +41,7 @@ describe("sharding", () => {
     );
     const replicas = await Promise.all(
       [0, 1, 2].map((ordinal) =>
-        startExporter(
-          config,
-          { host: "127.0.0.1", port: 0 },
-          { logger: memoryLogger().logger, credentials: TEST_CREDENTIALS, shard: { ordinal, total: 3 } },
-        ),
+        startServer(config, { host: "127.0.0.1", port: 0 }, { deps: testDeps(memoryLogger().logger, { shard: { ordinal, total: 3 } }) }),
       ),
     );
     try {

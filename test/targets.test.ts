@@ -3,10 +3,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startExporter, type RunningExporter } from "../src/app.js";
+import { startServer, type RunningServer } from "../src/start-server.js";
 import { loadConfig } from "../src/config.js";
 import { AthenaSimulator } from "../src/simulator/server.js";
-import { memoryLogger, samplesOf, TEST_CREDENTIALS, valueOf } from "./helpers.js";
+import { fileSource, memoryLogger, samplesOf, testDeps, valueOf } from "./helpers.js";
 
 const PROD_ROLE = "arn:aws:iam::111111111111:role/athena-reader";
 const DEV_ROLE = "arn:aws:iam::222222222222:role/athena-reader";
@@ -20,7 +20,7 @@ describe("several targets, each with its own role, region and calculations", () 
   const lockedCalc = simulator.state.addCalculation({ sessionId: session.id, state: "RUNNING" }).id;
   let dir = "";
   let file = "";
-  let running: RunningExporter;
+  let running: RunningServer;
   let endpoint = "";
   const yaml = (extra = ""): string =>
     [
@@ -45,10 +45,10 @@ describe("several targets, each with its own role, region and calculations", () 
     await writeFile(file, yaml());
     const loaded = await loadConfig(file);
     assert.ok(loaded.ok, loaded.ok ? "" : loaded.error.problems.join("; "));
-    running = await startExporter(
+    running = await startServer(
       loaded.value,
       { host: "127.0.0.1", port: 0 },
-      { logger: memoryLogger().logger, credentials: TEST_CREDENTIALS, configFile: file },
+      { deps: testDeps(memoryLogger().logger), configSource: fileSource(file) },
     );
   });
   after(async () => {
@@ -151,11 +151,7 @@ describe("a single-target config", () => {
     await writeFile(file, `aws: {region: us-east-1, endpoint: "${endpoint}"}\ncalculations: []\n`);
     const loaded = await loadConfig(file);
     assert.ok(loaded.ok);
-    const running = await startExporter(
-      loaded.value,
-      { host: "127.0.0.1", port: 0 },
-      { logger: memoryLogger().logger, credentials: TEST_CREDENTIALS },
-    );
+    const running = await startServer(loaded.value, { host: "127.0.0.1", port: 0 }, { deps: testDeps(memoryLogger().logger) });
     try {
       assert.equal((await fetch(`${running.url}/metrics?target=prod`)).status, 400);
     } finally {

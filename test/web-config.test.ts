@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import bcrypt from "bcryptjs";
-import { startExporter, type RunningExporter } from "../src/app.js";
+import { startServer, type RunningServer } from "../src/start-server.js";
 import { formatConfigError } from "../src/config-file.js";
 import { loadWebConfig, type WebConfig } from "../src/web-config.js";
-import { memoryLogger, requireBinary, testConfig } from "./helpers.js";
+import { memoryLogger, requireBinary, testConfig, testDeps } from "./helpers.js";
 
 const PASSWORD = "correct horse battery staple";
 
@@ -90,9 +90,9 @@ describe("web config: TLS and basic auth", () => {
     return loaded.value;
   }
 
-  async function start(web: WebConfig): Promise<{ running: RunningExporter; logs: () => Record<string, unknown>[] }> {
+  async function start(web: WebConfig): Promise<{ running: RunningServer; logs: () => Record<string, unknown>[] }> {
     const { logger, lines } = memoryLogger();
-    const running = await startExporter(testConfig("calculations: []"), { host: "127.0.0.1", port: 0 }, { logger, web });
+    const running = await startServer(testConfig("calculations: []"), { host: "127.0.0.1", port: 0 }, { deps: testDeps(logger), web });
     return { running, logs: lines };
   }
 

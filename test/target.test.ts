@@ -178,7 +178,7 @@ describe("exporter end to end: real SDK against the simulator", () => {
     try {
       await stack.scrape();
       stack.simulator.state.setState(id, "FAILED");
-      stack.exporter.exporter.store.expire(id);
+      stack.server.target.cache.expire(id);
       await Promise.all(Array.from({ length: 8 }, () => stack.scrape()));
       const texts = await Promise.all(Array.from({ length: 4 }, () => stack.scrape()));
       for (const text of texts) {
@@ -207,7 +207,7 @@ describe("exporter end to end: real SDK against the simulator", () => {
     try {
       let text = "";
       for (let i = 0; i < 3; i++) {
-        const res = await fetch(`${stack.exporter.url}/metrics`);
+        const res = await fetch(`${stack.server.url}/metrics`);
         assert.equal(res.status, 200);
         text = await res.text();
         clock.advance(6_000);
@@ -362,7 +362,7 @@ describe("exporter end to end: real SDK against the simulator", () => {
       const text = await stack.scrape();
       assert.equal(promtoolCheckMetrics(text), "");
       assert.equal(samplesOf(text, "athena_calculation_progress_ratio")[0]?.value, 0.5);
-      const res = await fetch(`${stack.exporter.url}/metrics`);
+      const res = await fetch(`${stack.server.url}/metrics`);
       assert.equal(res.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
     } finally {
       await stack.stop();

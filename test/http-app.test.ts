@@ -3,31 +3,36 @@ import { describe, it } from "node:test";
 import request from "supertest";
 import { ProcessMetrics } from "../src/self-metrics.js";
 import { Targets } from "../src/targets.js";
-import { createApp } from "../src/server.js";
+import { createHttpApp } from "../src/http-app.js";
+import { SINGLE_SHARD } from "../src/shard.js";
+import { SYSTEM_CLOCK } from "../src/clock.js";
 import { memoryLogger, testConfig } from "./helpers.js";
 import { ok } from "../src/result.js";
 
 // The HTTP surface alone; the Athena side is a stub that never fails, since
-// these tests are about routes, methods and headers (exporter.test.ts covers
+// these tests are about routes, methods and headers (target.test.ts covers
 // the real SDK against the simulator).
-function app(): ReturnType<typeof createApp> {
+function app(): ReturnType<typeof createHttpApp> {
   const { logger } = memoryLogger();
   const processMetrics = new ProcessMetrics();
   const targets = new Targets(
     testConfig("calculations: []"),
     {
       logger,
-      api: {
+      clock: SYSTEM_CLOCK,
+      shard: SINGLE_SHARD,
+      // A double through the one door every Athena API comes in by.
+      athenaApis: () => ({
         getCalculation: () => Promise.reject(new Error("not used")),
         getSessionWorkgroup: () => Promise.resolve(ok("wg")),
         listWorkGroups: () => Promise.resolve(ok([])),
         listSessions: () => Promise.resolve(ok([])),
         listCalculations: () => Promise.resolve(ok([])),
-      },
+      }),
     },
     processMetrics,
   );
-  return createApp(targets, processMetrics, { logger });
+  return createHttpApp(targets, processMetrics, { logger });
 }
 
 describe("HTTP server", () => {

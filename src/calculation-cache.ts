@@ -3,14 +3,10 @@ import type { Logger } from "pino";
 import type { AthenaApi } from "./athena-client.js";
 import type { ApiError } from "./athena-errors.js";
 import { isSettled, type Calculation, type CalculationState } from "./calculation.js";
-import { CALCULATION_FAMILIES, renderCalculation, renderSettled, type KnownCalculation } from "./calculation-metrics.js";
-import { assembleFamilies } from "./exposition.js";
-import { SettledArena, type SettledHandle } from "./settled-arena.js";
-import type { SelfMetrics } from "./self-metrics.js";
 
 /** What the exporter knows of one calculation execution. */
 export interface CalculationEntry {
-  /** The last good answer while the calculation can still change; dropped once settled, when `settled` holds it all. */
+  /** The last good answer while the calculation can still change; dropped once settled, when the exposition holds its text. */
   readonly calculation: Calculation | undefined;
   readonly state: CalculationState | undefined;
   readonly workgroup: string | undefined;
@@ -18,49 +14,54 @@ export interface CalculationEntry {
   readonly refreshedAt: number | undefined;
   /** Set while the last refresh failed. */
   readonly error: ApiError | undefined;
-  /** Where a settled calculation's text, rendered once, sits in the arena. */
-  readonly settled: SettledHandle | undefined;
+  /** Finished with its statistics in: never fetched again. */
+  readonly settled: boolean;
 }
 
-export interface StoreOptions {
+/** What the cache tells the rest of a target as it learns. */
+export interface CacheEvents {
+  /** Every successful refresh (the counters are fed from it). */
+  refreshed(calculation: Calculation, workgroup: string): void;
+  /** A calculation will never change again: its text can be kept, and its data dropped. */
+  settled(calculation: Calculation, workgroup: string): void;
+  /** A settled calculation left the cache (forgotten or evicted). */
+  dropped(id: string): void;
+}
+
+export interface CacheOptions {
   readonly ttlMs: number;
   readonly maxEntries: number;
   readonly logger: Logger;
-  /** Milliseconds clock, for tests. */
-  readonly now?: () => number;
-  /** Told of every successful refresh (the exporter feeds its counters from it). */
-  readonly onRefreshed?: (calculation: Calculation, workgroup: string) => void;
+  /** Milliseconds clock. */
+  readonly now: () => number;
+  /** Whether the clock is moved by hand (tests): lru-cache must then read it every time. */
+  readonly manualClock: boolean;
 }
 
 /**
- * The calculations the exporter watches, refreshed through an LRU cache:
- * settled calculations never expire, others expire after the TTL, and
- * concurrent refreshes of one calculation share one request (lru-cache's
- * fetch keeps one promise in flight per key).
+ * The calculations a target watches, fetched through an LRU cache: settled
+ * calculations never expire, others expire after the TTL, and concurrent
+ * refreshes of one calculation share one request (lru-cache's fetch keeps
+ * one promise in flight per key). It fetches and holds; it renders nothing.
  */
-export class CalculationStore {
+export class CalculationCache {
   readonly #entries: LRUCache<string, CalculationEntry>;
   readonly #workgroups: LRUCache<string, string, AbortSignal>;
-  readonly #arena = new SettledArena(CALCULATION_FAMILIES.length);
-  readonly #now: () => number;
 
   constructor(
     private readonly api: AthenaApi,
-    private readonly metrics: SelfMetrics,
-    private readonly options: StoreOptions,
+    private readonly events: CacheEvents,
+    private readonly options: CacheOptions,
   ) {
-    this.#now = options.now ?? Date.now;
     this.#entries = new LRUCache<string, CalculationEntry>({
       max: options.maxEntries,
       ttl: options.ttlMs,
-      perf: { now: this.#now },
-      // lru-cache reuses one reading of the clock for 1 ms of real time; a
-      // clock that tests move by hand must be read every time.
-      ...(options.now === undefined ? {} : { ttlResolution: 0 }),
+      perf: { now: options.now },
+      // lru-cache reuses one reading of the clock for 1 ms of real time.
+      ...(options.manualClock ? { ttlResolution: 0 } : {}),
       fetchMethod: (id, stale, { signal, options: setOptions }) => this.#refreshSafely(id, stale, signal, setOptions),
-      // Whatever removes an entry (eviction, forget) takes its text out of the arena.
-      dispose: (entry) => {
-        if (entry.settled !== undefined) this.#arena.remove(entry.settled);
+      dispose: (entry, id) => {
+        if (entry.settled) events.dropped(id);
       },
     });
     // A session's workgroup never changes.
@@ -96,7 +97,7 @@ export class CalculationStore {
    */
   expire(id: string): void {
     const entry = this.#entries.peek(id);
-    if (entry !== undefined && entry.settled === undefined) this.#entries.set(id, entry, { ttl: 1, start: 1 });
+    if (entry !== undefined && !entry.settled) this.#entries.set(id, entry, { ttl: 1, start: 1 });
   }
 
   /** Drops everything held for `id`. */
@@ -111,9 +112,10 @@ export class CalculationStore {
   /**
    * Brings every ID up to date, or as far as it gets before `deadline`
    * aborts: what is still in flight then lands in the cache for the next
-   * scrape, and this one serves the last known values.
+   * scrape, and this one serves the last known values. Says how many
+   * lookups the cache (or a request in flight) answered.
    */
-  async refresh(ids: readonly string[], deadline: AbortSignal): Promise<void> {
+  async refresh(ids: readonly string[], deadline: AbortSignal): Promise<{ hits: number; misses: number }> {
     const pending: Promise<unknown>[] = [];
     let hits = 0;
     let misses = 0;
@@ -129,41 +131,16 @@ export class CalculationStore {
       // Rejects only when the entry is evicted mid-flight; the next scrape asks again.
       pending.push(fetched.catch(() => undefined));
     }
-    this.metrics.cacheHits.inc(hits);
-    this.metrics.cacheMisses.inc(misses);
-    if (pending.length === 0 || deadline.aborted) return;
-    await new Promise<void>((resolve) => {
-      deadline.addEventListener("abort", () => resolve(), { once: true });
-      Promise.all(pending).then(
-        () => resolve(),
-        () => resolve(),
-      );
-    });
-  }
-
-  /**
-   * Exposition of the per-calculation families: the settled calculations'
-   * text as the arena holds it, then the unfinished and the failing among
-   * `ids`, rendered now. Every ID has its up sample: one Athena has not
-   * answered for yet shows up 0 with the error "Pending".
-   */
-  render(ids: readonly string[]): Buffer[] {
-    const nowSeconds = this.#now() / 1000;
-    const dynamic: string[][] = CALCULATION_FAMILIES.map(() => []);
-    const push = (family: number, text: string): void => {
-      if (text !== "") dynamic[family]?.push(text);
-    };
-    for (const id of ids) {
-      const entry = this.peek(id);
-      if (entry?.settled !== undefined) continue;
-      let known: KnownCalculation | undefined;
-      if (entry?.calculation !== undefined && entry.workgroup !== undefined && entry.refreshedAt !== undefined) {
-        known = { calculation: entry.calculation, workgroup: entry.workgroup, time: { nowSeconds, refreshedAt: entry.refreshedAt } };
-      }
-      const error = entry === undefined ? "Pending" : entry.error?.code;
-      renderCalculation({ id, error, known }).forEach((text, family) => push(family, text));
+    if (pending.length > 0 && !deadline.aborted) {
+      await new Promise<void>((resolve) => {
+        deadline.addEventListener("abort", () => resolve(), { once: true });
+        Promise.all(pending).then(
+          () => resolve(),
+          () => resolve(),
+        );
+      });
     }
-    return assembleFamilies(CALCULATION_FAMILIES, (family) => this.#arena.views(family), dynamic);
+    return { hits, misses };
   }
 
   /** Whatever goes wrong becomes a failed entry: a calculation never vanishes, nor is fetched on every scrape. */
@@ -201,20 +178,20 @@ export class CalculationStore {
       if (workgroup === undefined) return this.#failed(id, stale, { code: "Other", message: "GetSession gave no answer" }, signal);
     }
 
-    this.options.onRefreshed?.(calculation, workgroup);
+    this.events.refreshed(calculation, workgroup);
     if (stale?.error !== undefined) {
       this.options.logger.info({ calculation_execution_id: id }, "calculation refresh recovered");
     }
-    const refreshedAt = this.#now() / 1000;
+    const refreshedAt = this.options.now() / 1000;
     // A settled calculation never changes again: it never goes stale, and
-    // its text is all that needs keeping.
+    // its text, which the exposition keeps, is all that needs keeping.
     if (isSettled(calculation)) {
       setOptions.ttl = 0;
-      const settled = this.#arena.add(renderSettled(id, calculation, workgroup));
-      return { calculation: undefined, state: calculation.state, workgroup, refreshedAt, error: undefined, settled };
+      this.events.settled(calculation, workgroup);
+      return { calculation: undefined, state: calculation.state, workgroup, refreshedAt, error: undefined, settled: true };
     }
     setOptions.ttl = this.#entries.ttl;
-    return { calculation, state: calculation.state, workgroup, refreshedAt, error: undefined, settled: undefined };
+    return { calculation, state: calculation.state, workgroup, refreshedAt, error: undefined, settled: false };
   }
 
   #failed(id: string, stale: CalculationEntry | undefined, error: ApiError, signal: AbortSignal): CalculationEntry {
@@ -228,9 +205,8 @@ export class CalculationStore {
       workgroup: stale?.workgroup,
       refreshedAt: stale?.refreshedAt,
       error,
-      // Never the stale entry's handle: replacing that entry takes its text out of the arena.
-      // (A settled entry is never fetched again, so it never gets here.)
-      settled: undefined,
+      // A settled entry is never fetched again, so `stale` is never settled here.
+      settled: false,
     };
   }
 }

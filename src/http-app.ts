@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type { Logger } from "pino";
 import { basicAuth } from "./basic-auth.js";
 import { CONTENT_TYPE } from "./exposition.js";
-import type { Exporter } from "./exporter.js";
+import type { Target } from "./target.js";
 import type { ProcessMetrics } from "./self-metrics.js";
 import type { Targets } from "./targets.js";
 import { refreshBudgetMs } from "./scrape-deadline.js";
@@ -54,7 +54,7 @@ ${perTarget}
 }
 
 /** The exporter's HTTP interface, following Prometheus's own endpoints. */
-export function createApp(targets: Targets, processMetrics: ProcessMetrics, options: ServerOptions): express.Express {
+export function createHttpApp(targets: Targets, processMetrics: ProcessMetrics, options: ServerOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
@@ -100,9 +100,9 @@ export function createApp(targets: Targets, processMetrics: ProcessMetrics, opti
   app.post("/-/reload", reload);
   app.put("/-/reload", reload);
 
-  const scrapeTarget = async (exporter: Exporter, timeoutHeader: string | undefined): Promise<Buffer[]> => {
-    const budget = refreshBudgetMs(timeoutHeader, exporter.config.scrape.timeoutMs);
-    return exporter.scrape(AbortSignal.timeout(budget));
+  const scrapeTarget = async (target: Target, timeoutHeader: string | undefined): Promise<Buffer[]> => {
+    const budget = refreshBudgetMs(timeoutHeader, target.config.scrape.timeoutMs);
+    return target.scrape(AbortSignal.timeout(budget));
   };
 
   app.get("/metrics", async (req, res) => {
@@ -120,15 +120,15 @@ export function createApp(targets: Targets, processMetrics: ProcessMetrics, opti
       // The exporter's own metrics; each target's are at /metrics?target=NAME.
       chunks = [await processText()];
     } else {
-      const exporter = targets.get(name);
-      if (exporter === undefined) {
+      const target = targets.get(name);
+      if (target === undefined) {
         res
           .status(404)
           .type("text/plain")
           .send(`unknown target ${JSON.stringify(name.slice(0, 100))}: configured are ${targets.names().join(", ")}\n`);
         return;
       }
-      chunks = await scrapeTarget(exporter, timeoutHeader);
+      chunks = await scrapeTarget(target, timeoutHeader);
     }
     res.set("Content-Type", CONTENT_TYPE);
     res.set("Content-Length", String(chunks.reduce((n, c) => n + c.length, 0)));

@@ -1,65 +1,75 @@
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import type { Logger } from "pino";
-import { loadConfig, type ExporterConfig } from "./config.js";
-import { formatConfigError } from "./config-file.js";
-import type { Exporter, ExporterOptions } from "./exporter.js";
+import type { ExporterConfig } from "./config.js";
+import { formatConfigError, type ConfigError } from "./config-file.js";
+import { createHttpApp } from "./http-app.js";
 import { err, ok, type Result } from "./result.js";
 import { ProcessMetrics } from "./self-metrics.js";
-import { createApp } from "./server.js";
+import type { Target, TargetDeps } from "./target.js";
 import { Targets } from "./targets.js";
 import type { WebConfig } from "./web-config.js";
 
-export interface RunningExporter {
-  /** The exporter of a single-target config (tests use it); with named targets, see `targets`. */
-  readonly exporter: Exporter;
+export interface RunningServer {
+  /** The target of a single-target config (tests use it); with named targets, see `targets`. */
+  readonly target: Target;
   readonly targets: Targets;
   readonly url: string;
-  /** Re-reads the config file; a bad one is refused and the old one keeps serving. */
+  /** Reads the configuration again; a bad one is refused and the old one keeps serving. */
   reload(): Promise<Result<void, string>>;
   close(): Promise<void>;
 }
 
-export interface StartOptions extends ExporterOptions {
-  readonly logger: Logger;
-  /** Where reloads read the configuration from; without it, reloads are refused. */
-  readonly configFile?: string;
-  /** Applied to every configuration read on reload (the demo points it at its simulator). */
-  readonly adjustConfig?: (config: ExporterConfig) => ExporterConfig;
+/** Where reloads read the configuration from: a file, by default (the demo adds its simulator's endpoint). */
+export interface ConfigSource {
+  /** Named in the reload's log lines. */
+  readonly name: string;
+  read(): Promise<Result<ExporterConfig, ConfigError>>;
+}
+
+export interface ServerOptions {
+  /** What every target is built from. */
+  readonly deps: TargetDeps;
+  /** Without it, reloads are refused. */
+  readonly configSource?: ConfigSource;
   /** TLS and basic auth (--web.config.file). */
   readonly web?: WebConfig;
 }
 
-/** Starts the exporter's HTTP server; resolves once it listens. */
-export async function startExporter(
+/** Starts the exporter's HTTP server with its targets; resolves once it listens. */
+export async function startServer(
   config: ExporterConfig,
   listen: { host: string; port: number },
-  options: StartOptions,
-): Promise<RunningExporter> {
+  options: ServerOptions,
+): Promise<RunningServer> {
   const processMetrics = new ProcessMetrics();
-  const targets = new Targets(config, options, processMetrics);
-  const { logger, configFile } = options;
+  const targets = new Targets(config, options.deps, processMetrics);
+  const { logger } = options.deps;
+  const source = options.configSource;
 
   const reload = async (): Promise<Result<void, string>> => {
-    if (configFile === undefined) return err("this exporter was started without a config file");
-    const loaded = await loadConfig(configFile);
+    if (source === undefined) return err("this exporter was started without a config file");
+    const loaded = await source.read();
     if (!loaded.ok) {
       const reason = formatConfigError(loaded.error);
       processMetrics.configReloadSuccessful.set(0);
       processMetrics.configReloadFailures.inc();
-      logger.error({ file: configFile, code: loaded.error.code, reason }, "config reload failed; the previous configuration stays in use");
+      logger.error({ file: source.name, code: loaded.error.code, reason }, "config reload failed; the previous configuration stays in use");
       return err(reason);
     }
-    targets.apply(options.adjustConfig ? options.adjustConfig(loaded.value) : loaded.value);
+    targets.apply(loaded.value);
     processMetrics.configReloadSuccessful.set(1);
     processMetrics.configReloadTimestamp.set(Date.now() / 1000);
-    logger.info({ file: configFile, calculations: loaded.value.calculations.length }, "config reloaded");
+    logger.info({ file: source.name, calculations: loaded.value.calculations.length }, "config reloaded");
     return ok(undefined);
   };
 
   const web = options.web;
-  const app = createApp(targets, processMetrics, { logger, reload, ...(web === undefined ? {} : { basicAuthUsers: web.basicAuthUsers }) });
+  const app = createHttpApp(targets, processMetrics, {
+    logger,
+    reload,
+    ...(web === undefined ? {} : { basicAuthUsers: web.basicAuthUsers }),
+  });
   const tls = web?.tls;
   const server: Server =
     tls === undefined
@@ -82,9 +92,9 @@ export async function startExporter(
   const address = server.address() as AddressInfo; // a TCP listener always has an AddressInfo
   const host = listen.host === "" ? "localhost" : listen.host.includes(":") ? `[${listen.host}]` : listen.host;
   return {
-    get exporter(): Exporter {
+    get target(): Target {
       const [first] = targets.all();
-      if (first === undefined) throw new Error("no exporter running");
+      if (first === undefined) throw new Error("no target running");
       return first;
     },
     targets,

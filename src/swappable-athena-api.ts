@@ -2,10 +2,9 @@ import type { AthenaApi } from "./athena-client.js";
 
 /**
  * An AthenaApi whose target a config reload can replace (new region,
- * endpoint or limits) while the cache, counters and discovery that hold it
- * carry on.
+ * endpoint or limits) while the cache and discovery that hold it carry on.
  */
-export class ApiSwitch implements AthenaApi {
+export class SwappableAthenaApi implements AthenaApi {
   constructor(public target: AthenaApi) {}
 
   getCalculation: AthenaApi["getCalculation"] = (id, signal) => this.target.getCalculation(id, signal);

@@ -1,22 +1,25 @@
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
-import { ApiSwitch } from "./api-switch.js";
-import { SdkAthenaApi, createAthenaClient, type AthenaApi, type AthenaClientOptions } from "./athena-client.js";
-import { CalculationStore } from "./calculation-store.js";
+import type { AthenaApiFactory } from "./athena-client.js";
+import { CalculationCache } from "./calculation-cache.js";
+import { CalculationExposition } from "./calculation-exposition.js";
+import type { Clock } from "./clock.js";
 import type { DiscoveryConfig, ExporterConfig } from "./config.js";
 import { Discoverer, type Discovered } from "./discovery.js";
 import { FinishTally } from "./finish-tally.js";
 import { FinishedCounters } from "./finished-counters.js";
-import { SelfMetrics } from "./self-metrics.js";
-import { SINGLE_SHARD, owns, type Shard } from "./shard.js";
+import { TargetMetrics } from "./self-metrics.js";
+import { owns, type Shard } from "./shard.js";
+import { SwappableAthenaApi } from "./swappable-athena-api.js";
 
-export interface ExporterOptions extends AthenaClientOptions {
+/** What a target is built from, besides its configuration. */
+export interface TargetDeps {
   readonly logger: Logger;
-  /** Replaces the SDK-backed API; for unit tests of the wiring only. */
-  readonly api?: AthenaApi;
-  readonly now?: () => number;
-  /** This replica's part of the work; all of it by default. */
-  readonly shard?: Shard;
+  readonly clock: Clock;
+  /** This replica's part of the work. */
+  readonly shard: Shard;
+  /** From AWS settings to the Athena API (the SDK's in production). */
+  readonly athenaApis: AthenaApiFactory;
 }
 
 interface Tracked {
@@ -25,12 +28,17 @@ interface Tracked {
   readonly ids: readonly string[];
 }
 
-/** One scrape's worth of work: refresh through the cache, then render. */
-export class Exporter {
-  readonly metrics = new SelfMetrics();
+/**
+ * One Athena account and region being watched: its calculations, listed and
+ * discovered, refreshed through the cache on each scrape and rendered by
+ * the exposition, with the counters fed from what the cache learns.
+ */
+export class Target {
+  readonly metrics = new TargetMetrics();
   readonly #counters = new FinishedCounters();
-  readonly #api: ApiSwitch;
-  readonly #store: CalculationStore;
+  readonly #api: SwappableAthenaApi;
+  readonly #cache: CalculationCache;
+  readonly #exposition = new CalculationExposition();
   /** What the cache holds at most, fixed at start: the bound on what is tracked. */
   readonly #capacity: number;
   #config: ExporterConfig;
@@ -39,27 +47,32 @@ export class Exporter {
   #tracked: Tracked = { discovered: [], listed: [], ids: [] };
   #mine: { listed: readonly string[]; ids: readonly string[] } = { listed: [], ids: [] };
   #leftOut = 0;
-  readonly #shard: Shard;
 
   constructor(
     config: ExporterConfig,
-    private readonly options: ExporterOptions,
+    private readonly deps: TargetDeps,
   ) {
     this.#config = config;
-    this.#shard = options.shard ?? SINGLE_SHARD;
     this.#capacity = config.cache.maxEntries;
-    this.metrics.shardOrdinal.set(this.#shard.ordinal);
-    this.metrics.totalShards.set(this.#shard.total);
-    this.#api = new ApiSwitch(this.#newApi(config));
-    const now = options.now ?? Date.now;
-    const tally = new FinishTally(this.#counters, now() / 1000, config.cache.maxEntries);
-    this.#store = new CalculationStore(this.#api, this.metrics, {
-      ttlMs: config.cache.ttlMs,
-      maxEntries: config.cache.maxEntries,
-      logger: options.logger,
-      onRefreshed: (calculation, workgroup) => tally.observe(calculation, workgroup),
-      ...(options.now === undefined ? {} : { now: options.now }),
-    });
+    this.metrics.shardOrdinal.set(deps.shard.ordinal);
+    this.metrics.totalShards.set(deps.shard.total);
+    this.#api = new SwappableAthenaApi(deps.athenaApis(config.aws, this.metrics));
+    const tally = new FinishTally(this.#counters, deps.clock.now() / 1000, config.cache.maxEntries);
+    this.#cache = new CalculationCache(
+      this.#api,
+      {
+        refreshed: (calculation, workgroup) => tally.observe(calculation, workgroup),
+        settled: (calculation, workgroup) => this.#exposition.settle(calculation, workgroup),
+        dropped: (id) => this.#exposition.drop(id),
+      },
+      {
+        ttlMs: config.cache.ttlMs,
+        maxEntries: config.cache.maxEntries,
+        logger: deps.logger,
+        now: deps.clock.now,
+        manualClock: deps.clock.manual,
+      },
+    );
     this.#startDiscovery(config.discovery);
   }
 
@@ -67,8 +80,8 @@ export class Exporter {
     return this.#config;
   }
 
-  get store(): CalculationStore {
-    return this.#store;
+  get cache(): CalculationCache {
+    return this.#cache;
   }
 
   /**
@@ -91,7 +104,7 @@ export class Exporter {
       if (ids.size < this.#capacity) ids.add(id);
       else leftOut++;
     }
-    for (const id of this.#tracked.ids) if (!ids.has(id)) this.#store.forget(id);
+    for (const id of this.#tracked.ids) if (!ids.has(id)) this.#cache.forget(id);
     this.#tracked = { discovered, listed, ids: [...ids] };
     this.#noteLeftOut(leftOut);
     return this.#tracked.ids;
@@ -101,19 +114,19 @@ export class Exporter {
     this.metrics.calculationsLeftOut.set(leftOut);
     // Logged when it starts and when it ends, not on every change.
     if (leftOut > 0 && this.#leftOut === 0) {
-      this.options.logger.warn(
+      this.deps.logger.warn(
         { left_out: leftOut, max_entries: this.#capacity },
         "discovery found more calculations than cache.maxEntries holds; the newest are watched, the rest left out (athena_exporter_calculations_left_out)",
       );
     } else if (leftOut === 0 && this.#leftOut > 0) {
-      this.options.logger.info({ max_entries: this.#capacity }, "every discovered calculation fits in cache.maxEntries again");
+      this.deps.logger.info({ max_entries: this.#capacity }, "every discovered calculation fits in cache.maxEntries again");
     }
     this.#leftOut = leftOut;
   }
 
   #listedIds(): readonly string[] {
     const listed = this.#config.calculations;
-    if (listed !== this.#mine.listed) this.#mine = { listed, ids: listed.filter((id) => owns(this.#shard, id)) };
+    if (listed !== this.#mine.listed) this.#mine = { listed, ids: listed.filter((id) => owns(this.deps.shard, id)) };
     return this.#mine.ids;
   }
 
@@ -126,10 +139,10 @@ export class Exporter {
   reconfigure(next: ExporterConfig): void {
     const previous = this.#config;
     this.#config = next;
-    if (!isDeepStrictEqual(previous.aws, next.aws)) this.#api.target = this.#newApi(next);
-    if (previous.cache.ttlMs !== next.cache.ttlMs) this.#store.setTtl(next.cache.ttlMs);
+    if (!isDeepStrictEqual(previous.aws, next.aws)) this.#api.target = this.deps.athenaApis(next.aws, this.metrics);
+    if (previous.cache.ttlMs !== next.cache.ttlMs) this.#cache.setTtl(next.cache.ttlMs);
     if (previous.cache.maxEntries !== next.cache.maxEntries) {
-      this.options.logger.warn(
+      this.deps.logger.warn(
         { from: previous.cache.maxEntries, to: next.cache.maxEntries },
         "cache.maxEntries takes effect at the next restart",
       );
@@ -150,16 +163,18 @@ export class Exporter {
   }
 
   /**
-   * The full /metrics body, in chunks to write one after the other. Never
-   * throws: Athena failures become samples, and the refresh stops waiting
-   * at `deadline`.
+   * The full body of this target's /metrics, in chunks to write one after
+   * the other. Never throws: Athena failures become samples, and the
+   * refresh stops waiting at `deadline`.
    */
   async scrape(deadline: AbortSignal): Promise<Buffer[]> {
     const stop = this.metrics.scrapeDuration.startTimer();
     const ids = this.trackedIds();
     this.metrics.calculationsTracked.set(ids.length);
-    await this.#store.refresh(ids, deadline);
-    const calculations = this.#store.render(ids);
+    const { hits, misses } = await this.#cache.refresh(ids, deadline);
+    this.metrics.cacheHits.inc(hits);
+    this.metrics.cacheMisses.inc(misses);
+    const calculations = this.#exposition.render(ids, (id) => this.#cache.peek(id), this.deps.clock.now() / 1000);
     const counters = Buffer.from(this.#counters.expose(), "utf8");
     stop();
     return [...calculations, counters, Buffer.from(await this.metrics.registry.metrics(), "utf8")];
@@ -169,16 +184,12 @@ export class Exporter {
     await this.#discoverer?.stop();
   }
 
-  #newApi(config: ExporterConfig): AthenaApi {
-    return this.options.api ?? new SdkAthenaApi(createAthenaClient(config.aws, this.options), this.metrics, config.aws);
-  }
-
   /** Applies what a discovery run found: the IDs to track, session workgroups, and states that moved on. */
   #applyDiscovered(found: Discovered): void {
-    for (const [sessionId, workgroup] of found.sessionWorkgroups) this.#store.knowWorkgroup(sessionId, workgroup);
+    for (const [sessionId, workgroup] of found.sessionWorkgroups) this.#cache.knowWorkgroup(sessionId, workgroup);
     for (const [id, state] of found.changed) {
-      const held = this.#store.peek(id);
-      if (held?.state !== undefined && held.state !== state) this.#store.expire(id);
+      const held = this.#cache.peek(id);
+      if (held?.state !== undefined && held.state !== state) this.#cache.expire(id);
     }
     this.#discovered = found.ids;
   }
@@ -189,10 +200,10 @@ export class Exporter {
       this.#api,
       discovery,
       this.metrics,
-      this.options.logger,
+      this.deps.logger,
       (found) => this.#applyDiscovered(found),
-      (sessionId) => owns(this.#shard, sessionId),
-      this.options.now,
+      (sessionId) => owns(this.deps.shard, sessionId),
+      this.deps.clock.now,
     );
     this.#discoverer.start();
   }

@@ -1,0 +1,57 @@
+import type { Calculation } from "./calculation.js";
+import type { CalculationEntry } from "./calculation-cache.js";
+import { CALCULATION_FAMILIES, renderCalculation, renderSettled, type KnownCalculation } from "./calculation-metrics.js";
+import { assembleFamilies } from "./exposition.js";
+import { SettledArena, type SettledHandle } from "./settled-arena.js";
+
+/**
+ * The text of the per-calculation families. Settled calculations are
+ * rendered once, when they settle, into the arena's byte streams that a
+ * scrape writes as they are; the others are rendered on each scrape from
+ * what the cache holds.
+ */
+export class CalculationExposition {
+  readonly #arena = new SettledArena(CALCULATION_FAMILIES.length);
+  readonly #settled = new Map<string, SettledHandle>();
+
+  /** Keeps a calculation's text for good: it never changes again. */
+  settle(calculation: Calculation, workgroup: string): void {
+    this.drop(calculation.id);
+    this.#settled.set(calculation.id, this.#arena.add(renderSettled(calculation.id, calculation, workgroup)));
+  }
+
+  /** Takes a settled calculation's text out. */
+  drop(id: string): void {
+    const handle = this.#settled.get(id);
+    if (handle === undefined) return;
+    this.#arena.remove(handle);
+    this.#settled.delete(id);
+  }
+
+  get settledCount(): number {
+    return this.#settled.size;
+  }
+
+  /**
+   * The families in chunks to write in order: the settled text as the
+   * arena holds it, then the unfinished and the failing among `ids`,
+   * rendered now. Every ID has its up sample: one Athena has not answered
+   * for yet shows up 0 with the error "Pending".
+   */
+  render(ids: readonly string[], lookup: (id: string) => CalculationEntry | undefined, nowSeconds: number): Buffer[] {
+    const dynamic: string[][] = CALCULATION_FAMILIES.map(() => []);
+    for (const id of ids) {
+      if (this.#settled.has(id)) continue;
+      const entry = lookup(id);
+      let known: KnownCalculation | undefined;
+      if (entry?.calculation !== undefined && entry.workgroup !== undefined && entry.refreshedAt !== undefined) {
+        known = { calculation: entry.calculation, workgroup: entry.workgroup, time: { nowSeconds, refreshedAt: entry.refreshedAt } };
+      }
+      const error = entry === undefined ? "Pending" : entry.error?.code;
+      renderCalculation({ id, error, known }).forEach((text, family) => {
+        if (text !== "") dynamic[family]?.push(text);
+      });
+    }
+    return assembleFamilies(CALCULATION_FAMILIES, (family) => this.#arena.views(family), dynamic);
+  }
+}
