@@ -17,12 +17,12 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { AthenaClient } from "@aws-sdk/client-athena";
 import { pino } from "pino";
-import { parseConfig } from "../src/config.js";
-import { sdkAthenaApis } from "../src/athena-client.js";
+import { parseConfig } from "../src/config/config.js";
+import { sdkAthenaApis } from "../src/athena/client.js";
 import { SYSTEM_CLOCK } from "../src/clock.js";
 import { SINGLE_SHARD } from "../src/shard.js";
 import { Target } from "../src/target.js";
-import { AthenaSimulator } from "../src/simulator/server.js";
+import { AthenaSimulator } from "../simulator/server.js";
 import { NaiveExporter } from "./naive-exporter.js";
 
 const LATENCY: [number, number] = [30, 80];

@@ -13,8 +13,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { FaultKind } from "../src/simulator/faults.js";
-import { AthenaSimulator } from "../src/simulator/server.js";
+import type { FaultKind } from "../simulator/faults.js";
+import { AthenaSimulator } from "../simulator/server.js";
 
 const { values } = parseArgs({
   options: {

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { ApiErrorCode } from "./athena-errors.js";
-import type { FamilySpec } from "./exposition.js";
+import type { ApiErrorCode } from "./athena/errors.js";
+import type { FamilySpec } from "./exposition/text-format.js";
 import { VERSION } from "./version.js";
 
 export const API_OPERATIONS = [

@@ -1,16 +1,16 @@
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
-import type { AthenaApiFactory } from "./athena-client.js";
-import { CalculationCache } from "./calculation-cache.js";
-import { CalculationExposition } from "./calculation-exposition.js";
+import type { AthenaApiFactory } from "./athena/client.js";
+import { CalculationCache } from "./calculations/cache.js";
+import { CalculationExposition } from "./calculations/exposition.js";
 import type { Clock } from "./clock.js";
-import type { DiscoveryConfig, ExporterConfig } from "./config.js";
-import { Discoverer, type Discovered } from "./discovery.js";
-import { FinishTally } from "./finish-tally.js";
-import { FinishedCounters } from "./finished-counters.js";
+import type { DiscoveryConfig, ExporterConfig } from "./config/config.js";
+import { Discoverer, type Discovered } from "./calculations/discovery.js";
+import { FinishTally } from "./calculations/finish-tally.js";
+import { FinishedCounters } from "./calculations/finished-counters.js";
 import { TargetMetrics } from "./self-metrics.js";
 import { owns, type Shard } from "./shard.js";
-import { SwappableAthenaApi } from "./swappable-athena-api.js";
+import { SwappableAthenaApi } from "./athena/swappable-api.js";
 
 /** What a target is built from, besides its configuration. */
 export interface TargetDeps {

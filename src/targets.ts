@@ -1,4 +1,4 @@
-import type { ExporterConfig } from "./config.js";
+import type { ExporterConfig } from "./config/config.js";
 import { Target, type TargetDeps } from "./target.js";
 import type { ProcessMetrics } from "./self-metrics.js";
 

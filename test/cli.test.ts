@@ -5,7 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { AthenaSimulator } from "../src/simulator/server.js";
+import { AthenaSimulator } from "../simulator/server.js";
 import { TEST_CREDENTIALS, valueOf, waitFor } from "./helpers.js";
 
 // The built program, as `npm start` runs it (npm test builds first).

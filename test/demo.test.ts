@@ -9,7 +9,8 @@ import bcrypt from "bcryptjs";
 import { valueOf, waitFor } from "./helpers.js";
 
 // The built demo, as `npm run demo` runs it (npm test builds first).
-const DEMO = new URL("../dist/demo.js", import.meta.url).pathname;
+// The demo is a development tool, run from source (npm run demo), not part of the build or the image.
+const DEMO = ["--import", "tsx", new URL("../simulator/demo.ts", import.meta.url).pathname];
 const CONFIG = new URL("../config.yaml", import.meta.url).pathname;
 const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
 
@@ -27,7 +28,7 @@ describe("demo", () => {
     await writeFile(web, `basic_auth_users:\n  prometheus: "${bcrypt.hashSync("demo-password", 4)}"\n`);
     const child = spawn(
       process.execPath,
-      [DEMO, `--config.file=${CONFIG}`, "--web.listen-address=127.0.0.1:0", `--web.config.file=${web}`, "--shard=1", "--total-shards=2"],
+      [...DEMO, `--config.file=${CONFIG}`, "--web.listen-address=127.0.0.1:0", `--web.config.file=${web}`, "--shard=1", "--total-shards=2"],
       { env },
     );
     let stdout = "";
@@ -51,7 +52,7 @@ describe("demo", () => {
   });
 
   it("prints its flags with --help and starts nothing", () => {
-    const out = spawnSync(process.execPath, [DEMO, "--help"], { encoding: "utf8", env, timeout: 10_000 });
+    const out = spawnSync(process.execPath, [...DEMO, "--help"], { encoding: "utf8", env, timeout: 10_000 });
     assert.equal(out.status, 0);
     for (const flag of ["--config.file", "--web.config.file", "--shard", "--total-shards"]) assert.ok(out.stdout.includes(flag), flag);
     assert.ok(!out.stdout.includes("Athena simulator"), out.stdout);
@@ -62,7 +63,7 @@ describe("demo", () => {
     await writeFile(web, "http_server_config: {http2: false}\n");
     const out = spawnSync(
       process.execPath,
-      [DEMO, `--config.file=${CONFIG}`, "--web.listen-address=127.0.0.1:0", `--web.config.file=${web}`],
+      [...DEMO, `--config.file=${CONFIG}`, "--web.listen-address=127.0.0.1:0", `--web.config.file=${web}`],
       { encoding: "utf8", env, timeout: 10_000 },
     );
     assert.equal(out.status, 1);
@@ -75,7 +76,7 @@ describe("demo", () => {
     const address = taken.address();
     try {
       assert.ok(address !== null && typeof address === "object");
-      const out = spawnSync(process.execPath, [DEMO, `--config.file=${CONFIG}`, `--web.listen-address=127.0.0.1:${address.port}`], {
+      const out = spawnSync(process.execPath, [...DEMO, `--config.file=${CONFIG}`, `--web.listen-address=127.0.0.1:${address.port}`], {
         encoding: "utf8",
         env,
         timeout: 10_000,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FinishedCounters } from "../src/finished-counters.js";
+import { FinishedCounters } from "../src/calculations/finished-counters.js";
 import { valueOf } from "./helpers.js";
 
 describe("finished counters", () => {

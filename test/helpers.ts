@@ -1,13 +1,13 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
-import { sdkAthenaApis, type AwsCredentials } from "../src/athena-client.js";
-import { loadConfig } from "../src/config.js";
+import { sdkAthenaApis, type AwsCredentials } from "../src/athena/client.js";
+import { loadConfig } from "../src/config/config.js";
 import { SINGLE_SHARD, type Shard } from "../src/shard.js";
-import { startServer, type ConfigSource, type RunningServer } from "../src/start-server.js";
+import { startServer, type ConfigSource, type RunningServer } from "../src/http/start-server.js";
 import type { TargetDeps } from "../src/target.js";
-import { parseConfig, type ExporterConfig } from "../src/config.js";
-import { AthenaSimulator, type SimulatorOptions } from "../src/simulator/server.js";
+import { parseConfig, type ExporterConfig } from "../src/config/config.js";
+import { AthenaSimulator, type SimulatorOptions } from "../simulator/server.js";
 
 export const TEST_CREDENTIALS = { accessKeyId: "AKIDEXPORTERTEST", secretAccessKey: "test-secret-do-not-log" };
 

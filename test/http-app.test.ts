@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import request from "supertest";
 import { ProcessMetrics } from "../src/self-metrics.js";
 import { Targets } from "../src/targets.js";
-import { createHttpApp } from "../src/http-app.js";
+import { createHttpApp } from "../src/http/app.js";
 import { SINGLE_SHARD } from "../src/shard.js";
 import { SYSTEM_CLOCK } from "../src/clock.js";
 import { memoryLogger, testConfig } from "./helpers.js";

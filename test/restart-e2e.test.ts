@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { startServer, type RunningServer } from "../src/start-server.js";
-import { AthenaSimulator } from "../src/simulator/server.js";
+import { startServer, type RunningServer } from "../src/http/start-server.js";
+import { AthenaSimulator } from "../simulator/server.js";
 import { memoryLogger, testConfig, testDeps, waitFor } from "./helpers.js";
 import { readAlertRules, readDashboard, substituteVariables } from "./mixin.js";
 import { freePort, startPrometheus, type RunningPrometheus } from "./prometheus-server.js";

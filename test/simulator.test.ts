@@ -14,7 +14,7 @@ import {
   TooManyRequestsException,
   paginateListCalculationExecutions,
 } from "@aws-sdk/client-athena";
-import { AthenaSimulator } from "../src/simulator/server.js";
+import { AthenaSimulator } from "../simulator/server.js";
 import { TEST_CREDENTIALS } from "./helpers.js";
 
 describe("Athena simulator, through the real AWS SDK", () => {

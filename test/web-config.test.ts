@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import bcrypt from "bcryptjs";
-import { startServer, type RunningServer } from "../src/start-server.js";
-import { formatConfigError } from "../src/config-file.js";
-import { loadWebConfig, type WebConfig } from "../src/web-config.js";
+import { startServer, type RunningServer } from "../src/http/start-server.js";
+import { formatConfigError } from "../src/config/config-file.js";
+import { loadWebConfig, type WebConfig } from "../src/config/web-config.js";
 import { memoryLogger, requireBinary, testConfig, testDeps } from "./helpers.js";
 
 const PASSWORD = "correct horse battery staple";

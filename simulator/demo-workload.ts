@@ -1,4 +1,4 @@
-import type { CalculationState } from "../calculation.js";
+import type { CalculationState } from "../src/calculations/calculation.js";
 import type { AthenaState } from "./athena-state.js";
 import type { ScheduledState } from "./model.js";
 

@@ -11,8 +11,8 @@ import {
   type CalculationSummary,
   type SessionSummary,
   type WorkGroupSummary,
-} from "./calculation.js";
-import { err, ok, type Result } from "./result.js";
+} from "../calculations/calculation.js";
+import { err, ok, type Result } from "../result.js";
 
 type CalculationAnswer = Pick<
   GetCalculationExecutionCommandOutput,

@@ -1,13 +1,13 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import { basicAuth } from "./basic-auth.js";
-import { CONTENT_TYPE } from "./exposition.js";
-import type { Target } from "./target.js";
-import type { ProcessMetrics } from "./self-metrics.js";
-import type { Targets } from "./targets.js";
+import { CONTENT_TYPE } from "../exposition/text-format.js";
+import type { Target } from "../target.js";
+import type { ProcessMetrics } from "../self-metrics.js";
+import type { Targets } from "../targets.js";
 import { refreshBudgetMs } from "./scrape-deadline.js";
-import type { Result } from "./result.js";
-import { VERSION } from "./version.js";
+import type { Result } from "../result.js";
+import { VERSION } from "../version.js";
 
 export interface ServerOptions {
   readonly logger: Logger;

@@ -1,14 +1,14 @@
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import type { ExporterConfig } from "./config.js";
-import { formatConfigError, type ConfigError } from "./config-file.js";
-import { createHttpApp } from "./http-app.js";
-import { err, ok, type Result } from "./result.js";
-import { ProcessMetrics } from "./self-metrics.js";
-import type { Target, TargetDeps } from "./target.js";
-import { Targets } from "./targets.js";
-import type { WebConfig } from "./web-config.js";
+import type { ExporterConfig } from "../config/config.js";
+import { formatConfigError, type ConfigError } from "../config/config-file.js";
+import { createHttpApp } from "./app.js";
+import { err, ok, type Result } from "../result.js";
+import { ProcessMetrics } from "../self-metrics.js";
+import type { Target, TargetDeps } from "../target.js";
+import { Targets } from "../targets.js";
+import type { WebConfig } from "../config/web-config.js";
 
 export interface RunningServer {
   /** The target of a single-target config (tests use it); with named targets, see `targets`. */

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { TokenBucket } from "limiter";
-import { fullBucket } from "../token-bucket.js";
+import { fullBucket } from "../src/athena/token-bucket.js";
 import { AthenaState, AwsError } from "./athena-state.js";
 import { FaultPlan, hostileJson, mergeFields, type Fault } from "./faults.js";
 import { isOperation, OPERATIONS, type Operation } from "./model.js";

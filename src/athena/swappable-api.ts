@@ -1,4 +1,4 @@
-import type { AthenaApi } from "./athena-client.js";
+import type { AthenaApi } from "./client.js";
 
 /**
  * An AthenaApi whose target a config reload can replace (new region,

@@ -3,7 +3,7 @@ import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { echoText } from "./echo.js";
 import { configError, parseYaml, readConfigFile, validate, type ConfigError } from "./config-file.js";
-import { err, ok, type Result } from "./result.js";
+import { err, ok, type Result } from "../result.js";
 
 /**
  * The Prometheus exporter-toolkit web configuration (--web.config.file):

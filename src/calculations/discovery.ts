@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
-import type { AthenaApi } from "./athena-client.js";
+import type { AthenaApi } from "../athena/client.js";
 import { isFinished, isSessionClosed, type CalculationState } from "./calculation.js";
-import type { DiscoveryConfig } from "./config.js";
-import type { TargetMetrics } from "./self-metrics.js";
+import type { DiscoveryConfig } from "../config/config.js";
+import type { TargetMetrics } from "../self-metrics.js";
 
 interface Known {
   readonly state: CalculationState;

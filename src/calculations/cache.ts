@@ -1,7 +1,7 @@
 import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
-import type { AthenaApi } from "./athena-client.js";
-import type { ApiError } from "./athena-errors.js";
+import type { AthenaApi } from "../athena/client.js";
+import type { ApiError } from "../athena/errors.js";
 import { isSettled, type Calculation, type CalculationState } from "./calculation.js";
 
 /** What the exporter knows of one calculation execution. */

@@ -1,7 +1,7 @@
 import { FINISHED_STATES, type FinishedState } from "./calculation.js";
-import { MAX_DPU_MILLIS } from "./athena-parse.js";
-import { renderFamilies } from "./exposition.js";
-import { defineFamily, type FamilyGenerator } from "./family-generator.js";
+import { MAX_DPU_MILLIS } from "../athena/parse.js";
+import { renderFamilies } from "../exposition/text-format.js";
+import { defineFamily, type FamilyGenerator } from "../exposition/family-generator.js";
 
 /** One workgroup's counts as exposed. */
 interface ExposedCounts {

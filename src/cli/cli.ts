@@ -1,14 +1,14 @@
 import type { Logger } from "pino";
-import { sdkAthenaApis, type AwsCredentials } from "./athena-client.js";
-import { SYSTEM_CLOCK } from "./clock.js";
-import { loadConfig, type ExporterConfig } from "./config.js";
-import { formatConfigError } from "./config-file.js";
-import { redactUserinfo } from "./echo.js";
+import { sdkAthenaApis, type AwsCredentials } from "../athena/client.js";
+import { SYSTEM_CLOCK } from "../clock.js";
+import { loadConfig, type ExporterConfig } from "../config/config.js";
+import { formatConfigError } from "../config/config-file.js";
+import { redactUserinfo } from "../config/echo.js";
 import { parseFlags, usage } from "./flags.js";
 import { createLogger } from "./logger.js";
-import { startServer, type RunningServer } from "./start-server.js";
-import { VERSION } from "./version.js";
-import { loadWebConfig, type WebConfig } from "./web-config.js";
+import { startServer, type RunningServer } from "../http/start-server.js";
+import { VERSION } from "../version.js";
+import { loadWebConfig, type WebConfig } from "../config/web-config.js";
 
 // The one command line of `npm start` (main.ts) and `npm run demo` (demo.ts):
 // flags, config and web config, the server, SIGHUP reload, and a graceful

@@ -11,12 +11,12 @@ import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import type { TokenBucket } from "limiter";
 import pLimit from "p-limit";
 import { fullBucket } from "./token-bucket.js";
-import { toCalculation, toCalculationSummary, toSessionSummary, toWorkgroup, toWorkGroupSummary } from "./athena-parse.js";
-import { API_ERROR_CODES, classifyError, type ApiError } from "./athena-errors.js";
-import type { Calculation, CalculationSummary, SessionSummary, WorkGroupSummary } from "./calculation.js";
-import type { ExporterConfig } from "./config.js";
-import { err, ok, type Result } from "./result.js";
-import { API_OPERATIONS, type ApiOperation, type TargetMetrics } from "./self-metrics.js";
+import { toCalculation, toCalculationSummary, toSessionSummary, toWorkgroup, toWorkGroupSummary } from "./parse.js";
+import { API_ERROR_CODES, classifyError, type ApiError } from "./errors.js";
+import type { Calculation, CalculationSummary, SessionSummary, WorkGroupSummary } from "../calculations/calculation.js";
+import type { ExporterConfig } from "../config/config.js";
+import { err, ok, type Result } from "../result.js";
+import { API_OPERATIONS, type ApiOperation, type TargetMetrics } from "../self-metrics.js";
 
 /** What the exporter needs from Athena, with failures as values. */
 export interface AthenaApi {

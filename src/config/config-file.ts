@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { cut, echoText, echoValue, redactUserinfo } from "./echo.js";
-import { err, ok, type Result } from "./result.js";
+import { err, ok, type Result } from "../result.js";
 
 // Reading a YAML configuration file (--config.file, --web.config.file), and
 // the one error type for what can go wrong with it.

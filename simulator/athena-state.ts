@@ -1,4 +1,4 @@
-import { UUID_RE, isFinished, type CalculationState } from "../calculation.js";
+import { UUID_RE, isFinished, type CalculationState } from "../src/calculations/calculation.js";
 import { newId, type NewCalculation, type Operation, type SimCalculation, type SimSession, type SimWorkGroup } from "./model.js";
 
 /** An AWS error as the JSON 1.1 protocol carries it. */

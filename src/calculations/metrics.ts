@@ -1,7 +1,7 @@
 import { CALCULATION_STATES, isFinished, type Calculation } from "./calculation.js";
-import type { RefreshErrorCode } from "./athena-errors.js";
-import { truncateLabelValue } from "./exposition.js";
-import { defineFamily, type FamilyGenerator, type SampleOf } from "./family-generator.js";
+import type { RefreshErrorCode } from "../athena/errors.js";
+import { truncateLabelValue } from "../exposition/text-format.js";
+import { defineFamily, type FamilyGenerator, type SampleOf } from "../exposition/family-generator.js";
 
 /**
  * When a calculation is rendered: "settled" for one that will never change

@@ -1,5 +1,5 @@
 import { echoValue } from "./echo.js";
-import { err, ok, type Result } from "./result.js";
+import { err, ok, type Result } from "../result.js";
 
 const UNIT_MS: Readonly<Record<string, number>> = {
   ms: 1,

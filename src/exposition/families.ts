@@ -1,7 +1,7 @@
-import { CALCULATION_FAMILIES } from "./calculation-metrics.js";
-import type { FamilySpec } from "./exposition.js";
-import { FINISHED_FAMILIES } from "./finished-counters.js";
-import { PROCESS_FAMILIES, SELF_FAMILIES } from "./self-metrics.js";
+import { CALCULATION_FAMILIES } from "../calculations/metrics.js";
+import type { FamilySpec } from "./text-format.js";
+import { FINISHED_FAMILIES } from "../calculations/finished-counters.js";
+import { PROCESS_FAMILIES, SELF_FAMILIES } from "../self-metrics.js";
 
 /**
  * Every family the exporter defines, in the order of README's metric

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { UUID_RE } from "./calculation.js";
+import { UUID_RE } from "../calculations/calculation.js";
 import { configError, parseYaml, readConfigFile, validate, type ConfigError } from "./config-file.js";
 import { parseDuration } from "./duration.js";
-import { err, ok, type Result } from "./result.js";
+import { err, ok, type Result } from "../result.js";
 
 /** The exporter's configuration after validation: every default filled in, durations in ms. */
 export interface ExporterConfig {

@@ -5,7 +5,7 @@
  * `labelNames`, so a family's samples cannot carry labels its spec does not
  * name; the README table and the tests read the same spec.
  */
-import { escapeLabelValue, formatValue, type FamilySpec } from "./exposition.js";
+import { escapeLabelValue, formatValue, type FamilySpec } from "./text-format.js";
 
 /** One sample: a value per label name, in the order of the spec, and the sample's value. */
 export type SampleOf<L extends readonly string[]> = readonly [labelValues: { readonly [K in keyof L]: string }, value: number];

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { main } from "./cli.js";
-import type { ExporterConfig } from "./config.js";
-import { loadDemoWorkload } from "./simulator/demo-workload.js";
-import { AthenaSimulator } from "./simulator/server.js";
+import { main } from "../src/cli/cli.js";
+import type { ExporterConfig } from "../src/config/config.js";
+import { loadDemoWorkload } from "./demo-workload.js";
+import { AthenaSimulator } from "./server.js";
 
 // `npm run demo`: the exporter, with every flag of `npm start`, against the
 // simulator with a moving workload, so everything works without AWS.

@@ -1,8 +1,8 @@
 import type { Calculation } from "./calculation.js";
-import type { CalculationEntry } from "./calculation-cache.js";
-import { CALCULATION_FAMILIES, renderCalculation, renderSettled, type KnownCalculation } from "./calculation-metrics.js";
-import { assembleFamilies } from "./exposition.js";
-import { SettledArena, type SettledHandle } from "./settled-arena.js";
+import type { CalculationEntry } from "./cache.js";
+import { CALCULATION_FAMILIES, renderCalculation, renderSettled, type KnownCalculation } from "./metrics.js";
+import { assembleFamilies } from "../exposition/text-format.js";
+import { SettledArena, type SettledHandle } from "../exposition/settled-arena.js";
 
 /**
  * The text of the per-calculation families. Settled calculations are

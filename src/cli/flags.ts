@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { LOG_LEVELS, type LogLevel } from "./logger.js";
-import { err, ok, type Result } from "./result.js";
+import { err, ok, type Result } from "../result.js";
 
 // Outside 9100-9999, which Prometheus's port allocation list has used up.
 export const DEFAULT_PORT = 10221;
