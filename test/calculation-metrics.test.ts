@@ -36,9 +36,14 @@ function expose(calc: Calculation, workgroup: string, now: number, error?: Refre
 }
 
 describe("calculation metrics", () => {
-  it("renders a FAILED calculation as the golden exposition text", async () => {
-    const golden = await readFile(new URL("fixtures/failed-calculation.prom", import.meta.url), "utf8");
-    assert.equal(expose(failed, "analytics-spark", 1_800_000_000), golden);
+  it("renders a settled FAILED calculation as the exporter serves it end to end", async () => {
+    // The same file golden-exposition.test.ts compares the exporter's /metrics with.
+    const golden = await readFile(new URL("golden/failed-with-reason.prom", import.meta.url), "utf8");
+    const text = renderFamilies(
+      CALCULATION_FAMILIES,
+      renderSettled(failed.id, failed, "analytics-spark").map((l) => (l === "" ? [] : [l])),
+    );
+    assert.equal(text, golden);
   });
 
   it("gives the running duration as now minus submission and leaves out completion", () => {
