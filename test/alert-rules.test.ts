@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
-import { requireBinary } from "./helpers.js";
+import { requireBinary } from "../helpers.js";
 import { readAlertRules } from "./mixin.js";
 
 function promtool(...args: string[]): string {

@@ -5,11 +5,11 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { AthenaSimulator } from "../simulator/server.js";
-import { TEST_CREDENTIALS, valueOf, waitFor } from "./helpers.js";
+import { AthenaSimulator } from "../../simulator/server.js";
+import { TEST_CREDENTIALS, valueOf, waitFor } from "../helpers.js";
 
 // The built program, as `npm start` runs it (npm test builds first).
-const MAIN = new URL("../dist/main.js", import.meta.url).pathname;
+const MAIN = new URL("../../dist/main.js", import.meta.url).pathname;
 const env = { ...process.env, AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey };
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {

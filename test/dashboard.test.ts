@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
 import { metricNames, readAlertRules, readDashboard } from "./mixin.js";
-import { parseExposition, startStack } from "./helpers.js";
+import { parseExposition, startStack } from "../helpers.js";
 
 describe("Grafana dashboard", () => {
   it("has unique panel ids and panels that do not overlap", async () => {

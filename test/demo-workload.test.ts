@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { loadConfig } from "../src/config/config.js";
-import { AthenaState } from "../simulator/athena-state.js";
-import { DEMO_CALCULATIONS, loadDemoWorkload } from "../simulator/demo-workload.js";
+import { loadConfig } from "../../src/config/config.js";
+import { AthenaState } from "../../simulator/athena-state.js";
+import { DEMO_CALCULATIONS, loadDemoWorkload } from "../../simulator/demo-workload.js";
 
 describe("demo workload", () => {
   it("watches in config.yaml exactly the calculations the demo serves", async () => {

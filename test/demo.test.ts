@@ -6,12 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import bcrypt from "bcryptjs";
-import { valueOf, waitFor } from "./helpers.js";
+import { valueOf, waitFor } from "../helpers.js";
 
 // The built demo, as `npm run demo` runs it (npm test builds first).
 // The demo is a development tool, run from source (npm run demo), not part of the build or the image.
-const DEMO = ["--import", "tsx", new URL("../simulator/demo.ts", import.meta.url).pathname];
-const CONFIG = new URL("../config.yaml", import.meta.url).pathname;
+const DEMO = ["--import", "tsx", new URL("../../simulator/demo.ts", import.meta.url).pathname];
+const CONFIG = new URL("../../config.yaml", import.meta.url).pathname;
 const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
 
 describe("demo", () => {

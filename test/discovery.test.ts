@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { samplesOf, startStack, valueOf, waitFor, type Stack } from "./helpers.js";
+import { samplesOf, startStack, valueOf, waitFor, type Stack } from "../helpers.js";
 
 const up = (text: string): string[] => samplesOf(text, "athena_calculation_up").map((s) => s.labels.calculation_execution_id ?? "");
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import { DockerfileParser } from "dockerfile-ast";
-import { DEFAULT_PORT } from "../src/cli/flags.js";
+import { DEFAULT_PORT } from "../../src/cli/flags.js";
 
 // No Docker engine runs here: the image's properties are checked on the
 // parsed Dockerfile instead.

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { FaultKind } from "../simulator/faults.js";
-import { parseExposition, promtoolCheckMetrics, samplesOf, startStack, valueOf } from "./helpers.js";
+import type { FaultKind } from "../../simulator/faults.js";
+import { parseExposition, promtoolCheckMetrics, samplesOf, startStack, valueOf } from "../helpers.js";
 
 const T0 = 1_700_000_000_000;
 

@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { Writable } from "node:stream";
+import type { TestContext } from "node:test";
 import { pino, type Logger } from "pino";
 import { sdkAthenaApis, type AwsCredentials } from "../src/athena/client.js";
 import { loadConfig } from "../src/config/config.js";
@@ -110,6 +111,16 @@ export async function startStack(
       await simulator.stop();
     },
   };
+}
+
+/**
+ * startStack for one test: the stack stops when the test ends, pass or fail,
+ * so the test holds only the lines that differ.
+ */
+export async function stackFor(t: TestContext, ...args: Parameters<typeof startStack>): Promise<Stack> {
+  const stack = await startStack(...args);
+  t.after(() => stack.stop());
+  return stack;
 }
 
 export interface Sample {

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { CALCULATION_STATES } from "../src/calculations/calculation.js";
-import type { Fault } from "../simulator/faults.js";
-import type { AthenaSimulator } from "../simulator/server.js";
-import { parseExposition, promtoolCheckMetrics, samplesOf, startStack, valueOf, type Sample, type Stack } from "./helpers.js";
+import { CALCULATION_STATES } from "../../src/calculations/calculation.js";
+import type { Fault } from "../../simulator/faults.js";
+import type { AthenaSimulator } from "../../simulator/server.js";
+import { parseExposition, promtoolCheckMetrics, samplesOf, startStack, valueOf, type Sample, type Stack } from "../helpers.js";
 
 const T0 = 1_700_000_000_000;
 const TTL_MS = 10_000;

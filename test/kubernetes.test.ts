@@ -5,9 +5,9 @@ import { parseAllDocuments, parse } from "yaml";
 import { StatefulSet } from "kubernetes-models/apps/v1";
 import { ConfigMap, Service, ServiceAccount } from "kubernetes-models/v1";
 import { PrometheusRule, ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
-import { parseConfig } from "../src/config/config.js";
-import { parseFlags } from "../src/cli/flags.js";
-import { prometheusRule } from "../deploy/generate-prometheusrule.js";
+import { parseConfig } from "../../src/config/config.js";
+import { parseFlags } from "../../src/cli/flags.js";
+import { prometheusRule } from "../../deploy/generate-prometheusrule.js";
 
 const DIR = "deploy/kubernetes";
 

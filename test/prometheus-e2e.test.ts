@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
-import { startServer, type RunningServer } from "../src/http/start-server.js";
-import { AthenaSimulator } from "../simulator/server.js";
-import { memoryLogger, type Stack, startStack, testConfig, testDeps, waitFor } from "./helpers.js";
+import { startServer, type RunningServer } from "../../src/http/start-server.js";
+import { AthenaSimulator } from "../../simulator/server.js";
+import { memoryLogger, type Stack, startStack, testConfig, testDeps, waitFor } from "../helpers.js";
 import { readAlertRules, readDashboard, substituteVariables } from "./mixin.js";
-import { startPrometheus, type RunningPrometheus } from "./prometheus-server.js";
+import { startPrometheus, type RunningPrometheus } from "../prometheus-server.js";
 
 const HOUR = 3_600_000;
 

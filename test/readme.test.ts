@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
-import { ALL_FAMILIES } from "../src/exposition/families.js";
-import { withMetricsTable } from "../src/exposition/metrics-table.js";
-import { parseExposition, startStack } from "./helpers.js";
+import { ALL_FAMILIES } from "../../src/exposition/families.js";
+import { withMetricsTable } from "../../src/exposition/metrics-table.js";
+import { parseExposition, startStack } from "../helpers.js";
 
 interface Shape {
   readonly type: string;

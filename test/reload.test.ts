@@ -4,10 +4,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startServer, type RunningServer } from "../src/http/start-server.js";
-import { loadConfig } from "../src/config/config.js";
-import { AthenaSimulator } from "../simulator/server.js";
-import { fileSource, memoryLogger, samplesOf, TEST_CREDENTIALS, testDeps, valueOf, waitFor } from "./helpers.js";
+import { startServer, type RunningServer } from "../../src/http/start-server.js";
+import { loadConfig } from "../../src/config/config.js";
+import { AthenaSimulator } from "../../simulator/server.js";
+import { fileSource, memoryLogger, samplesOf, TEST_CREDENTIALS, testDeps, valueOf, waitFor } from "../helpers.js";
 
 const ups = (text: string): string[] =>
   samplesOf(text, "athena_calculation_up")
@@ -134,7 +134,7 @@ describe("SIGHUP", () => {
     await writeFile(file, `aws: {region: us-east-1, endpoint: "${endpoint}"}\ncalculations: [${first}]\n`);
     const child = spawn(
       process.execPath,
-      [new URL("../dist/main.js", import.meta.url).pathname, `--config.file=${file}`, "--web.listen-address=127.0.0.1:0"],
+      [new URL("../../dist/main.js", import.meta.url).pathname, `--config.file=${file}`, "--web.listen-address=127.0.0.1:0"],
       {
         env: { ...process.env, AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey },
       },

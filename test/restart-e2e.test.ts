@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { startServer, type RunningServer } from "../src/http/start-server.js";
-import { AthenaSimulator } from "../simulator/server.js";
-import { memoryLogger, testConfig, testDeps, waitFor } from "./helpers.js";
-import { readAlertRules, readDashboard, substituteVariables } from "./mixin.js";
-import { freePort, startPrometheus, type RunningPrometheus } from "./prometheus-server.js";
+import { startServer, type RunningServer } from "../../src/http/start-server.js";
+import { AthenaSimulator } from "../../simulator/server.js";
+import { memoryLogger, testConfig, testDeps, waitFor } from "../helpers.js";
+import { readAlertRules, readDashboard, substituteVariables } from "../mixin/mixin.js";
+import { freePort, startPrometheus, type RunningPrometheus } from "../prometheus-server.js";
 
 const HOUR = 3_600_000;
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { startServer } from "../src/http/start-server.js";
-import { parseFlags } from "../src/cli/flags.js";
-import { shardOf } from "../src/shard.js";
-import { AthenaSimulator } from "../simulator/server.js";
-import { memoryLogger, samplesOf, testConfig, testDeps, valueOf, waitFor } from "./helpers.js";
+import { startServer } from "../../src/http/start-server.js";
+import { parseFlags } from "../../src/cli/flags.js";
+import { shardOf } from "../../src/shard.js";
+import { AthenaSimulator } from "../../simulator/server.js";
+import { memoryLogger, samplesOf, testConfig, testDeps, valueOf, waitFor } from "../helpers.js";
 
 describe("sharding", () => {
   it("hashes an ID to the same shard every time, case aside", () => {

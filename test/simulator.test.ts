@@ -14,8 +14,8 @@ import {
   TooManyRequestsException,
   paginateListCalculationExecutions,
 } from "@aws-sdk/client-athena";
-import { AthenaSimulator } from "../simulator/server.js";
-import { TEST_CREDENTIALS } from "./helpers.js";
+import { AthenaSimulator } from "../../simulator/server.js";
+import { TEST_CREDENTIALS } from "../helpers.js";
 
 describe("Athena simulator, through the real AWS SDK", () => {
   const simulator = new AthenaSimulator();

@@ -3,10 +3,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startServer, type RunningServer } from "../src/http/start-server.js";
-import { loadConfig } from "../src/config/config.js";
-import { AthenaSimulator } from "../simulator/server.js";
-import { fileSource, memoryLogger, samplesOf, testDeps, valueOf } from "./helpers.js";
+import { startServer, type RunningServer } from "../../src/http/start-server.js";
+import { loadConfig } from "../../src/config/config.js";
+import { AthenaSimulator } from "../../simulator/server.js";
+import { fileSource, memoryLogger, samplesOf, testDeps, valueOf } from "../helpers.js";
 
 const PROD_ROLE = "arn:aws:iam::111111111111:role/athena-reader";
 const DEV_ROLE = "arn:aws:iam::222222222222:role/athena-reader";

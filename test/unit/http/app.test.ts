@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import request from "supertest";
-import { ProcessMetrics } from "../src/self-metrics.js";
-import { Targets } from "../src/targets.js";
-import { createHttpApp } from "../src/http/app.js";
-import { SINGLE_SHARD } from "../src/shard.js";
-import { SYSTEM_CLOCK } from "../src/clock.js";
-import { memoryLogger, testConfig } from "./helpers.js";
-import { ok } from "../src/result.js";
+import { ProcessMetrics } from "../../../src/self-metrics.js";
+import { Targets } from "../../../src/targets.js";
+import { createHttpApp } from "../../../src/http/app.js";
+import { SINGLE_SHARD } from "../../../src/shard.js";
+import { SYSTEM_CLOCK } from "../../../src/clock.js";
+import { memoryLogger, testConfig } from "../../helpers.js";
+import { ok } from "../../../src/result.js";
 
 // The HTTP surface alone; the Athena side is a stub that never fails, since
 // these tests are about routes, methods and headers (target.test.ts covers

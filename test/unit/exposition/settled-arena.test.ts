@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Calculation } from "../src/calculations/calculation.js";
-import { CALCULATION_FAMILIES, renderSettled } from "../src/calculations/metrics.js";
-import { assembleFamilies, renderFamilies } from "../src/exposition/text-format.js";
-import { SettledArena } from "../src/exposition/settled-arena.js";
-import { parseExposition, promtoolCheckMetrics } from "./helpers.js";
+import type { Calculation } from "../../../src/calculations/calculation.js";
+import { CALCULATION_FAMILIES, renderSettled } from "../../../src/calculations/metrics.js";
+import { assembleFamilies, renderFamilies } from "../../../src/exposition/text-format.js";
+import { SettledArena } from "../../../src/exposition/settled-arena.js";
+import { parseExposition, promtoolCheckMetrics } from "../../helpers.js";
 
 function calculation(i: number): Calculation {
   return {

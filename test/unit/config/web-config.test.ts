@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import bcrypt from "bcryptjs";
-import { startServer, type RunningServer } from "../src/http/start-server.js";
-import { formatConfigError } from "../src/config/config-file.js";
-import { loadWebConfig, type WebConfig } from "../src/config/web-config.js";
-import { memoryLogger, requireBinary, testConfig, testDeps } from "./helpers.js";
+import { startServer, type RunningServer } from "../../../src/http/start-server.js";
+import { formatConfigError } from "../../../src/config/config-file.js";
+import { loadWebConfig, type WebConfig } from "../../../src/config/web-config.js";
+import { memoryLogger, requireBinary, testConfig, testDeps } from "../../helpers.js";
 
 const PASSWORD = "correct horse battery staple";
 

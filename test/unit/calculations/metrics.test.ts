@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
-import type { Calculation } from "../src/calculations/calculation.js";
-import type { RefreshErrorCode } from "../src/athena/errors.js";
-import { CALCULATION_FAMILIES, parseProgress, renderCalculation, renderSettled } from "../src/calculations/metrics.js";
-import { renderFamilies } from "../src/exposition/text-format.js";
-import { parseExposition, promtoolCheckMetrics, samplesOf, valueOf } from "./helpers.js";
+import type { Calculation } from "../../../src/calculations/calculation.js";
+import type { RefreshErrorCode } from "../../../src/athena/errors.js";
+import { CALCULATION_FAMILIES, parseProgress, renderCalculation, renderSettled } from "../../../src/calculations/metrics.js";
+import { renderFamilies } from "../../../src/exposition/text-format.js";
+import { parseExposition, promtoolCheckMetrics, samplesOf, valueOf } from "../../helpers.js";
 
 const failed: Calculation = {
   id: "0f6b2b3e-3333-4c4b-9d07-6a8c0c2b5c13",
@@ -36,9 +36,14 @@ function expose(calc: Calculation, workgroup: string, now: number, error?: Refre
 }
 
 describe("calculation metrics", () => {
-  it("renders a FAILED calculation as the golden exposition text", async () => {
-    const golden = await readFile(new URL("fixtures/failed-calculation.prom", import.meta.url), "utf8");
-    assert.equal(expose(failed, "analytics-spark", 1_800_000_000), golden);
+  it("renders a settled FAILED calculation as the exporter serves it end to end", async () => {
+    // The same file golden-exposition.test.ts compares the exporter's /metrics with.
+    const golden = await readFile(new URL("../../golden/failed-with-reason.prom", import.meta.url), "utf8");
+    const text = renderFamilies(
+      CALCULATION_FAMILIES,
+      renderSettled(failed.id, failed, "analytics-spark").map((l) => (l === "" ? [] : [l])),
+    );
+    assert.equal(text, golden);
   });
 
   it("gives the running duration as now minus submission and leaves out completion", () => {

@@ -3,8 +3,8 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { DEFAULTS, loadConfig, parseConfig } from "../src/config/config.js";
-import { formatConfigError } from "../src/config/config-file.js";
+import { DEFAULTS, loadConfig, parseConfig } from "../../../src/config/config.js";
+import { formatConfigError } from "../../../src/config/config-file.js";
 
 const ID = "0f6b2b3e-1111-4c4b-9d07-6a8c0c2b5c11";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { cut, ECHO_MAX_CHARS, echoText, echoValue, redactUserinfo } from "../src/config/echo.js";
+import { cut, ECHO_MAX_CHARS, echoText, echoValue, redactUserinfo } from "../../../src/config/echo.js";
 
 describe("echo", () => {
   const hidden: [string, string, string][] = [

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { request } from "node:http";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
-import { startServer } from "../src/http/start-server.js";
-import { createLogger } from "../src/cli/logger.js";
-import { startStack, testConfig, testDeps } from "./helpers.js";
+import { startServer } from "../../../src/http/start-server.js";
+import { createLogger } from "../../../src/cli/logger.js";
+import { startStack, testConfig, testDeps } from "../../helpers.js";
 
 function raw(url: string, path: string, headers: Record<string, string> = {}, method = "GET"): Promise<number> {
   return new Promise((resolve, reject) => {

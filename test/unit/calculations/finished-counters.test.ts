@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FinishedCounters } from "../src/calculations/finished-counters.js";
-import { valueOf } from "./helpers.js";
+import { FinishedCounters } from "../../../src/calculations/finished-counters.js";
+import { valueOf } from "../../helpers.js";
 
 describe("finished counters", () => {
   it("exposes a new workgroup at 0 first, so its first FAILED is a visible increase", () => {
