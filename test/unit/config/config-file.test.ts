@@ -5,7 +5,14 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { z } from "zod";
 import { loadConfig } from "../../../src/config/config.js";
-import { configError, formatConfigError, parseYaml, readConfigFile, validate, type ConfigErrorCode } from "../../../src/config/config-file.js";
+import {
+  configError,
+  formatConfigError,
+  parseYaml,
+  readConfigFile,
+  validate,
+  type ConfigErrorCode,
+} from "../../../src/config/config-file.js";
 import { loadWebConfig } from "../../../src/config/web-config.js";
 
 const strict = z.strictObject({ port: z.int().min(1), name: z.string().regex(/^[a-z]+$/, { message: "must be lower-case letters" }) });

@@ -3,7 +3,7 @@
  * simulator, the real SDK and the exporter on a manual clock with fixed IDs,
  * and the athena_calculation_* families of /metrics must equal
  * test/golden/CASE.prom byte for byte. After a deliberate change of output,
- * `UPDATE_GOLDEN=1 npm run test:unit` rewrites the files; review their diff.
+ * `UPDATE_GOLDEN=1 npm run test:run` rewrites the files; review their diff.
  */
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
@@ -118,7 +118,7 @@ describe("golden exposition of one calculation, through the simulator, the SDK a
       });
       await c.before?.(stack, clock);
       const got = calculationFamilies(await stack.scrape(c.headers));
-      const path = new URL(`golden/${c.file}.prom`, import.meta.url);
+      const path = new URL(`../golden/${c.file}.prom`, import.meta.url);
       if (UPDATE) await writeFile(path, got);
       const golden = await readFile(path, "utf8");
       assert.equal(got, golden);
