@@ -6,6 +6,7 @@ import { VERSION } from "./version.js";
 export const API_OPERATIONS = [
   "GetCalculationExecution",
   "GetSession",
+  "GetWorkGroup",
   "ListWorkGroups",
   "ListSessions",
   "ListCalculationExecutions",

@@ -5,7 +5,14 @@ import { CalculationCache } from "./calculations/cache.js";
 import { CalculationExposition } from "./calculations/exposition.js";
 import type { Clock } from "./clock.js";
 import type { DiscoveryConfig, ExporterConfig } from "./config/config.js";
-import { Discoverer, type Discovered } from "./calculations/discovery.js";
+import { Discoverer, type Discovered } from "./discovery.js";
+import type { WorkGroupSummary } from "./calculations/calculation.js";
+import { renderFamilies } from "./exposition/text-format.js";
+import { err, ok, type Result } from "./result.js";
+import type { ApiError } from "./athena/errors.js";
+import { SessionCache } from "./sessions/cache.js";
+import { PRICE_FAMILIES, SessionDpuCounter } from "./sessions/dpu-counter.js";
+import { SESSION_FAMILIES, WORKGROUP_FAMILIES } from "./sessions/metrics.js";
 import { FinishTally } from "./calculations/finish-tally.js";
 import { FinishedCounters } from "./calculations/finished-counters.js";
 import { TargetMetrics } from "./self-metrics.js";
@@ -39,6 +46,19 @@ export class Target {
   readonly #api: SwappableAthenaApi;
   readonly #cache: CalculationCache;
   readonly #exposition = new CalculationExposition();
+  readonly #sessions: SessionCache;
+  readonly #sessionDpu: SessionDpuCounter;
+  /** The session of each calculation the cache has answered for, to watch the sessions of listed calculations. */
+  readonly #sessionOf = new Map<string, string>();
+  #sessionIds: { readonly discovered: readonly string[]; readonly calculations: number; readonly ids: readonly string[] } = {
+    discovered: [],
+    calculations: -1,
+    ids: [],
+  };
+  #sessionOfVersion = 0;
+  #discoveredSessions: readonly string[] = [];
+  #discoveredWorkgroups = new Map<string, string>();
+  #workgroups: readonly WorkGroupSummary[] = [];
   /** What the cache holds at most, fixed at start: the bound on what is tracked. */
   readonly #capacity: number;
   #config: ExporterConfig;
@@ -57,11 +77,28 @@ export class Target {
     this.metrics.shardOrdinal.set(deps.shard.ordinal);
     this.metrics.totalShards.set(deps.shard.total);
     this.#api = new SwappableAthenaApi(deps.athenaApis(config.aws, this.metrics));
-    const tally = new FinishTally(this.#counters, deps.clock.now() / 1000, config.cache.maxEntries);
+    const startedAt = deps.clock.now() / 1000;
+    const tally = new FinishTally(this.#counters, startedAt, config.cache.maxEntries);
+    this.#sessionDpu = new SessionDpuCounter(startedAt, config.cache.maxEntries);
+    this.#sessions = new SessionCache(this.#api, {
+      ttlMs: config.cache.ttlMs,
+      maxEntries: config.cache.maxEntries,
+      logger: deps.logger,
+      now: deps.clock.now,
+      manualClock: deps.clock.manual,
+      refreshed: (session) => this.#sessionDpu.observe(session),
+    });
     this.#cache = new CalculationCache(
       this.#api,
+      (sessionId, signal) => this.#workgroupOf(sessionId, signal),
       {
-        refreshed: (calculation, workgroup) => tally.observe(calculation, workgroup),
+        refreshed: (calculation, workgroup) => {
+          tally.observe(calculation, workgroup);
+          if (this.#sessionOf.get(calculation.id) !== calculation.sessionId) {
+            this.#sessionOf.set(calculation.id, calculation.sessionId);
+            this.#sessionOfVersion++;
+          }
+        },
         settled: (calculation, workgroup) => this.#exposition.settle(calculation, workgroup),
         dropped: (id) => this.#exposition.drop(id),
       },
@@ -104,7 +141,11 @@ export class Target {
       if (ids.size < this.#capacity) ids.add(id);
       else leftOut++;
     }
-    for (const id of this.#tracked.ids) if (!ids.has(id)) this.#cache.forget(id);
+    for (const id of this.#tracked.ids) {
+      if (ids.has(id)) continue;
+      this.#cache.forget(id);
+      if (this.#sessionOf.delete(id)) this.#sessionOfVersion++;
+    }
     this.#tracked = { discovered, listed, ids: [...ids] };
     this.#noteLeftOut(leftOut);
     return this.#tracked.ids;
@@ -140,7 +181,10 @@ export class Target {
     const previous = this.#config;
     this.#config = next;
     if (!isDeepStrictEqual(previous.aws, next.aws)) this.#api.target = this.deps.athenaApis(next.aws, this.metrics);
-    if (previous.cache.ttlMs !== next.cache.ttlMs) this.#cache.setTtl(next.cache.ttlMs);
+    if (previous.cache.ttlMs !== next.cache.ttlMs) {
+      this.#cache.setTtl(next.cache.ttlMs);
+      this.#sessions.setTtl(next.cache.ttlMs);
+    }
     if (previous.cache.maxEntries !== next.cache.maxEntries) {
       this.deps.logger.warn(
         { from: previous.cache.maxEntries, to: next.cache.maxEntries },
@@ -152,6 +196,8 @@ export class Target {
         void this.#discoverer?.stop();
         this.#discoverer = undefined;
         this.#discovered = [];
+        this.#discoveredSessions = [];
+        this.#workgroups = [];
         this.metrics.discoveredCalculations.set(0);
       } else if (this.#discoverer === undefined) {
         this.#startDiscovery(next.discovery);
@@ -160,6 +206,22 @@ export class Target {
       }
     }
     this.trackedIds();
+    this.trackedSessionIds();
+  }
+
+  /**
+   * The sessions to watch: those discovery found (active, or ended within
+   * the retention) and those of the tracked calculations; recomputed only
+   * when one of the two changed. Sessions no longer watched are dropped.
+   */
+  trackedSessionIds(): readonly string[] {
+    const discovered = this.#discoveredSessions;
+    if (discovered === this.#sessionIds.discovered && this.#sessionOfVersion === this.#sessionIds.calculations) return this.#sessionIds.ids;
+    const ids = new Set(discovered);
+    for (const sessionId of this.#sessionOf.values()) ids.add(sessionId);
+    for (const id of this.#sessionIds.ids) if (!ids.has(id)) this.#sessions.forget(id);
+    this.#sessionIds = { discovered, calculations: this.#sessionOfVersion, ids: [...ids] };
+    return this.#sessionIds.ids;
   }
 
   /**
@@ -171,13 +233,57 @@ export class Target {
     const stop = this.metrics.scrapeDuration.startTimer();
     const ids = this.trackedIds();
     this.metrics.calculationsTracked.set(ids.length);
-    const { hits, misses } = await this.#cache.refresh(ids, deadline);
-    this.metrics.cacheHits.inc(hits);
-    this.metrics.cacheMisses.inc(misses);
-    const calculations = this.#exposition.render(ids, (id) => this.#cache.peek(id), this.deps.clock.now() / 1000);
-    const counters = Buffer.from(this.#counters.expose(), "utf8");
+    // Calculations first: their refresh teaches which sessions to watch.
+    const calculations = await this.#cache.refresh(ids, deadline);
+    const sessionIds = this.trackedSessionIds();
+    const sessions = await this.#sessions.refresh(sessionIds, deadline);
+    this.metrics.cacheHits.inc(calculations.hits + sessions.hits);
+    this.metrics.cacheMisses.inc(calculations.misses + sessions.misses);
+    const nowSeconds = this.deps.clock.now() / 1000;
+    const body = this.#exposition.render(ids, (id) => this.#cache.peek(id), nowSeconds);
+    const text = this.#counters.expose() + this.#renderSessions(this.trackedSessionIds()) + this.#sessionDpu.expose();
     stop();
-    return [...calculations, counters, Buffer.from(await this.metrics.registry.metrics(), "utf8")];
+    return [...body, Buffer.from(text, "utf8"), Buffer.from(await this.metrics.registry.metrics(), "utf8")];
+  }
+
+  /** Sessions, workgroups and the price: few, so rendered on every scrape. */
+  #renderSessions(sessionIds: readonly string[]): string {
+    const subjects = sessionIds.map((id) => {
+      const entry = this.#sessions.peek(id);
+      const { session, refreshedAt } = entry ?? {};
+      return {
+        id,
+        error: entry === undefined ? ("Pending" as const) : entry.error?.code,
+        known: session === undefined || refreshedAt === undefined ? undefined : { session, refreshedAt },
+      };
+    });
+    return (
+      renderFamilies(
+        SESSION_FAMILIES,
+        SESSION_FAMILIES.map((family) => subjects.map((subject) => family.render(subject))),
+      ) +
+      renderFamilies(
+        WORKGROUP_FAMILIES,
+        WORKGROUP_FAMILIES.map((family) => this.#workgroups.map((w) => family.render(w))),
+      ) +
+      renderFamilies(
+        PRICE_FAMILIES,
+        PRICE_FAMILIES.map((family) => [family.render(this.#config.cost.dpuHourPriceUsd)]),
+      )
+    );
+  }
+
+  /**
+   * A session's workgroup, which never changes: from discovery's listing
+   * when it has it, else from the session cache, whose GetSession also
+   * feeds the session's own metrics.
+   */
+  async #workgroupOf(sessionId: string, signal: AbortSignal): Promise<Result<string, ApiError>> {
+    const listed = this.#discoveredWorkgroups.get(sessionId);
+    if (listed !== undefined) return ok(listed);
+    const entry = this.#sessions.peek(sessionId) ?? (await this.#sessions.fetch(sessionId, signal));
+    if (entry?.session !== undefined) return ok(entry.session.workgroup);
+    return err(entry?.error ?? { code: "Other" as const, message: "GetSession gave no answer" });
   }
 
   async close(): Promise<void> {
@@ -186,7 +292,11 @@ export class Target {
 
   /** Applies what a discovery run found: the IDs to track, session workgroups, and states that moved on. */
   #applyDiscovered(found: Discovered): void {
-    for (const [sessionId, workgroup] of found.sessionWorkgroups) this.#cache.knowWorkgroup(sessionId, workgroup);
+    for (const [sessionId, workgroup] of found.sessionWorkgroups) this.#discoveredWorkgroups.set(sessionId, workgroup);
+    // The listing shows these ended: their final state, end time and DPU total are fetched next.
+    for (const id of found.ended) this.#sessions.expire(id);
+    this.#discoveredSessions = found.sessions;
+    this.#workgroups = found.workgroups;
     for (const [id, state] of found.changed) {
       const held = this.#cache.peek(id);
       if (held?.state !== undefined && held.state !== state) this.#cache.expire(id);

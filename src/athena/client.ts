@@ -2,6 +2,7 @@ import {
   AthenaClient,
   GetCalculationExecutionCommand,
   GetSessionCommand,
+  GetWorkGroupCommand,
   ListCalculationExecutionsCommand,
   ListSessionsCommand,
   ListWorkGroupsCommand,
@@ -11,7 +12,8 @@ import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import type { TokenBucket } from "limiter";
 import pLimit from "p-limit";
 import { fullBucket } from "./token-bucket.js";
-import { toCalculation, toCalculationSummary, toSessionSummary, toWorkgroup, toWorkGroupSummary } from "./parse.js";
+import { toCalculation, toCalculationSummary, toSession, toSessionSummary, toWorkGroupDetail, toWorkGroupSummary } from "./parse.js";
+import type { Session } from "../sessions/session.js";
 import { API_ERROR_CODES, classifyError, type ApiError } from "./errors.js";
 import type { Calculation, CalculationSummary, SessionSummary, WorkGroupSummary } from "../calculations/calculation.js";
 import type { ExporterConfig } from "../config/config.js";
@@ -21,7 +23,8 @@ import { API_OPERATIONS, type ApiOperation, type TargetMetrics } from "../self-m
 /** What the exporter needs from Athena, with failures as values. */
 export interface AthenaApi {
   getCalculation(id: string, signal: AbortSignal): Promise<Result<Calculation, ApiError>>;
-  getSessionWorkgroup(sessionId: string, signal: AbortSignal): Promise<Result<string, ApiError>>;
+  getSession(sessionId: string, signal: AbortSignal): Promise<Result<Session, ApiError>>;
+  getWorkGroup(name: string, signal: AbortSignal): Promise<Result<WorkGroupSummary, ApiError>>;
   listWorkGroups(signal: AbortSignal): Promise<Result<WorkGroupSummary[], ApiError>>;
   listSessions(workgroup: string, signal: AbortSignal): Promise<Result<SessionSummary[], ApiError>>;
   listCalculations(sessionId: string, signal: AbortSignal): Promise<Result<CalculationSummary[], ApiError>>;
@@ -129,12 +132,20 @@ export class SdkAthenaApi implements AthenaApi {
     return this.#parsed("GetCalculationExecution", toCalculation(id, answer.value));
   }
 
-  async getSessionWorkgroup(sessionId: string, signal: AbortSignal): Promise<Result<string, ApiError>> {
+  async getSession(sessionId: string, signal: AbortSignal): Promise<Result<Session, ApiError>> {
     const answer = await this.#call("GetSession", signal, (abortSignal) =>
       this.client.send(new GetSessionCommand({ SessionId: sessionId }), { abortSignal }),
     );
     if (!answer.ok) return answer;
-    return this.#parsed("GetSession", toWorkgroup(answer.value));
+    return this.#parsed("GetSession", toSession(sessionId, answer.value));
+  }
+
+  async getWorkGroup(name: string, signal: AbortSignal): Promise<Result<WorkGroupSummary, ApiError>> {
+    const answer = await this.#call("GetWorkGroup", signal, (abortSignal) =>
+      this.client.send(new GetWorkGroupCommand({ WorkGroup: name }), { abortSignal }),
+    );
+    if (!answer.ok) return answer;
+    return this.#parsed("GetWorkGroup", toWorkGroupDetail(name, answer.value));
   }
 
   listWorkGroups(signal: AbortSignal): Promise<Result<WorkGroupSummary[], ApiError>> {

@@ -2,6 +2,7 @@ import type {
   CalculationSummary as SdkCalculationSummary,
   GetCalculationExecutionCommandOutput,
   GetSessionCommandOutput,
+  GetWorkGroupCommandOutput,
   SessionSummary as SdkSessionSummary,
   WorkGroupSummary as SdkWorkGroupSummary,
 } from "@aws-sdk/client-athena";
@@ -13,6 +14,7 @@ import {
   type WorkGroupSummary,
 } from "../calculations/calculation.js";
 import { err, ok, type Result } from "../result.js";
+import { isSessionState, type Session } from "../sessions/session.js";
 
 type CalculationAnswer = Pick<
   GetCalculationExecutionCommandOutput,
@@ -138,11 +140,51 @@ export function toCalculation(requestedId: string, answer: CalculationAnswer): R
   });
 }
 
-export function toWorkgroup(answer: Pick<GetSessionCommandOutput, "WorkGroup">): Result<string, string> {
-  const wg: unknown = (answer as Record<string, unknown> | undefined)?.WorkGroup;
-  if (wg === undefined || wg === null || wg === "") return err("answer has no WorkGroup");
-  if (!isWorkgroupName(wg)) return err(`answer has an invalid WorkGroup ${describe(wg)}`);
-  return ok(wg);
+/** A size or limit Athena gives as a number: absent, or a finite number from 0 to `max`. */
+function amount(value: unknown, field: string, max: number): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > max) {
+    throw new Refused(`${field} ${describe(value)} is not a number from 0 to ${max}`);
+  }
+  return value;
+}
+
+/** GetSession's answer as a Session, refused on the same grounds as a calculation's. */
+export function toSession(requestedId: string, answer: Pick<GetSessionCommandOutput, "SessionId">): Result<Session, string> {
+  return refusing(() => {
+    const a = record(answer, "answer");
+    const status = record(a.Status, "Status");
+    const statistics = record(a.Statistics, "Statistics");
+    const engine = record(a.EngineConfiguration, "EngineConfiguration");
+    const configuration = record(a.SessionConfiguration, "SessionConfiguration");
+    const state: unknown = status.State;
+    if (state === undefined || state === null) throw new Refused("answer has no Status.State");
+    if (typeof state !== "string" || !isSessionState(state)) throw new Refused(`answer has an unknown Status.State ${describe(state)}`);
+    if (a.SessionId !== undefined) {
+      const answered = id(a.SessionId, "SessionId");
+      if (answered !== requestedId) throw new Refused(`answer is about session ${describe(answered)}, not ${requestedId}`);
+    }
+    const workgroup: unknown = a.WorkGroup;
+    if (!isWorkgroupName(workgroup)) throw new Refused(`answer has no valid WorkGroup ${describe(workgroup)}`);
+    const millis = dpuMillis(statistics.DpuExecutionInMillis);
+    return {
+      id: requestedId,
+      workgroup,
+      description: text(a.Description, "Description"),
+      engineVersion: text(a.EngineVersion, "EngineVersion"),
+      state,
+      stateChangeReason: text(status.StateChangeReason, "Status.StateChangeReason"),
+      startedAt: timestamp(status.StartDateTime, "Status.StartDateTime"),
+      lastModifiedAt: timestamp(status.LastModifiedDateTime, "Status.LastModifiedDateTime"),
+      endedAt: timestamp(status.EndDateTime, "Status.EndDateTime"),
+      idleSince: timestamp(status.IdleSinceDateTime, "Status.IdleSinceDateTime"),
+      dpuExecutionSeconds: millis === undefined ? undefined : millis / 1000,
+      coordinatorDpuSize: amount(engine.CoordinatorDpuSize, "EngineConfiguration.CoordinatorDpuSize", 10_000),
+      defaultExecutorDpuSize: amount(engine.DefaultExecutorDpuSize, "EngineConfiguration.DefaultExecutorDpuSize", 10_000),
+      maxConcurrentDpus: amount(engine.MaxConcurrentDpus, "EngineConfiguration.MaxConcurrentDpus", 100_000),
+      idleTimeoutSeconds: amount(configuration.IdleTimeoutSeconds, "SessionConfiguration.IdleTimeoutSeconds", 10 * 365 * 86_400),
+    };
+  });
 }
 
 const safeTimestamp = (value: unknown): number | undefined => {
@@ -174,9 +216,21 @@ export function toSessionSummary(summary: SdkSessionSummary, workgroup: string):
   return ok({ id, workgroup, state: typeof status.State === "string" ? status.State : "", endedAt: safeTimestamp(status.EndDateTime) });
 }
 
+/** GetWorkGroup's answer: the workgroup's name, state and engine. */
+export function toWorkGroupDetail(name: string, answer: Pick<GetWorkGroupCommandOutput, "WorkGroup">): Result<WorkGroupSummary, string> {
+  return refusing(() => {
+    const wg = record((answer as Record<string, unknown> | undefined)?.WorkGroup, "WorkGroup");
+    const version = record(record(wg.Configuration, "WorkGroup.Configuration").EngineVersion, "WorkGroup.Configuration.EngineVersion");
+    const state = text(wg.State, "WorkGroup.State");
+    const engine = text(version.EffectiveEngineVersion ?? version.SelectedEngineVersion, "EngineVersion");
+    return { name, enabled: state === "ENABLED", state, engine };
+  });
+}
+
 export function toWorkGroupSummary(summary: SdkWorkGroupSummary): Result<WorkGroupSummary, string> {
   const name: unknown = (summary as Record<string, unknown>).Name;
   if (!isWorkgroupName(name)) return err("summary has no valid Name");
   const engine = summary.EngineVersion?.EffectiveEngineVersion ?? summary.EngineVersion?.SelectedEngineVersion ?? "";
-  return ok({ name, enabled: summary.State === "ENABLED", engine: typeof engine === "string" ? engine : "" });
+  const state = typeof summary.State === "string" ? summary.State : "";
+  return ok({ name, enabled: state === "ENABLED", state, engine: typeof engine === "string" ? engine : "" });
 }

@@ -8,7 +8,8 @@ export class SwappableAthenaApi implements AthenaApi {
   constructor(public target: AthenaApi) {}
 
   getCalculation: AthenaApi["getCalculation"] = (id, signal) => this.target.getCalculation(id, signal);
-  getSessionWorkgroup: AthenaApi["getSessionWorkgroup"] = (id, signal) => this.target.getSessionWorkgroup(id, signal);
+  getSession: AthenaApi["getSession"] = (id, signal) => this.target.getSession(id, signal);
+  getWorkGroup: AthenaApi["getWorkGroup"] = (name, signal) => this.target.getWorkGroup(name, signal);
   listWorkGroups: AthenaApi["listWorkGroups"] = (signal) => this.target.listWorkGroups(signal);
   listSessions: AthenaApi["listSessions"] = (workgroup, signal) => this.target.listSessions(workgroup, signal);
   listCalculations: AthenaApi["listCalculations"] = (sessionId, signal) => this.target.listCalculations(sessionId, signal);

@@ -3,12 +3,15 @@ import type { Logger } from "pino";
 import type { AthenaApi } from "../athena/client.js";
 import type { ApiError } from "../athena/errors.js";
 import { isSettled, type Calculation, type CalculationState } from "./calculation.js";
+import { refreshAll } from "../refresh-all.js";
+import type { Result } from "../result.js";
 
 /** What the exporter knows of one calculation execution. */
 export interface CalculationEntry {
   /** The last good answer while the calculation can still change; dropped once settled, when the exposition holds its text. */
   readonly calculation: Calculation | undefined;
   readonly state: CalculationState | undefined;
+  readonly sessionId: string | undefined;
   readonly workgroup: string | undefined;
   /** Unix seconds of the last successful fetch. */
   readonly refreshedAt: number | undefined;
@@ -27,6 +30,9 @@ export interface CacheEvents {
   /** A settled calculation left the cache (forgotten or evicted). */
   dropped(id: string): void;
 }
+
+/** A session's workgroup, which never changes: the target looks it up through its session cache. */
+export type WorkgroupLookup = (sessionId: string, signal: AbortSignal) => Promise<Result<string, ApiError>>;
 
 export interface CacheOptions {
   readonly ttlMs: number;
@@ -50,6 +56,7 @@ export class CalculationCache {
 
   constructor(
     private readonly api: AthenaApi,
+    lookupWorkgroup: WorkgroupLookup,
     private readonly events: CacheEvents,
     private readonly options: CacheOptions,
   ) {
@@ -68,7 +75,7 @@ export class CalculationCache {
     this.#workgroups = new LRUCache<string, string, AbortSignal>({
       max: options.maxEntries,
       fetchMethod: async (sessionId, _stale, { context }) => {
-        const answer = await this.api.getSessionWorkgroup(sessionId, context);
+        const answer = await lookupWorkgroup(sessionId, context);
         if (!answer.ok) throw new WorkgroupLookupError(answer.error);
         return answer.value;
       },
@@ -82,11 +89,6 @@ export class CalculationCache {
 
   peek(id: string): CalculationEntry | undefined {
     return this.#entries.peek(id, { allowStale: true });
-  }
-
-  /** Records a session's workgroup learnt elsewhere (discovery lists sessions by workgroup). */
-  knowWorkgroup(sessionId: string, workgroup: string): void {
-    if (!this.#workgroups.has(sessionId)) this.#workgroups.set(sessionId, workgroup);
   }
 
   /**
@@ -115,32 +117,8 @@ export class CalculationCache {
    * scrape, and this one serves the last known values. Says how many
    * lookups the cache (or a request in flight) answered.
    */
-  async refresh(ids: readonly string[], deadline: AbortSignal): Promise<{ hits: number; misses: number }> {
-    const pending: Promise<unknown>[] = [];
-    let hits = 0;
-    let misses = 0;
-    for (const id of ids) {
-      const status: LRUCache.Status<string, CalculationEntry> = {};
-      const fetched = this.#entries.fetch(id, { status });
-      if (status.fetch === "hit") {
-        hits++;
-        continue;
-      }
-      if (status.fetch === "inflight") hits++;
-      else misses++;
-      // Rejects only when the entry is evicted mid-flight; the next scrape asks again.
-      pending.push(fetched.catch(() => undefined));
-    }
-    if (pending.length > 0 && !deadline.aborted) {
-      await new Promise<void>((resolve) => {
-        deadline.addEventListener("abort", () => resolve(), { once: true });
-        Promise.all(pending).then(
-          () => resolve(),
-          () => resolve(),
-        );
-      });
-    }
-    return { hits, misses };
+  refresh(ids: readonly string[], deadline: AbortSignal): Promise<{ hits: number; misses: number }> {
+    return refreshAll(this.#entries, ids, deadline);
   }
 
   /** Whatever goes wrong becomes a failed entry: a calculation never vanishes, nor is fetched on every scrape. */
@@ -188,10 +166,12 @@ export class CalculationCache {
     if (isSettled(calculation)) {
       setOptions.ttl = 0;
       this.events.settled(calculation, workgroup);
-      return { calculation: undefined, state: calculation.state, workgroup, refreshedAt, error: undefined, settled: true };
+      const { state, sessionId } = calculation;
+      return { calculation: undefined, state, sessionId, workgroup, refreshedAt, error: undefined, settled: true };
     }
     setOptions.ttl = this.#entries.ttl;
-    return { calculation, state: calculation.state, workgroup, refreshedAt, error: undefined, settled: false };
+    const { state, sessionId } = calculation;
+    return { calculation, state, sessionId, workgroup, refreshedAt, error: undefined, settled: false };
   }
 
   #failed(id: string, stale: CalculationEntry | undefined, error: ApiError, signal: AbortSignal): CalculationEntry {
@@ -202,6 +182,7 @@ export class CalculationCache {
     return {
       calculation: stale?.calculation,
       state: stale?.state,
+      sessionId: stale?.sessionId,
       workgroup: stale?.workgroup,
       refreshedAt: stale?.refreshedAt,
       error,

@@ -87,6 +87,8 @@ export interface SessionSummary {
 export interface WorkGroupSummary {
   readonly name: string;
   readonly enabled: boolean;
+  /** ENABLED or DISABLED, as Athena says. */
+  readonly state: string;
   /** Athena's engine, such as "PySpark engine version 3" or "Athena engine version 3". */
   readonly engine: string;
 }

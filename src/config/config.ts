@@ -31,6 +31,10 @@ export interface ExporterConfig {
     readonly ttlMs: number;
     readonly maxEntries: number;
   };
+  readonly cost: {
+    /** Price of one DPU-hour, in US dollars; it differs by region. */
+    readonly dpuHourPriceUsd: number;
+  };
   readonly scrape: {
     /** Longest wait for Athena in a scrape; Prometheus's timeout header, less a margin, can shorten it. */
     readonly timeoutMs: number;
@@ -173,6 +177,12 @@ const schema = z
         timeout: positiveDuration.prefault(DEFAULTS.scrapeTimeout),
       })
       .prefault({}),
+    cost: z
+      .strictObject({
+        // Athena for Apache Spark's list price in us-east-1; other regions differ.
+        dpuHourPriceUsd: z.number().min(0).max(1000).default(0.35),
+      })
+      .prefault({}),
     cache: z
       .strictObject({
         ttl: positiveDuration.prefault(DEFAULTS.cacheTtl),
@@ -214,7 +224,7 @@ export function parseConfig(text: string, source: string): Result<ExporterConfig
   }
   const parsed = validate(schema, raw.value, source, { unknownKey: "unknown key (check its spelling and nesting)", echoValues: true });
   if (!parsed.ok) return parsed;
-  const { aws, calculations, discovery, cache, scrape, targets } = parsed.value;
+  const { aws, calculations, discovery, cache, scrape, cost, targets } = parsed.value;
   const toRole = (r: z.infer<typeof roleSchema> | undefined): RoleConfig | undefined =>
     r === undefined ? undefined : { arn: r.arn, externalId: r.externalId, sessionName: r.sessionName };
   const toDiscovery = (d: z.infer<typeof discoverySchema>): DiscoveryConfig | undefined =>
@@ -236,6 +246,7 @@ export function parseConfig(text: string, source: string): Result<ExporterConfig
     discovery: toDiscovery(discovery),
     cache: { ttlMs: cache.ttl, maxEntries: cache.maxEntries },
     scrape: { timeoutMs: scrape.timeout },
+    cost: { dpuHourPriceUsd: cost.dpuHourPriceUsd },
     targets: undefined,
   };
   if (targets === undefined) return ok(top);

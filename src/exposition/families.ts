@@ -2,11 +2,22 @@ import { CALCULATION_FAMILIES } from "../calculations/metrics.js";
 import type { FamilySpec } from "./text-format.js";
 import { FINISHED_FAMILIES } from "../calculations/finished-counters.js";
 import { PROCESS_FAMILIES, SELF_FAMILIES } from "../self-metrics.js";
+import { PRICE_FAMILIES, SESSION_COUNTER_FAMILIES } from "../sessions/dpu-counter.js";
+import { SESSION_FAMILIES, WORKGROUP_FAMILIES } from "../sessions/metrics.js";
 
 /**
  * Every family the exporter defines, in the order of README's metric
- * table: per calculation, the aggregate counters, one target's health,
+ * table: per calculation, the aggregate counters, per session and workgroup, one target's health,
  * then the process's (prom-client's process_* and nodejs_* defaults aside).
  * README's table is generated from it, and a real scrape is tested against it.
  */
-export const ALL_FAMILIES: readonly FamilySpec[] = [...CALCULATION_FAMILIES, ...FINISHED_FAMILIES, ...SELF_FAMILIES, ...PROCESS_FAMILIES];
+export const ALL_FAMILIES: readonly FamilySpec[] = [
+  ...CALCULATION_FAMILIES,
+  ...FINISHED_FAMILIES,
+  ...SESSION_FAMILIES,
+  ...SESSION_COUNTER_FAMILIES,
+  ...WORKGROUP_FAMILIES,
+  ...PRICE_FAMILIES,
+  ...SELF_FAMILIES,
+  ...PROCESS_FAMILIES,
+];

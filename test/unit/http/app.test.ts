@@ -24,7 +24,8 @@ function app(): ReturnType<typeof createHttpApp> {
       // A double through the one door every Athena API comes in by.
       athenaApis: () => ({
         getCalculation: () => Promise.reject(new Error("not used")),
-        getSessionWorkgroup: () => Promise.resolve(ok("wg")),
+        getSession: () => Promise.reject(new Error("not used")),
+        getWorkGroup: () => Promise.reject(new Error("not used")),
         listWorkGroups: () => Promise.resolve(ok([])),
         listSessions: () => Promise.resolve(ok([])),
         listCalculations: () => Promise.resolve(ok([])),

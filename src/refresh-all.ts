@@ -1,0 +1,40 @@
+import type { LRUCache } from "lru-cache";
+
+/**
+ * Asks an lru-cache with a fetchMethod for every ID and waits for what had
+ * to be fetched, or until `deadline` aborts: what is still in flight then
+ * lands in the cache for the next scrape, and this one serves the last
+ * known values. Says how many lookups the cache (or a request in flight)
+ * answered.
+ */
+export async function refreshAll<V extends object>(
+  cache: LRUCache<string, V>,
+  ids: Iterable<string>,
+  deadline: AbortSignal,
+): Promise<{ hits: number; misses: number }> {
+  const pending: Promise<unknown>[] = [];
+  let hits = 0;
+  let misses = 0;
+  for (const id of ids) {
+    const status: LRUCache.Status<string, V> = {};
+    const fetched = cache.fetch(id, { status });
+    if (status.fetch === "hit") {
+      hits++;
+      continue;
+    }
+    if (status.fetch === "inflight") hits++;
+    else misses++;
+    // Rejects only when the entry is evicted mid-flight; the next scrape asks again.
+    pending.push(fetched.catch(() => undefined));
+  }
+  if (pending.length > 0 && !deadline.aborted) {
+    await new Promise<void>((resolve) => {
+      deadline.addEventListener("abort", () => resolve(), { once: true });
+      Promise.all(pending).then(
+        () => resolve(),
+        () => resolve(),
+      );
+    });
+  }
+  return { hits, misses };
+}
