@@ -113,16 +113,16 @@ export const API_REQUEST_DURATION_SECONDS = selfFamily({
 export const CACHE_HITS_TOTAL = selfFamily({
   name: "athena_exporter_cache_hits_total",
   type: "counter",
-  help: "Calculation lookups answered from the cache or by joining a request already in flight.",
-  doc: "lookups answered from the cache or by joining a request in flight",
+  help: "Calculation and session lookups answered from the cache or by joining a request already in flight.",
+  doc: "calculation and session lookups answered from the cache or by joining a request in flight",
   labelNames: [],
 });
 
 export const CACHE_MISSES_TOTAL = selfFamily({
   name: "athena_exporter_cache_misses_total",
   type: "counter",
-  help: "Calculation lookups that needed a call to Athena (absent or expired entries).",
-  doc: "lookups that needed a call to Athena",
+  help: "Calculation and session lookups that needed a call to Athena (absent or expired entries).",
+  doc: "calculation and session lookups that needed a call to Athena",
   labelNames: [],
 });
 

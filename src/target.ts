@@ -233,10 +233,10 @@ export class Target {
     const stop = this.metrics.scrapeDuration.startTimer();
     const ids = this.trackedIds();
     this.metrics.calculationsTracked.set(ids.length);
-    // Calculations first: their refresh teaches which sessions to watch.
+    // Sessions first: a calculation's workgroup lookup then finds its session fresh in the cache.
+    // A calculation's first refresh teaches a new session, which its lookup fetches.
+    const sessions = await this.#sessions.refresh(this.trackedSessionIds(), deadline);
     const calculations = await this.#cache.refresh(ids, deadline);
-    const sessionIds = this.trackedSessionIds();
-    const sessions = await this.#sessions.refresh(sessionIds, deadline);
     this.metrics.cacheHits.inc(calculations.hits + sessions.hits);
     this.metrics.cacheMisses.inc(calculations.misses + sessions.misses);
     const nowSeconds = this.deps.clock.now() / 1000;

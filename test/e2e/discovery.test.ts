@@ -40,7 +40,8 @@ describe("discovery through ListSessions and ListCalculationExecutions", () => {
         valueOf(text, "athena_calculation_state", { calculation_execution_id: found[3] ?? "", state: "FAILED", workgroup: "spark-b" }),
         1,
       );
-      assert.equal(stack.simulator.calls("GetSession"), 0, "the listing already told each session's workgroup");
+      // Each session is fetched for its own metrics, once within the TTL; the listing told each calculation's workgroup.
+      assert.equal(stack.simulator.calls("GetSession"), 3);
       assert.equal(stack.simulator.calls("ListSessions", "sql-only"), 0, "a SQL workgroup has no calculations to list");
       assert.equal(valueOf(text, "athena_exporter_calculations_discovered"), 4);
 

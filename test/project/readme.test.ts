@@ -56,7 +56,9 @@ describe("README", () => {
         progress: "Stage 2/4",
         submittedAtMs: 1_700_000_000_000,
       }).id;
-      return { calculations: [failed, running, MISSING] };
+      // Discovery of an empty workgroup: the workgroup families show, and nothing more is found.
+      sim.state.addWorkGroup("empty");
+      return { calculations: [failed, running, MISSING], extraYaml: "discovery: {workgroups: [empty], interval: 1h}" };
     });
     try {
       await stack.scrape();

@@ -43,6 +43,7 @@ describe("config", () => {
       discovery: undefined,
       cache: { ttlMs: 30_000, maxEntries: DEFAULTS.cacheMaxEntries },
       scrape: { timeoutMs: 10_000 },
+      cost: { dpuHourPriceUsd: 0.35 },
       targets: undefined,
     });
   });
