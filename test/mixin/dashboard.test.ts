@@ -71,10 +71,12 @@ describe("dashboard and alert rules against the exporter", () => {
     }
     exposed.add("up"); // added by Prometheus to every target
     const dashboard = await readDashboard();
-    const { rules } = await readAlertRules();
+    const { rules, recordingRules } = await readAlertRules();
+    for (const r of recordingRules) exposed.add(r.record); // written by the shipped rules
     const used = [
       ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel "${p.title}"`, expr: t.expr }))),
       ...rules.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr })),
+      ...recordingRules.map((r) => ({ where: `recording rule ${r.record}`, expr: r.expr })),
       // Variables: label_values(selector, label)
       ...dashboard.templating.list.flatMap((v) => {
         const query = typeof v.query === "object" && v.query !== null && "query" in v.query ? String(v.query.query) : String(v.query);
@@ -82,9 +84,11 @@ describe("dashboard and alert rules against the exporter", () => {
         return selector === undefined ? [] : [{ where: `variable ${v.name}`, expr: selector }];
       }),
       ...rules.flatMap((r) =>
-        // Queries inside annotation templates: {{ printf "metric{...}" ... | query }}
+        // Queries inside annotation templates: {{ printf "rate(metric{...}[5m])" ... | query }} or {{ query "metric" }}
         Object.values(r.annotations ?? {}).flatMap((a) =>
-          [...a.matchAll(/printf "([a-z_]+\{[^"]*)"/g)].map((m) => ({ where: `alert ${r.alert} annotation`, expr: m[1] ?? "" })),
+          [...a.matchAll(/(?:printf|query) "([^"]*)"/g)]
+            .filter((m) => !(m[1] ?? "").startsWith("%"))
+            .map((m) => ({ where: `alert ${r.alert} annotation`, expr: m[1] ?? "" })),
         ),
       ),
     ];

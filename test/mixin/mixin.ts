@@ -11,10 +11,21 @@ export interface AlertRule {
   readonly annotations?: Record<string, string>;
 }
 
-export async function readAlertRules(): Promise<{ text: string; rules: AlertRule[] }> {
+export interface RecordingRule {
+  readonly record: string;
+  readonly expr: string;
+}
+
+/** The alerting rules of alerts.yml in `rules`, its recording rules (knobs such as the idle threshold) in `recordingRules`. */
+export async function readAlertRules(): Promise<{ text: string; rules: AlertRule[]; recordingRules: RecordingRule[] }> {
   const text = await readFile("prometheus/alerts.yml", "utf8");
-  const doc = parse(text) as { groups: { rules: AlertRule[] }[] }; // shape checked by promtool check rules
-  return { text, rules: doc.groups.flatMap((g) => g.rules) };
+  const doc = parse(text) as { groups: { rules: (AlertRule | RecordingRule)[] }[] }; // shape checked by promtool check rules
+  const all = doc.groups.flatMap((g) => g.rules);
+  return {
+    text,
+    rules: all.filter((r): r is AlertRule => "alert" in r),
+    recordingRules: all.filter((r): r is RecordingRule => "record" in r),
+  };
 }
 
 export interface DashboardTarget {
@@ -44,10 +55,11 @@ export async function readDashboard(): Promise<Dashboard> {
   return JSON.parse(await readFile("grafana/dashboards/athena-calculations.json", "utf8")) as Dashboard; // checked field by field in dashboard.test.ts
 }
 
-/** Grafana's variables replaced the way "All" would: every workgroup, session and job. */
+/** Grafana's variables replaced the way "All" would: every workgroup, session and job, over the last hour. */
 export function substituteVariables(expr: string, rateInterval: string): string {
   return expr
     .replaceAll("$__rate_interval", rateInterval)
+    .replaceAll("$__range", "1h")
     .replaceAll("$workgroup", ".*")
     .replaceAll("$session", ".*")
     .replaceAll("$job", ".+");
@@ -70,6 +82,7 @@ const PROMQL_WORDS = new Set([
   "without",
   "time",
   "quantile",
+  "topk",
   "histogram_quantile",
   "vector",
   "le",
@@ -81,11 +94,13 @@ const PROMQL_WORDS = new Set([
 
 /** Metric names a PromQL expression reads (label names and functions left out). */
 export function metricNames(expr: string): string[] {
+  // Names chosen by a selector such as {__name__=~"a|b"}.
+  const byName = [...expr.matchAll(/__name__=~?"([a-zA-Z0-9_:|]+)"/g)].flatMap((m) => (m[1] ?? "").split("|"));
   const withoutStrings = expr
     .replace(/"(?:[^"\\]|\\.)*"/g, '""')
     .replace(/\{[^}]*\}/g, "{}")
     .replace(/\[[^\]]*\]/g, "[]");
   const byClauses = withoutStrings.replace(/\b(by|on|without|ignoring|group_left|group_right)\s*\([^)]*\)/g, "");
   const names = byClauses.match(/[a-zA-Z_:][a-zA-Z0-9_:]*/g) ?? [];
-  return [...new Set(names.filter((n) => !PROMQL_WORDS.has(n) && !/^\d/.test(n)))];
+  return [...new Set([...byName, ...names.filter((n) => !PROMQL_WORDS.has(n) && !/^\d/.test(n))])];
 }
