@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Session } from "../../../src/sessions/session.js";
+import { SessionDpuCounter } from "../../../src/sessions/dpu-counter.js";
+import { valueOf } from "../../helpers.js";
+
+const STARTED = 1_800_000_000;
+
+const session = (id: string, dpuExecutionSeconds: number, startedAt: number, workgroup = "wg"): Session => ({
+  id,
+  workgroup,
+  description: "",
+  engineVersion: "PySpark engine version 3",
+  state: "BUSY",
+  stateChangeReason: "",
+  startedAt,
+  lastModifiedAt: startedAt,
+  endedAt: undefined,
+  idleSince: undefined,
+  dpuExecutionSeconds,
+  coordinatorDpuSize: 1,
+  defaultExecutorDpuSize: 1,
+  maxConcurrentDpus: 20,
+  idleTimeoutSeconds: 1200,
+});
+
+const total = (text: string, workgroup = "wg"): number | undefined =>
+  valueOf(text, "athena_sessions_dpu_execution_seconds_total", { workgroup });
+
+describe("DPU-seconds per workgroup, as sessions accrue them", () => {
+  it("counts only what accrues after the exporter started for a session begun before it", () => {
+    const counter = new SessionDpuCounter(STARTED, 100);
+    counter.observe(session("a", 36_000, STARTED - 3600)); // ten hours of DPU before the start
+    assert.equal(total(counter.expose()), 0);
+    counter.observe(session("a", 36_060, STARTED - 3600));
+    assert.equal(total(counter.expose()), 60);
+  });
+
+  it("counts all of a session begun after the exporter started, after a first exposure at 0", () => {
+    const counter = new SessionDpuCounter(STARTED, 100);
+    counter.observe(session("b", 30, STARTED + 10));
+    assert.equal(total(counter.expose()), 0, "the workgroup's series is born at 0, so increase() sees the first step");
+    assert.equal(total(counter.expose()), 30);
+  });
+
+  it("never goes down, nor counts a figure twice, when answers repeat or shrink", () => {
+    const counter = new SessionDpuCounter(STARTED, 100);
+    counter.observe(session("c", 10, STARTED + 1));
+    counter.expose();
+    for (const dpu of [10, 10, 8, 12, 12]) counter.observe(session("c", dpu, STARTED + 1));
+    assert.equal(total(counter.expose()), 12);
+  });
+
+  it("refuses a DPU figure that is not finite and sane", () => {
+    const counter = new SessionDpuCounter(STARTED, 100);
+    counter.observe(session("d", 1, STARTED + 1));
+    counter.expose();
+    counter.observe(session("d", Infinity, STARTED + 1));
+    counter.observe(session("d", 1e308, STARTED + 1));
+    assert.equal(total(counter.expose()), 1);
+  });
+});

@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { toSession } from "../../../src/athena/parse.js";
+import { engineOf, isSessionSettled } from "../../../src/sessions/session.js";
+
+const ID = "5b1c3d4e-0001-4a6b-8c9d-0e1f2a3b4c01";
+const T = new Date("2026-11-26T10:00:00Z");
+
+/** GetSession's answer as the SDK hands it over. */
+const answer = (over: Record<string, unknown> = {}, status: Record<string, unknown> = {}): Record<string, unknown> => ({
+  SessionId: ID,
+  WorkGroup: "analytics-spark",
+  Description: "notebook of the churn team",
+  EngineVersion: "PySpark engine version 3",
+  EngineConfiguration: { CoordinatorDpuSize: 1, DefaultExecutorDpuSize: 1, MaxConcurrentDpus: 20 },
+  SessionConfiguration: { IdleTimeoutSeconds: 1200 },
+  Status: { State: "IDLE", StartDateTime: T, LastModifiedDateTime: T, IdleSinceDateTime: T, ...status },
+  Statistics: { DpuExecutionInMillis: 90_000 },
+  ...over,
+});
+
+describe("GetSession's answer to a session", () => {
+  it("reads every field in base units", () => {
+    const parsed = toSession(ID, answer());
+    assert.ok(parsed.ok);
+    assert.deepEqual(parsed.value, {
+      id: ID,
+      workgroup: "analytics-spark",
+      description: "notebook of the churn team",
+      engineVersion: "PySpark engine version 3",
+      state: "IDLE",
+      stateChangeReason: "",
+      startedAt: T.getTime() / 1000,
+      lastModifiedAt: T.getTime() / 1000,
+      endedAt: undefined,
+      idleSince: T.getTime() / 1000,
+      dpuExecutionSeconds: 90,
+      coordinatorDpuSize: 1,
+      defaultExecutorDpuSize: 1,
+      maxConcurrentDpus: 20,
+      idleTimeoutSeconds: 1200,
+    });
+  });
+
+  const refused: [string, Record<string, unknown>, Record<string, unknown>, RegExp][] = [
+    ["no state", {}, { State: undefined }, /no Status\.State/],
+    ["an unknown state", {}, { State: "SLEEPING" }, /unknown Status\.State "SLEEPING"/],
+    ["another session's ID", { SessionId: "5b1c3d4e-0001-4a6b-8c9d-0e1f2a3b4c02" }, {}, /about session/],
+    ["no workgroup", { WorkGroup: undefined }, {}, /WorkGroup/],
+    ["a numeric description", { Description: 42 }, {}, /Description is a number/],
+    ["a 10,000-character ID", { SessionId: "x".repeat(10_000) }, {}, /10000 characters/],
+    ["an absurd DPU figure", { Statistics: { DpuExecutionInMillis: 1e308 } }, {}, /DpuExecutionInMillis/],
+    ["a negative coordinator size", { EngineConfiguration: { CoordinatorDpuSize: -1 } }, {}, /CoordinatorDpuSize/],
+    ["an end before 2000", {}, { EndDateTime: new Date(0) }, /EndDateTime/],
+  ];
+  for (const [what, over, status, reason] of refused) {
+    it(`refuses an answer with ${what}, saying why`, () => {
+      const parsed: { ok: boolean; error?: string } = toSession(ID, answer(over, status));
+      assert.equal(parsed.ok, false);
+      assert.match(parsed.error ?? "", reason);
+    });
+  }
+
+  it("settles an ended session only once its DPU total is in", () => {
+    const ended = toSession(ID, answer({}, { State: "TERMINATED", EndDateTime: T }));
+    const withoutStatistics = toSession(ID, answer({ Statistics: undefined }, { State: "TERMINATED", EndDateTime: T }));
+    assert.ok(ended.ok && withoutStatistics.ok);
+    assert.equal(isSessionSettled(ended.value), true);
+    assert.equal(isSessionSettled(withoutStatistics.value), false);
+  });
+});
+
+describe("what a workgroup's engine allows", () => {
+  const rows: [string, { sessions: boolean; calculations: boolean }][] = [
+    ["PySpark engine version 3", { sessions: true, calculations: true }],
+    ["Apache Spark version 3.5", { sessions: true, calculations: false }],
+    ["Athena engine version 3", { sessions: false, calculations: false }],
+    ["", { sessions: false, calculations: false }],
+  ];
+  for (const [engine, allows] of rows) {
+    it(`${JSON.stringify(engine)}: sessions ${allows.sessions}, calculations ${allows.calculations}`, () => {
+      assert.deepEqual(engineOf(engine), allows);
+    });
+  }
+});
