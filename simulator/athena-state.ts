@@ -1,5 +1,19 @@
 import { UUID_RE, isFinished, type CalculationState } from "../src/calculations/calculation.js";
-import { newId, type NewCalculation, type Operation, type SimCalculation, type SimSession, type SimWorkGroup } from "./model.js";
+import {
+  ACTIVE_SESSION_STATES,
+  isSessionEnded,
+  isSessionState,
+  newId,
+  PYSPARK_ENGINE,
+  supportsCalculations,
+  type NewCalculation,
+  type NewSession,
+  type Operation,
+  type SessionState,
+  type SimCalculation,
+  type SimSession,
+  type SimWorkGroup,
+} from "./model.js";
 
 /** An AWS error as the JSON 1.1 protocol carries it. */
 export class AwsError extends Error {
@@ -7,13 +21,18 @@ export class AwsError extends Error {
     readonly type: string,
     readonly status: number,
     message: string,
+    /** Members the error's JSON carries besides __type and Message, such as ResourceNotFoundException's ResourceName. */
+    readonly fields: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }
 }
 
 const S3_BUCKET = "s3://athena-simulator-results";
-const SPARK_ENGINE = "PySpark engine version 3";
+const NOTEBOOK_VERSION = "Athena notebook version 1";
+// "arn:aws:athena:us-east-1:123456789012:workgroup/primary"; any partition, region and account.
+const WORKGROUP_ARN = /^arn:aws[a-z-]*:athena:[^:]*:[^:]*:workgroup\/(.+)$/;
+const ATHENA_ARN = /^arn:aws[a-z-]*:athena:[^:]*:[^:]*:[^/]+\/.+$/;
 const toEpochSeconds = (ms: number): number => ms / 1000;
 
 type Json = Record<string, unknown>;
@@ -31,22 +50,71 @@ export class AthenaState {
 
   constructor(readonly now: () => number = Date.now) {}
 
-  addWorkGroup(name: string, engine = SPARK_ENGINE): SimWorkGroup {
+  addWorkGroup(name: string, engine = PYSPARK_ENGINE): SimWorkGroup {
     const existing = this.workGroups.get(name);
     if (existing) return existing;
-    const wg: SimWorkGroup = { name, engine, state: "ENABLED", description: "", createdAtMs: this.now() };
+    const wg: SimWorkGroup = { name, engine, state: "ENABLED", description: "", createdAtMs: this.now(), tags: new Map() };
     this.workGroups.set(name, wg);
     return wg;
   }
 
-  addSession(workGroup: string, id: string = newId()): SimSession {
-    this.addWorkGroup(workGroup);
-    const session: SimSession = { id, workGroup, description: "", state: "IDLE", startedAtMs: this.now(), endedAtMs: undefined };
+  /** Adds (or overwrites) tags on a workgroup, creating it on the default engine if it does not exist. */
+  tagWorkGroup(name: string, tags: Readonly<Record<string, string>>): SimWorkGroup {
+    const wg = this.addWorkGroup(name);
+    for (const [key, value] of Object.entries(tags)) wg.tags.set(key, value);
+    return wg;
+  }
+
+  /**
+   * Starts a session in `workGroup` (created on the PySpark engine if new),
+   * IDLE since now unless `options` say otherwise. The second argument is
+   * either the session ID or the options.
+   */
+  addSession(workGroup: string, idOrOptions: string | NewSession = {}): SimSession {
+    const spec: NewSession = typeof idOrOptions === "string" ? { id: idOrOptions } : idOrOptions;
+    const wg = this.addWorkGroup(workGroup);
+    const id = spec.id ?? newId();
+    const now = this.now();
+    const state = spec.state ?? "IDLE";
+    const startedAtMs = spec.startedAtMs ?? now;
+    const endedAtMs = isSessionEnded(state) ? (spec.endedAtMs ?? now) : undefined;
+    const idleSinceMs = state === "IDLE" ? (spec.idleSinceMs ?? startedAtMs) : undefined;
+    const session: SimSession = {
+      id,
+      workGroup,
+      engineVersion: wg.engine,
+      description: spec.description ?? "",
+      state,
+      stateChangeReason: spec.stateChangeReason ?? "",
+      startedAtMs,
+      endedAtMs,
+      idleSinceMs,
+      lastModifiedMs: spec.lastModifiedMs ?? Math.max(startedAtMs, endedAtMs ?? startedAtMs, idleSinceMs ?? startedAtMs),
+      coordinatorDpuSize: spec.coordinatorDpuSize ?? 1,
+      defaultExecutorDpuSize: spec.defaultExecutorDpuSize ?? 1,
+      maxConcurrentDpus: spec.maxConcurrentDpus ?? 20,
+      idleTimeoutSeconds: spec.idleTimeoutSeconds ?? 1200,
+      notebookVersion: spec.notebookVersion ?? NOTEBOOK_VERSION,
+      workingDirectory: spec.workingDirectory ?? `${S3_BUCKET}/sessions/${id}/`,
+      additionalConfigs: { ...(spec.additionalConfigs ?? {}) },
+      busyExecutors: spec.busyExecutors ?? 0,
+      dpuExecutionMillis: spec.dpuExecutionMillis,
+      accruedDpuMillis: 0,
+      accruedToMs: startedAtMs,
+      hadRunningCalculation: false,
+    };
+    // A session created already ended accrued its coordinator's DPUs from start to end.
+    if (endedAtMs !== undefined) this.#accrue(session, endedAtMs);
     this.sessions.set(id, session);
     this.#sessionCalculations.set(id, []);
     return session;
   }
 
+  /**
+   * Adds a calculation to a session. A session on Apache Spark version 3.5
+   * never has one in Athena; one added here lets a test see the calculation
+   * APIs refuse it.
+   */
   addCalculation(spec: NewCalculation): SimCalculation {
     if (!this.sessions.has(spec.sessionId)) throw new Error(`no session ${spec.sessionId}`);
     const id = spec.id ?? newId();
@@ -77,10 +145,72 @@ export class AthenaState {
 
   /** Ends a session as Athena does when it is terminated. */
   terminateSession(id: string): void {
+    this.setSessionState(id, "TERMINATED");
+  }
+
+  /**
+   * Moves a session to `state` now: entering IDLE sets IdleSinceDateTime,
+   * entering TERMINATED or FAILED sets EndDateTime, and every change sets
+   * LastModifiedDateTime.
+   */
+  setSessionState(id: string, state: SessionState, reason = ""): void {
     const session = this.sessions.get(id);
     if (!session) throw new Error(`no session ${id}`);
-    session.state = "TERMINATED";
-    session.endedAtMs = this.now();
+    this.#enterSession(session, state, reason, this.now());
+  }
+
+  #enterSession(session: SimSession, state: SessionState, reason: string, atMs: number): void {
+    this.#accrue(session, atMs);
+    if (state === "IDLE" && session.state !== "IDLE") session.idleSinceMs = atMs;
+    if (state !== "IDLE") session.idleSinceMs = undefined;
+    if (isSessionEnded(state) && !isSessionEnded(session.state)) session.endedAtMs = atMs;
+    if (!isSessionEnded(state)) session.endedAtMs = undefined;
+    session.state = state;
+    session.stateChangeReason = reason;
+    session.lastModifiedMs = atMs;
+  }
+
+  /** Adds the coordinator's and busy executors' DPU time from the last accrual up to `toMs`, at the rate of the current state. */
+  #accrue(session: SimSession, toMs: number): void {
+    if (toMs <= session.accruedToMs) return;
+    if (!isSessionEnded(session.state)) {
+      const executors = session.state === "BUSY" ? session.defaultExecutorDpuSize * session.busyExecutors : 0;
+      session.accruedDpuMillis += (toMs - session.accruedToMs) * (session.coordinatorDpuSize + executors);
+    }
+    session.accruedToMs = toMs;
+  }
+
+  /**
+   * Brings a session up to date with its calculations: when one starts
+   * RUNNING an IDLE session turns BUSY, and when none runs any more a BUSY
+   * one turns IDLE. Only such a change moves it, so a state a test set
+   * stays until its calculations next start or stop running.
+   */
+  #refreshSession(session: SimSession): SimCalculation[] {
+    const calcs = (this.#sessionCalculations.get(session.id) ?? []).map((id) => this.#advanced(id));
+    const running = calcs.filter((c) => c.state === "RUNNING");
+    const busy = running.length > 0;
+    if (busy === session.hadRunningCalculation) return calcs;
+    session.hadRunningCalculation = busy;
+    if (busy && session.state === "IDLE") {
+      const since = Math.max(...running.map((c) => c.runningSinceMs ?? this.now()));
+      this.#enterSession(session, "BUSY", "", Math.max(since, session.lastModifiedMs));
+    } else if (!busy && session.state === "BUSY") {
+      const ended = Math.max(0, ...calcs.map((c) => c.completedAtMs ?? 0));
+      this.#enterSession(session, "IDLE", "", Math.min(this.now(), Math.max(ended, session.lastModifiedMs)));
+    }
+    return calcs;
+  }
+
+  /**
+   * The session's DPU time: its coordinator's DPUs for as long as it is alive
+   * (plus `busyExecutors` executors while BUSY), plus the DPU time its
+   * calculations report, so it never falls below the sum of theirs.
+   */
+  #sessionDpuMillis(session: SimSession, calcs: readonly SimCalculation[]): number {
+    if (session.dpuExecutionMillis !== undefined) return session.dpuExecutionMillis;
+    this.#accrue(session, this.now());
+    return Math.round(session.accruedDpuMillis + calcs.reduce((sum, c) => sum + this.#dpuMillis(c), 0));
   }
 
   /** Moves a calculation to `state` now, as Athena would. */
@@ -119,8 +249,27 @@ export class AthenaState {
     }
     const calc = this.calculations.get(id);
     if (!calc) throw new AwsError("ResourceNotFoundException", 400, `Calculation ${id} not found`);
+    const session = this.sessions.get(calc.sessionId);
+    if (session) this.#refuseCalculationsOn(session);
     this.#advance(calc);
     return calc;
+  }
+
+  #advanced(id: string): SimCalculation {
+    const calc = this.calculations.get(id);
+    if (!calc) throw new Error(`no calculation ${id}`);
+    this.#advance(calc);
+    return calc;
+  }
+
+  /** AWS: "Notebooks and Calculations APIs are not supported in the release version Apache Spark version 3.5". */
+  #refuseCalculationsOn(session: SimSession): void {
+    if (supportsCalculations(session.engineVersion)) return;
+    throw new AwsError(
+      "InvalidRequestException",
+      400,
+      `Calculations APIs are not supported for session ${session.id}: its engine version ${session.engineVersion} does not support them.`,
+    );
   }
 
   #dpuMillis(calc: SimCalculation): number {
@@ -169,36 +318,53 @@ export class AthenaState {
       }
       case "GetSession": {
         const session = this.#session(input.SessionId);
+        const calcs = this.#refreshSession(session);
         return {
           SessionId: session.id,
           Description: session.description,
           WorkGroup: session.workGroup,
-          EngineVersion: "PySpark engine version 3",
-          EngineConfiguration: { CoordinatorDpuSize: 1, MaxConcurrentDpus: 20, DefaultExecutorDpuSize: 1 },
-          NotebookVersion: "Athena notebook version 1",
-          Status: { StartDateTime: toEpochSeconds(session.startedAtMs), State: session.state },
+          EngineVersion: session.engineVersion,
+          EngineConfiguration: {
+            CoordinatorDpuSize: session.coordinatorDpuSize,
+            MaxConcurrentDpus: session.maxConcurrentDpus,
+            DefaultExecutorDpuSize: session.defaultExecutorDpuSize,
+            ...(Object.keys(session.additionalConfigs).length === 0 ? {} : { AdditionalConfigs: { ...session.additionalConfigs } }),
+          },
+          NotebookVersion: session.notebookVersion,
+          SessionConfiguration: { IdleTimeoutSeconds: session.idleTimeoutSeconds, WorkingDirectory: session.workingDirectory },
+          Status: this.#sessionStatus(session),
+          Statistics: { DpuExecutionInMillis: this.#sessionDpuMillis(session, calcs) },
         };
       }
+      case "GetSessionStatus": {
+        const session = this.#session(input.SessionId);
+        this.#refreshSession(session);
+        return { SessionId: session.id, Status: this.#sessionStatus(session) };
+      }
       case "ListSessions": {
-        const wg = input.WorkGroup;
-        if (typeof wg !== "string" || !this.workGroups.has(wg)) {
-          throw new AwsError("InvalidRequestException", 400, `WorkGroup ${String(wg)} is not found.`);
+        const wg = this.#workGroup(input.WorkGroup);
+        const filter = input.StateFilter;
+        if (filter !== undefined && !isSessionState(filter)) {
+          throw new AwsError("InvalidRequestException", 400, `Invalid StateFilter: ${JSON.stringify(filter)}`);
         }
-        const all = [...this.sessions.values()].filter((s) => s.workGroup === wg);
-        return this.#page(input, all, "Sessions", (s) => ({
+        // Without a filter Athena lists only active sessions; with one, the sessions in that state, ended ones included.
+        const wanted = filter === undefined ? ACTIVE_SESSION_STATES : [filter];
+        const sessions = [...this.sessions.values()].filter((s) => s.workGroup === wg.name);
+        for (const session of sessions) this.#refreshSession(session);
+        // Athena lists the newest first; of two started in the same millisecond, the one added last.
+        const selected = sessions.filter((s) => wanted.includes(s.state)).reverse();
+        selected.sort((a, b) => b.startedAtMs - a.startedAtMs);
+        return this.#page(input, selected, "Sessions", (s) => ({
           SessionId: s.id,
           Description: s.description,
-          EngineVersion: { SelectedEngineVersion: "PySpark engine version 3", EffectiveEngineVersion: "PySpark engine version 3" },
-          NotebookVersion: "Athena notebook version 1",
-          Status: {
-            StartDateTime: toEpochSeconds(s.startedAtMs),
-            ...(s.endedAtMs === undefined ? {} : { EndDateTime: toEpochSeconds(s.endedAtMs) }),
-            State: s.state,
-          },
+          EngineVersion: { SelectedEngineVersion: s.engineVersion, EffectiveEngineVersion: s.engineVersion },
+          NotebookVersion: s.notebookVersion,
+          Status: this.#sessionStatus(s),
         }));
       }
       case "ListCalculationExecutions": {
         const session = this.#session(input.SessionId);
+        this.#refuseCalculationsOn(session);
         const ids = this.#sessionCalculations.get(session.id) ?? [];
         const calcs = ids.map((id) => this.#calculation(id));
         const filter = input.StateFilter;
@@ -211,6 +377,18 @@ export class AthenaState {
           Status: this.#status(c),
         }));
       }
+      case "GetWorkGroup": {
+        const wg = this.#workGroup(input.WorkGroup);
+        return {
+          WorkGroup: {
+            Name: wg.name,
+            State: wg.state,
+            Description: wg.description,
+            CreationTime: toEpochSeconds(wg.createdAtMs),
+            Configuration: { EngineVersion: { SelectedEngineVersion: wg.engine, EffectiveEngineVersion: wg.engine } },
+          },
+        };
+      }
       case "ListWorkGroups":
         return this.#page(input, [...this.workGroups.values()], "WorkGroups", (w) => ({
           Name: w.name,
@@ -219,6 +397,11 @@ export class AthenaState {
           CreationTime: toEpochSeconds(w.createdAtMs),
           EngineVersion: { SelectedEngineVersion: w.engine, EffectiveEngineVersion: w.engine },
         }));
+      case "ListTagsForResource": {
+        const wg = this.#taggedWorkGroup(input.ResourceARN);
+        // Athena's MaxResults here has a minimum of 75 and no maximum.
+        return this.#page(input, [...wg.tags], "Tags", ([Key, Value]) => ({ Key, Value }), { min: 75, max: Infinity, default: 100 });
+      }
       default: {
         const unreachable: never = operation;
         return unreachable;
@@ -235,9 +418,46 @@ export class AthenaState {
     return session;
   }
 
-  #page<T>(input: Json, items: readonly T[], key: string, render: (item: T) => Json): Json {
-    const max = typeof input.MaxResults === "number" ? input.MaxResults : 50;
-    if (max < 1 || max > 100) throw new AwsError("InvalidRequestException", 400, "MaxResults must be between 1 and 100");
+  #workGroup(name: unknown): SimWorkGroup {
+    const wg = typeof name === "string" ? this.workGroups.get(name) : undefined;
+    if (!wg) throw new AwsError("InvalidRequestException", 400, `WorkGroup ${String(name)} is not found.`);
+    return wg;
+  }
+
+  /** The workgroup an ARN names; only workgroups are simulated, so any other Athena resource is not found. */
+  #taggedWorkGroup(arn: unknown): SimWorkGroup {
+    if (typeof arn !== "string" || !ATHENA_ARN.test(arn)) {
+      throw new AwsError("InvalidRequestException", 400, `Invalid ResourceARN: ${String(arn)}`);
+    }
+    const name = WORKGROUP_ARN.exec(arn)?.[1];
+    const wg = name === undefined ? undefined : this.workGroups.get(name);
+    if (!wg) throw new AwsError("ResourceNotFoundException", 400, `Resource ${arn} is not found.`, { ResourceName: arn });
+    return wg;
+  }
+
+  #sessionStatus(session: SimSession): Json {
+    return {
+      StartDateTime: toEpochSeconds(session.startedAtMs),
+      LastModifiedDateTime: toEpochSeconds(session.lastModifiedMs),
+      ...(session.endedAtMs === undefined ? {} : { EndDateTime: toEpochSeconds(session.endedAtMs) }),
+      ...(session.idleSinceMs === undefined ? {} : { IdleSinceDateTime: toEpochSeconds(session.idleSinceMs) }),
+      State: session.state,
+      ...(session.stateChangeReason === "" ? {} : { StateChangeReason: session.stateChangeReason }),
+    };
+  }
+
+  #page<T>(
+    input: Json,
+    items: readonly T[],
+    key: string,
+    render: (item: T) => Json,
+    bounds: { min: number; max: number; default: number } = { min: 1, max: 100, default: 50 },
+  ): Json {
+    const max = typeof input.MaxResults === "number" ? input.MaxResults : bounds.default;
+    if (max < bounds.min || max > bounds.max) {
+      const range = bounds.max === Infinity ? `at least ${bounds.min}` : `between ${bounds.min} and ${bounds.max}`;
+      throw new AwsError("InvalidRequestException", 400, `MaxResults must be ${range}`);
+    }
     let start = 0;
     if (typeof input.NextToken === "string") {
       start = Number(Buffer.from(input.NextToken, "base64url").toString("utf8"));

@@ -1,6 +1,98 @@
 import type { CalculationState } from "../src/calculations/calculation.js";
 import type { AthenaState } from "./athena-state.js";
-import type { ScheduledState } from "./model.js";
+import { SPARK_35_ENGINE, type ScheduledState, type SessionState } from "./model.js";
+
+/** The demo's Spark 3.5 workgroup: sessions only, no calculations. */
+export const DEMO_SPARK_35_WORKGROUP = "interactive-spark35";
+
+/** Tags on the demo's workgroups, as ListTagsForResource lists them. */
+export const DEMO_TAGS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  "analytics-spark": { team: "analytics", "cost-center": "CC-1001" },
+  "etl-spark": { team: "data-platform", "cost-center": "CC-2002" },
+  [DEMO_SPARK_35_WORKGROUP]: { team: "ml-research", "cost-center": "CC-3003" },
+};
+
+interface DemoSession {
+  readonly id: string;
+  readonly workGroup: string;
+  readonly description: string;
+  readonly state: SessionState;
+  readonly reason?: string;
+  /** Seconds before the simulator's start at which it started. */
+  readonly startedAgo: number;
+  /** Seconds before the simulator's start at which it entered its state; its start when absent. */
+  readonly sinceAgo?: number;
+  /** Executors a BUSY session keeps busy outside calculations. */
+  readonly busyExecutors?: number;
+}
+
+/**
+ * Sessions in every state a dashboard should show, besides those running the
+ * demo's calculations (which turn BUSY while one of theirs runs): one idle for
+ * long, one busy, a degraded one, a failed one, one terminated a moment ago,
+ * and two on Apache Spark version 3.5.
+ */
+export const DEMO_OTHER_SESSIONS: readonly DemoSession[] = [
+  {
+    id: "5b1c3d4e-0004-4a6b-8c9d-0e1f2a3b4c04",
+    workGroup: "analytics-spark",
+    description: "forgotten exploration notebook",
+    state: "IDLE",
+    startedAgo: 3600,
+    sinceAgo: 2700,
+  },
+  {
+    id: "5b1c3d4e-0005-4a6b-8c9d-0e1f2a3b4c05",
+    workGroup: "analytics-spark",
+    description: "dashboard refresh",
+    state: "BUSY",
+    startedAgo: 300,
+    busyExecutors: 4,
+  },
+  {
+    id: "5b1c3d4e-0006-4a6b-8c9d-0e1f2a3b4c06",
+    workGroup: "etl-spark",
+    description: "late-arriving events",
+    state: "DEGRADED",
+    reason: "The session has no healthy coordinator: container exited with code 137 (out of memory)",
+    startedAgo: 1800,
+    sinceAgo: 300,
+  },
+  {
+    id: "5b1c3d4e-0007-4a6b-8c9d-0e1f2a3b4c07",
+    workGroup: "etl-spark",
+    description: "vendor feed import",
+    state: "FAILED",
+    reason: "Session failed to start: the execution role cannot be assumed",
+    startedAgo: 1500,
+    sinceAgo: 1440,
+  },
+  {
+    id: "5b1c3d4e-0008-4a6b-8c9d-0e1f2a3b4c08",
+    workGroup: "analytics-spark",
+    description: "weekly KPI report",
+    state: "TERMINATED",
+    reason: "Session terminated by the user",
+    startedAgo: 900,
+    sinceAgo: 120,
+  },
+  {
+    id: "5b1c3d4e-0009-4a6b-8c9d-0e1f2a3b4c09",
+    workGroup: DEMO_SPARK_35_WORKGROUP,
+    description: "Spark Connect from SageMaker Unified Studio",
+    state: "IDLE",
+    startedAgo: 1200,
+    sinceAgo: 600,
+  },
+  {
+    id: "5b1c3d4e-000a-4a6b-8c9d-0e1f2a3b4c0a",
+    workGroup: DEMO_SPARK_35_WORKGROUP,
+    description: "feature engineering over Spark Connect",
+    state: "BUSY",
+    startedAgo: 900,
+    busyExecutors: 8,
+  },
+];
 
 /**
  * The demo's calculations: fixed IDs (config.yaml lists them) whose lives
@@ -141,7 +233,22 @@ function scheduleFor(calc: DemoCalculation, startMs: number): { submittedAtMs: n
 }
 
 export function loadDemoWorkload(state: AthenaState, startMs: number = state.now()): void {
+  state.addWorkGroup(DEMO_SPARK_35_WORKGROUP, SPARK_35_ENGINE);
+  for (const [workGroup, tags] of Object.entries(DEMO_TAGS)) state.tagWorkGroup(workGroup, tags);
   for (const session of DEMO_SESSIONS) state.addSession(session.workGroup, session.id);
+  const ago = (seconds: number): number => startMs - seconds * 1000;
+  for (const s of DEMO_OTHER_SESSIONS) {
+    const since = s.sinceAgo === undefined ? undefined : ago(s.sinceAgo);
+    state.addSession(s.workGroup, {
+      id: s.id,
+      description: s.description,
+      state: s.state,
+      startedAtMs: ago(s.startedAgo),
+      ...(s.reason === undefined ? {} : { stateChangeReason: s.reason }),
+      ...(since === undefined ? {} : { idleSinceMs: since, endedAtMs: since, lastModifiedMs: since }),
+      ...(s.busyExecutors === undefined ? {} : { busyExecutors: s.busyExecutors }),
+    });
+  }
   for (const calc of DEMO_CALCULATIONS) {
     const session = DEMO_SESSIONS[calc.session];
     if (session === undefined) continue;

@@ -23,7 +23,7 @@ export type FaultKind =
 export interface FaultScope {
   /** Only requests for this operation; all operations when absent. */
   readonly operation?: Operation;
-  /** Only requests naming this calculation execution (or session) ID. */
+  /** Only requests naming this calculation execution ID, session ID or workgroup (a workgroup ARN counts as its name). */
   readonly resourceId?: string;
   /** How many matching requests it hits before it clears; forever when absent. */
   remaining?: number;

@@ -151,7 +151,7 @@ export class AthenaSimulator {
       sendError(res, new AwsError("SerializationException", 400, "Request body is not a JSON object"));
       return;
     }
-    const resourceId = firstString(input.CalculationExecutionId, input.SessionId, input.WorkGroup);
+    const resourceId = firstString(input.CalculationExecutionId, input.SessionId, input.WorkGroup, workGroupOfArn(input.ResourceARN));
     this.#count(name, resourceId);
 
     const [min, max] = this.latencyMs;
@@ -287,6 +287,12 @@ export class AthenaSimulator {
   }
 }
 
+/** The workgroup name in a workgroup ARN ("arn:aws:athena:REGION:ACCOUNT:workgroup/NAME"), or the ARN itself for any other. */
+function workGroupOfArn(arn: unknown): unknown {
+  if (typeof arn !== "string") return arn;
+  return /^arn:[^:]*:athena:[^:]*:[^:]*:workgroup\/(.+)$/.exec(arn)?.[1] ?? arn;
+}
+
 function firstString(...values: unknown[]): string | undefined {
   return values.find((v): v is string => typeof v === "string");
 }
@@ -310,5 +316,5 @@ function send(res: ServerResponse, status: number, body: string): void {
 
 function sendError(res: ServerResponse, error: AwsError): void {
   res.setHeader("x-amzn-ErrorType", error.type);
-  send(res, error.status, JSON.stringify({ __type: error.type, Message: error.message }));
+  send(res, error.status, JSON.stringify({ __type: error.type, Message: error.message, ...error.fields }));
 }
