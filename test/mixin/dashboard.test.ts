@@ -56,14 +56,22 @@ describe("dashboard and alert rules against the exporter", () => {
   it("use only metrics the exporter exposes", async () => {
     const stack = await startStack((sim) => {
       const session = sim.state.addSession("wg");
+      // Sessions in every situation the panels and rules read: idle (discovered), and ended in failure (of a listed calculation).
+      sim.state.addSession("wg", { idleSinceMs: Date.now() - 3_600_000 });
+      const failedSession = sim.state.addSession("wg", { state: "FAILED", stateChangeReason: "out of memory", endedAtMs: Date.now() });
       const ids = [
-        sim.state.addCalculation({ sessionId: session.id, state: "FAILED", stateChangeReason: "boom", dpuExecutionMillis: 1 }).id,
+        sim.state.addCalculation({ sessionId: failedSession.id, state: "FAILED", stateChangeReason: "boom", dpuExecutionMillis: 1 }).id,
         sim.state.addCalculation({ sessionId: session.id, state: "RUNNING", progress: "50%" }).id,
       ];
-      return { calculations: [...ids, "00000000-0000-4000-8000-000000000404"] };
+      return {
+        calculations: [...ids, "00000000-0000-4000-8000-000000000404"],
+        extraYaml: "discovery: {workgroups: [wg], interval: 100ms}",
+      };
     });
     let exposed: Set<string>;
     try {
+      await stack.scrape();
+      await new Promise((r) => setTimeout(r, 300)); // a discovery run
       await stack.scrape();
       exposed = new Set(parseExposition(await stack.scrape()).map((s) => s.name));
     } finally {

@@ -55,12 +55,18 @@ describe("with a real Prometheus scraping the exporter", () => {
   let stack: Stack;
   let prometheus: RunningPrometheus;
   const ids = { failing: "", stuck: "", finishing: "", canceled: "", queued: "", etl: "" };
+  let idleSession = "";
+  let spark35Session = "";
 
   before(async () => {
     stack = await startStack((sim) => {
       const now = Date.now();
       const analytics = sim.state.addSession("analytics-spark");
       const etl = sim.state.addSession("etl-spark");
+      // Sessions alone: one idle for 45 minutes, and a workgroup on the engine without calculations.
+      idleSession = sim.state.addSession("analytics-spark", { idleSinceMs: now - 45 * 60_000, startedAtMs: now - 50 * 60_000 }).id;
+      sim.state.addWorkGroup("interactive-spark35", "Apache Spark version 3.5");
+      spark35Session = sim.state.addSession("interactive-spark35").id;
       // RUNNING at the first scrape, FAILED a few scrapes later: the first
       // failure of its workgroup, and one that happens between scrapes.
       ids.failing = sim.state.addCalculation({
@@ -90,7 +96,10 @@ describe("with a real Prometheus scraping the exporter", () => {
         submittedAtMs: now - 30_000,
         schedule: [{ atMs: now + 5000, state: "COMPLETED" }],
       }).id;
-      return { calculations: Object.values(ids), extraYaml: "cache: {ttl: 500ms}" };
+      return {
+        calculations: Object.values(ids),
+        extraYaml: "cache: {ttl: 500ms}\ndiscovery: {workgroups: [analytics-spark, etl-spark, interactive-spark35], interval: 1s}",
+      };
     });
     const target = new URL(stack.server.url).host;
     prometheus = await startPrometheus(target, compressFor((await readAlertRules()).text));
@@ -125,6 +134,29 @@ describe("with a real Prometheus scraping the exporter", () => {
     );
   });
 
+  it("fires AthenaSessionIdle for the session idle 45 minutes, naming its workgroup and how long", async () => {
+    const idle = await firingAlert(prometheus, "AthenaSessionIdle");
+    assert.equal(idle.labels.session_id, idleSession);
+    assert.equal(idle.labels.workgroup, "analytics-spark");
+    assert.match(idle.annotations.description ?? "", /analytics-spark/);
+    const firing = (await prometheus.alerts()).filter((a) => a.labels.alertname === "AthenaSessionIdle" && a.state === "firing");
+    assert.deepEqual(
+      firing.map((a) => a.labels.session_id),
+      [idleSession],
+      "only the long-idle session alerts",
+    );
+  });
+
+  it("watches the sessions of an Apache Spark 3.5 workgroup, and asks it for no calculations", async () => {
+    const info = await prometheus.query('athena_workgroup_info{workgroup="interactive-spark35"}');
+    assert.equal(info.result[0]?.metric.engine_version, "Apache Spark version 3.5");
+    const state = await prometheus.query(`athena_session_state{session_id="${spark35Session}",state="IDLE"}`);
+    assert.equal(state.result[0]?.value?.[1], "1");
+    assert.equal(stack.simulator.calls("ListCalculationExecutions", spark35Session), 0);
+    const failures = await prometheus.query("sum(athena_exporter_discovery_failures_total)");
+    assert.equal(failures.result[0]?.value?.[1], "0");
+  });
+
   it("sees the first FAILED of a workgroup as an increase of its counter", async () => {
     await waitFor(
       async () => {
@@ -157,6 +189,7 @@ describe("with a real Prometheus scraping two targets of one exporter", () => {
   before(async () => {
     const now = Date.now();
     const a = simulator.state.addSession("wg-a");
+    simulator.state.addSession("wg-a", { idleSinceMs: now - 45 * 60_000 });
     const b = simulator.state.addSession("wg-b");
     const idsA = [
       simulator.state.addCalculation({
@@ -188,7 +221,7 @@ describe("with a real Prometheus scraping two targets of one exporter", () => {
           `aws: {region: us-east-1, endpoint: "${endpoint}", maxAttempts: 1}`,
           "cache: {ttl: 500ms}",
           "targets:",
-          `  - {name: team-a, calculations: [${idsA.join(", ")}]}`,
+          `  - {name: team-a, calculations: [${idsA.join(", ")}], discovery: {workgroups: [wg-a], interval: 1s}}`,
           `  - {name: team-b, calculations: [${failedInB}]}`,
         ].join("\n"),
       ),
