@@ -131,21 +131,34 @@ describe("discovery through ListSessions and ListCalculationExecutions", () => {
     }
   });
 
-  it("lists a closed session once more, then never again", async () => {
+  it("when a session leaves the listing of active sessions, lists its calculations once more and fetches its end once, then never again", async () => {
     let session = "";
     const stack = await startStack((sim) => {
       session = sim.state.addSession("wg").id;
       sim.state.addCalculation({ sessionId: session, state: "COMPLETED", dpuExecutionMillis: 1 });
-      return { calculations: [], extraYaml: "discovery: {workgroups: [wg], interval: 100ms}" };
+      return { calculations: [], extraYaml: "cache: {ttl: 1ms}\ndiscovery: {workgroups: [wg], interval: 100ms}" };
     });
     try {
       await scrapeUntil(stack, (t) => up(t).length === 1, "the calculation");
+      // A calculation that finishes, then the session ends, both between two listings: only the last listing can find it.
+      const last = stack.simulator.state.addCalculation({ sessionId: session, state: "FAILED", dpuExecutionMillis: 5 }).id;
       stack.simulator.state.terminateSession(session);
-      await new Promise((r) => setTimeout(r, 400));
-      const afterClose = stack.simulator.calls("ListCalculationExecutions", session);
+      const text = await scrapeUntil(
+        stack,
+        (t) => up(t).includes(last) && valueOf(t, "athena_session_state", { session_id: session, state: "TERMINATED" }) === 1,
+        "the last calculation and the session's end",
+      );
+      assert.ok((valueOf(text, "athena_session_end_timestamp_seconds", { session_id: session }) ?? 0) > 0);
+      assert.ok((valueOf(text, "athena_session_dpu_execution_seconds", { session_id: session }) ?? -1) >= 0);
+      await new Promise((r) => setTimeout(r, 300)); // the run that sees it gone
+      await stack.scrape();
+      const listings = stack.simulator.calls("ListCalculationExecutions", session);
+      const fetches = stack.simulator.calls("GetSession", session);
       await new Promise((r) => setTimeout(r, 500));
-      assert.equal(stack.simulator.calls("ListCalculationExecutions", session), afterClose);
-      assert.ok(stack.simulator.calls("ListSessions", "wg") >= afterClose + 3, "the workgroup is still listed");
+      await stack.scrape();
+      assert.equal(stack.simulator.calls("ListCalculationExecutions", session), listings, "its calculations are not listed again");
+      assert.equal(stack.simulator.calls("GetSession", session), fetches, "an ended session with its DPU total is not fetched again");
+      assert.ok(stack.simulator.calls("ListSessions", "wg") >= 5, "the workgroup is still listed");
     } finally {
       await stack.stop();
     }

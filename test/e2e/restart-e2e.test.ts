@@ -15,8 +15,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 describe("a restart, with a real Prometheus scraping through it", () => {
   const simulator = new AthenaSimulator();
-  const session = simulator.state.addSession("analytics-spark");
   const now = Date.now();
+  // A session alive for three hours: about 10,800 DPU-seconds before the exporter ever starts.
+  const session = simulator.state.addSession("analytics-spark", { startedAtMs: now - 3 * HOUR - 120_000 });
   // Twenty calculations that finished three hours before, six of them FAILED.
   const past = Array.from(
     { length: 20 },
@@ -79,6 +80,13 @@ describe("a restart, with a real Prometheus scraping through it", () => {
     assert.equal(await total("increase(athena_calculations_finished_total[1m])"), 0);
     assert.equal(await total("increase(athena_calculations_dpu_execution_seconds_total[1m])"), 0);
     assert.equal(await total('athena_calculation_state{state="FAILED"}'), 6, "the per-calculation series still tell the past");
+  });
+
+  it("counts session DPU as it accrues, never the hours before it started", async () => {
+    const accrued = await total("increase(athena_sessions_dpu_execution_seconds_total[1m])");
+    // One DPU for the minute at most, not the three hours the session ran before.
+    assert.ok(accrued > 0 && accrued < 120, `increase over 1m was ${accrued} DPU-seconds`);
+    assert.ok((await total("athena_session_dpu_execution_seconds")) > 10_000, "the session's own gauge still tells its whole life");
   });
 
   it("keeps the failure-ratio alert quiet", async () => {
