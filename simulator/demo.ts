@@ -16,6 +16,9 @@ main({
       adjustConfig: (c: ExporterConfig): ExporterConfig => ({
         ...c,
         aws: { ...c.aws, endpoint: simulatorUrl, region: c.aws.region ?? "us-east-1" },
+        // Every workgroup of the simulator, so that its sessions (idle, degraded, failed, on
+        // Spark 3.5) show beside the calculations config.yaml lists.
+        discovery: c.discovery ?? { workgroups: "all", intervalMs: 15_000, lookbackMs: 86_400_000, retentionMs: 6 * 3_600_000 },
       }),
       // The simulator checks no signature; these are not credentials of any account.
       credentials: { accessKeyId: "ASIMULATORDEMOKEY", secretAccessKey: "simulator-demo-secret" },
@@ -25,7 +28,8 @@ main({
           `  Athena simulator: ${simulatorUrl}`,
           `  Exporter metrics: ${running.url}/metrics`,
           "",
-          "  Watching the demo calculations of config.yaml as they queue, run, complete, fail and get canceled.",
+          "  Watching the calculations of config.yaml as they queue, run, complete, fail and get canceled,",
+          "  and every session of the simulator's workgroups, idle, busy, degraded or failed.",
           "  Press Ctrl+C to stop.",
           "",
           "",

@@ -1,6 +1,14 @@
 import type { Logger } from "pino";
 import type { AthenaApi } from "./athena/client.js";
-import { isFinished, isSessionClosed, type CalculationState, type WorkGroupSummary } from "./calculations/calculation.js";
+import type { ApiError } from "./athena/errors.js";
+import {
+  isFinished,
+  isSessionClosed,
+  type CalculationState,
+  type SessionSummary,
+  type WorkGroupSummary,
+} from "./calculations/calculation.js";
+import { ok, type Result } from "./result.js";
 import type { DiscoveryConfig } from "./config/config.js";
 import type { TargetMetrics } from "./self-metrics.js";
 import { engineOf } from "./sessions/session.js";
@@ -121,7 +129,7 @@ export class Discoverer {
     for (const workgroup of workgroups ?? []) {
       const engine = engineOf(workgroup.engine);
       if (!engine.sessions) continue;
-      const listed = await this.api.listSessions(workgroup.name, signal);
+      const listed = await this.#listSessions(workgroup.name, signal);
       if (!listed.ok) {
         if (listed.error.aborted) break;
         failed = true;
@@ -170,6 +178,21 @@ export class Discoverer {
     else this.metrics.discoveryLastSuccess.set(nowSeconds);
     stop();
     this.onDiscovered(found);
+  }
+
+  /**
+   * A workgroup's sessions: the active ones Athena lists by default, and
+   * those DEGRADED (alive and billed) or FAILED (within the lookback),
+   * which it lists only when asked for by state.
+   */
+  async #listSessions(workgroup: string, signal: AbortSignal): Promise<Result<SessionSummary[], ApiError>> {
+    const all: SessionSummary[] = [];
+    for (const state of [undefined, "DEGRADED", "FAILED"] as const) {
+      const listed = await this.api.listSessions(workgroup, signal, state);
+      if (!listed.ok) return listed;
+      all.push(...listed.value);
+    }
+    return ok(all);
   }
 
   /** Lists one session's calculations into what is known; false when the listing failed. */

@@ -8,6 +8,7 @@ import type { DiscoveryConfig, ExporterConfig } from "./config/config.js";
 import { Discoverer, type Discovered } from "./discovery.js";
 import type { WorkGroupSummary } from "./calculations/calculation.js";
 import { renderFamilies } from "./exposition/text-format.js";
+import type { FamilyGenerator } from "./exposition/family-generator.js";
 import { err, ok, type Result } from "./result.js";
 import type { ApiError } from "./athena/errors.js";
 import { SessionCache } from "./sessions/cache.js";
@@ -257,19 +258,13 @@ export class Target {
         known: session === undefined || refreshedAt === undefined ? undefined : { session, refreshedAt },
       };
     });
+    // A family none of whose subjects has a sample is left out, header and all.
+    const bodies = <T>(families: readonly FamilyGenerator<T>[], of: readonly T[]): string[][] =>
+      families.map((family) => of.map((subject) => family.render(subject)).filter((text) => text !== ""));
     return (
-      renderFamilies(
-        SESSION_FAMILIES,
-        SESSION_FAMILIES.map((family) => subjects.map((subject) => family.render(subject))),
-      ) +
-      renderFamilies(
-        WORKGROUP_FAMILIES,
-        WORKGROUP_FAMILIES.map((family) => this.#workgroups.map((w) => family.render(w))),
-      ) +
-      renderFamilies(
-        PRICE_FAMILIES,
-        PRICE_FAMILIES.map((family) => [family.render(this.#config.cost.dpuHourPriceUsd)]),
-      )
+      renderFamilies(SESSION_FAMILIES, bodies(SESSION_FAMILIES, subjects)) +
+      renderFamilies(WORKGROUP_FAMILIES, bodies(WORKGROUP_FAMILIES, this.#workgroups)) +
+      renderFamilies(PRICE_FAMILIES, bodies(PRICE_FAMILIES, [this.#config.cost.dpuHourPriceUsd]))
     );
   }
 

@@ -13,7 +13,7 @@ import type { TokenBucket } from "limiter";
 import pLimit from "p-limit";
 import { fullBucket } from "./token-bucket.js";
 import { toCalculation, toCalculationSummary, toSession, toSessionSummary, toWorkGroupDetail, toWorkGroupSummary } from "./parse.js";
-import type { Session } from "../sessions/session.js";
+import type { Session, SessionState } from "../sessions/session.js";
 import { API_ERROR_CODES, classifyError, type ApiError } from "./errors.js";
 import type { Calculation, CalculationSummary, SessionSummary, WorkGroupSummary } from "../calculations/calculation.js";
 import type { ExporterConfig } from "../config/config.js";
@@ -26,7 +26,8 @@ export interface AthenaApi {
   getSession(sessionId: string, signal: AbortSignal): Promise<Result<Session, ApiError>>;
   getWorkGroup(name: string, signal: AbortSignal): Promise<Result<WorkGroupSummary, ApiError>>;
   listWorkGroups(signal: AbortSignal): Promise<Result<WorkGroupSummary[], ApiError>>;
-  listSessions(workgroup: string, signal: AbortSignal): Promise<Result<SessionSummary[], ApiError>>;
+  /** Athena lists active sessions (CREATING, CREATED, IDLE, BUSY) unless a state is asked for. */
+  listSessions(workgroup: string, signal: AbortSignal, state?: SessionState): Promise<Result<SessionSummary[], ApiError>>;
   listCalculations(sessionId: string, signal: AbortSignal): Promise<Result<CalculationSummary[], ApiError>>;
 }
 
@@ -155,11 +156,19 @@ export class SdkAthenaApi implements AthenaApi {
     });
   }
 
-  listSessions(workgroup: string, signal: AbortSignal): Promise<Result<SessionSummary[], ApiError>> {
+  listSessions(workgroup: string, signal: AbortSignal, state?: SessionState): Promise<Result<SessionSummary[], ApiError>> {
     return this.#pages("ListSessions", signal, async (NextToken, abortSignal) => {
-      const page = await this.client.send(new ListSessionsCommand({ WorkGroup: workgroup, MaxResults: LIST_PAGE_SIZE, NextToken }), {
-        abortSignal,
-      });
+      const page = await this.client.send(
+        new ListSessionsCommand({
+          WorkGroup: workgroup,
+          MaxResults: LIST_PAGE_SIZE,
+          NextToken,
+          ...(state === undefined ? {} : { StateFilter: state }),
+        }),
+        {
+          abortSignal,
+        },
+      );
       return { items: (page.Sessions ?? []).map((s) => toSessionSummary(s, workgroup)), next: page.NextToken };
     });
   }

@@ -11,6 +11,6 @@ export class SwappableAthenaApi implements AthenaApi {
   getSession: AthenaApi["getSession"] = (id, signal) => this.target.getSession(id, signal);
   getWorkGroup: AthenaApi["getWorkGroup"] = (name, signal) => this.target.getWorkGroup(name, signal);
   listWorkGroups: AthenaApi["listWorkGroups"] = (signal) => this.target.listWorkGroups(signal);
-  listSessions: AthenaApi["listSessions"] = (workgroup, signal) => this.target.listSessions(workgroup, signal);
+  listSessions: AthenaApi["listSessions"] = (workgroup, signal, state) => this.target.listSessions(workgroup, signal, state);
   listCalculations: AthenaApi["listCalculations"] = (sessionId, signal) => this.target.listCalculations(sessionId, signal);
 }

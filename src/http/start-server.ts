@@ -85,10 +85,16 @@ export async function startServer(
           },
           app,
         );
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(listen.port, listen.host === "" ? "::" : listen.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(listen.port, listen.host === "" ? "::" : listen.host, () => resolve());
+    });
+  } catch (e) {
+    // Discovery's timers would keep a process that cannot serve alive.
+    await targets.close();
+    throw e;
+  }
   const address = server.address() as AddressInfo; // a TCP listener always has an AddressInfo
   const host = listen.host === "" ? "localhost" : listen.host.includes(":") ? `[${listen.host}]` : listen.host;
   return {

@@ -56,11 +56,17 @@ describe("README", () => {
         progress: "Stage 2/4",
         submittedAtMs: 1_700_000_000_000,
       }).id;
-      // Discovery of an empty workgroup: the workgroup families show, and nothing more is found.
-      sim.state.addWorkGroup("empty");
-      return { calculations: [failed, running, MISSING], extraYaml: "discovery: {workgroups: [empty], interval: 1h}" };
+      // Sessions in every situation, discovered in a workgroup of their own: idle, degraded with a
+      // reason, ended in failure, and one that fails to refresh.
+      sim.state.addSession("side", { idleSinceMs: 1_700_000_000_000 });
+      sim.state.addSession("side", { state: "DEGRADED", stateChangeReason: "executor lost" });
+      sim.state.addSession("side", { state: "FAILED", stateChangeReason: "out of memory", endedAtMs: Date.now() });
+      const failing = sim.state.addSession("side").id;
+      sim.injectFault({ kind: "InternalServerException", operation: "GetSession", resourceId: failing });
+      return { calculations: [failed, running, MISSING], extraYaml: "discovery: {workgroups: [side], interval: 1h}" };
     });
     try {
+      await new Promise((r) => setTimeout(r, 300)); // the first discovery run
       await stack.scrape();
       const scraped = scrapedFamilies(await stack.scrape());
       // prom-client shows a family without series (target_info here) by its # lines alone: no label names to compare.
