@@ -196,6 +196,9 @@ interface Row {
   bodyMiB: number;
   callsPerWarmScrape: number;
   dueCalls: number;
+  /** Of dueCalls, GetSession: the sessions, refreshed like unfinished calculations. */
+  dueSessionCalls: number;
+  sessions: number;
   unfinished: number;
   naiveCalls: number | undefined;
   naiveScrapeMs: number | undefined;
@@ -246,8 +249,10 @@ async function run(n: number, dir: string, baselineRss: number): Promise<Row> {
     process.stderr.write(`[${n}] waiting ${TTL_S}s for the unfinished to be due...\n`);
     await sleep(TTL_S * 1000 + 500);
     const beforeDue = sim.calls();
+    const beforeDueSessions = sim.calls("GetSession");
     await timedGet(`${url}/metrics`, long);
     const dueCalls = sim.calls() - beforeDue;
+    const dueSessionCalls = sim.calls("GetSession") - beforeDueSessions;
 
     let naiveCalls: number | undefined;
     let naiveScrapeMs: number | undefined;
@@ -281,6 +286,8 @@ async function run(n: number, dir: string, baselineRss: number): Promise<Row> {
       bodyMiB: buffer.length / 2 ** 20,
       callsPerWarmScrape,
       dueCalls,
+      dueSessionCalls,
+      sessions: sim.state.sessions.size,
       unfinished,
       naiveCalls,
       naiveScrapeMs,
@@ -328,7 +335,7 @@ async function main(): Promise<void> {
           `${(w50 / f50).toFixed(2)}x / ${(w99 / f99).toFixed(2)}x`,
           `${r.bodyMiB.toFixed(1)} MiB`,
           r.callsPerWarmScrape.toFixed(1),
-          `${r.dueCalls} (${r.unfinished} unfinished)`,
+          `${r.dueCalls} (${r.unfinished} unfinished; ${r.dueSessionCalls} GetSession for ${r.sessions} sessions)`,
           r.naiveCalls === undefined ? "not run" : String(r.naiveCalls),
           r.naiveCalls === undefined ? "" : `${(r.dueCalls / r.naiveCalls).toFixed(3)}x`,
           r.naiveScrapeMs === undefined ? "" : ms(r.naiveScrapeMs),
