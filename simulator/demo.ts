@@ -15,10 +15,17 @@ main({
     return {
       adjustConfig: (c: ExporterConfig): ExporterConfig => ({
         ...c,
-        aws: { ...c.aws, endpoint: simulatorUrl, region: c.aws.region ?? "us-east-1" },
+        // STS too (workgroup tags need the account, from GetCallerIdentity).
+        aws: { ...c.aws, endpoint: simulatorUrl, stsEndpoint: simulatorUrl, region: c.aws.region ?? "us-east-1" },
         // Every workgroup of the simulator, so that its sessions (idle, degraded, failed, on
         // Spark 3.5) show beside the calculations config.yaml lists.
-        discovery: c.discovery ?? { workgroups: "all", intervalMs: 15_000, lookbackMs: 86_400_000, retentionMs: 6 * 3_600_000 },
+        discovery: c.discovery ?? {
+          workgroups: "all",
+          intervalMs: 15_000,
+          lookbackMs: 86_400_000,
+          retentionMs: 6 * 3_600_000,
+          workgroupTags: ["team", "cost-center"],
+        },
       }),
       // The simulator checks no signature; these are not credentials of any account.
       credentials: { accessKeyId: "ASIMULATORDEMOKEY", secretAccessKey: "simulator-demo-secret" },

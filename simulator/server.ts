@@ -9,6 +9,8 @@ import { FaultPlan, hostileJson, mergeFields, type Fault } from "./faults.js";
 import { isOperation, OPERATIONS, type Operation } from "./model.js";
 
 const CONTENT_TYPE = "application/x-amz-json-1.1";
+/** The account of callers that assumed no role. */
+export const SIMULATED_ACCOUNT = "123456789012";
 const TARGET_PREFIX = "AmazonAthena.";
 const MAX_BODY_BYTES = 1 << 20;
 
@@ -79,6 +81,8 @@ export class AthenaSimulator {
 
   /** How long the credentials STS hands out last. */
   credentialLifetimeMs = 3_600_000;
+  /** GetCallerIdentity calls answered. */
+  callerIdentityCalls = 0;
   /** AssumeRole calls answered, granted or denied. */
   assumeRoleCalls = 0;
 
@@ -133,7 +137,8 @@ export class AthenaSimulator {
     }
     const target = req.headers["x-amz-target"];
     if (target === undefined && (req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded")) {
-      this.#serveSts(new URLSearchParams(body), res);
+      const signer = /Credential=([^/]+)\//.exec(req.headers.authorization ?? "")?.[1];
+      this.#serveSts(new URLSearchParams(body), res, signer);
       return;
     }
     this.#recordCredential(req.headers.authorization);
@@ -254,8 +259,12 @@ export class AthenaSimulator {
     this.#signedCalls.set(key, (this.#signedCalls.get(key) ?? 0) + 1);
   }
 
-  /** STS AssumeRole on the AWS query protocol, answered in XML as STS does. */
-  #serveSts(params: URLSearchParams, res: ServerResponse): void {
+  /**
+   * STS AssumeRole and GetCallerIdentity on the AWS query protocol, answered
+   * in XML as STS does. The caller's account is its role's, for keys STS
+   * issued, else SIMULATED_ACCOUNT.
+   */
+  #serveSts(params: URLSearchParams, res: ServerResponse, signer: string | undefined): void {
     const xml = (status: number, body: string): void => {
       res.writeHead(status, { "Content-Type": "text/xml" });
       res.end(body);
@@ -266,8 +275,19 @@ export class AthenaSimulator {
         `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
       );
     };
+    if (params.get("Action") === "GetCallerIdentity") {
+      this.callerIdentityCalls++;
+      const role = signer === undefined ? undefined : this.#issuedKeys.get(signer);
+      const account = /^arn:[^:]*:iam::(\d{12}):/.exec(role ?? "")?.[1] ?? SIMULATED_ACCOUNT;
+      const arn = role === undefined ? `arn:aws:iam::${account}:user/simulated` : role.replace(":role/", ":assumed-role/");
+      xml(
+        200,
+        `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>${arn}</Arn><UserId>AIDASIMULATED</UserId><Account>${account}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
+      );
+      return;
+    }
     if (params.get("Action") !== "AssumeRole") {
-      fail(400, "InvalidAction", "Only AssumeRole is simulated");
+      fail(400, "InvalidAction", "Only AssumeRole and GetCallerIdentity are simulated");
       return;
     }
     this.assumeRoleCalls++;

@@ -64,6 +64,8 @@ export class Discoverer {
   readonly #abort = new AbortController();
   /** Workgroups whose engine could not be read, logged once each. */
   readonly #unreadEngines = new Set<string>();
+  /** The last error reading each workgroup's tags, logged once per change. */
+  readonly #tagFailures = new Map<string, string>();
 
   constructor(
     private readonly api: AthenaApi,
@@ -123,9 +125,10 @@ export class Discoverer {
     const sessionWorkgroups = new Map<string, string>();
     const ended: string[] = [];
     let failed = false;
-    const workgroups = await this.#readWorkgroups(signal);
-    if (workgroups === undefined) failed = true;
-    else this.#workgroups = workgroups;
+    const read = await this.#readWorkgroups(signal);
+    if (read === undefined) failed = true;
+    const workgroups = read === undefined ? undefined : await this.#withTags(read, signal);
+    if (workgroups !== undefined) this.#workgroups = workgroups;
     for (const workgroup of workgroups ?? []) {
       const engine = engineOf(workgroup.engine);
       if (!engine.sessions) continue;
@@ -246,6 +249,36 @@ export class Discoverer {
       return undefined;
     }
     return listed.value.filter((w) => w.enabled && engineOf(w.engine).sessions);
+  }
+
+  /**
+   * The workgroups with the configured tags' values. A workgroup whose tags
+   * cannot be read keeps those read before, and the failure is logged once
+   * per workgroup and error.
+   */
+  async #withTags(workgroups: readonly WorkGroupSummary[], signal: AbortSignal): Promise<readonly WorkGroupSummary[]> {
+    const keys = this.config.workgroupTags;
+    if (keys.length === 0) return workgroups;
+    const before = new Map(this.#workgroups.map((w) => [w.name, w.tags]));
+    const tagged: WorkGroupSummary[] = [];
+    for (const workgroup of workgroups) {
+      const listed = await this.api.listWorkGroupTags(workgroup.name, signal);
+      if (listed.ok) {
+        tagged.push({ ...workgroup, tags: new Map(keys.map((key) => [key, listed.value.get(key) ?? ""])) });
+        this.#tagFailures.delete(workgroup.name);
+        continue;
+      }
+      const previous = before.get(workgroup.name);
+      tagged.push(previous === undefined ? workgroup : { ...workgroup, tags: previous });
+      if (!listed.error.aborted && this.#tagFailures.get(workgroup.name) !== listed.error.code) {
+        this.#tagFailures.set(workgroup.name, listed.error.code);
+        this.logger.warn(
+          { workgroup: workgroup.name, error: listed.error.code, reason: listed.error.message },
+          "discovery: reading the workgroup's tags failed",
+        );
+      }
+    }
+    return tagged;
   }
 
   /** Records a listed calculation; true when its state changed since it was last listed. */

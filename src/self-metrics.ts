@@ -10,6 +10,8 @@ export const API_OPERATIONS = [
   "ListWorkGroups",
   "ListSessions",
   "ListCalculationExecutions",
+  "ListTagsForResource",
+  "GetCallerIdentity",
 ] as const;
 export type ApiOperation = (typeof API_OPERATIONS)[number];
 

@@ -13,7 +13,7 @@ import { err, ok, type Result } from "./result.js";
 import type { ApiError } from "./athena/errors.js";
 import { SessionCache } from "./sessions/cache.js";
 import { PRICE_FAMILIES, SessionDpuCounter } from "./sessions/dpu-counter.js";
-import { SESSION_FAMILIES, WORKGROUP_FAMILIES } from "./sessions/metrics.js";
+import { renderWorkgroupTags, SESSION_FAMILIES, WORKGROUP_FAMILIES } from "./sessions/metrics.js";
 import { FinishTally } from "./calculations/finish-tally.js";
 import { FinishedCounters } from "./calculations/finished-counters.js";
 import { TargetMetrics } from "./self-metrics.js";
@@ -264,6 +264,7 @@ export class Target {
     return (
       renderFamilies(SESSION_FAMILIES, bodies(SESSION_FAMILIES, subjects)) +
       renderFamilies(WORKGROUP_FAMILIES, bodies(WORKGROUP_FAMILIES, this.#workgroups)) +
+      renderWorkgroupTags(this.#workgroups, this.#config.discovery?.workgroupTags ?? []) +
       renderFamilies(PRICE_FAMILIES, bodies(PRICE_FAMILIES, [this.#config.cost.dpuHourPriceUsd]))
     );
   }

@@ -79,6 +79,8 @@ export async function startStack(
   const awsKeys = {
     region: "us-east-1",
     endpoint: url,
+    // The simulator answers STS as well: no test ever reaches AWS.
+    stsEndpoint: url,
     maxAttempts: 1,
     requestTimeout: "2s",
     requestsPerSecond: 1000,

@@ -3,16 +3,18 @@ import {
   GetCalculationExecutionCommand,
   GetSessionCommand,
   GetWorkGroupCommand,
+  ListTagsForResourceCommand,
   ListCalculationExecutionsCommand,
   ListSessionsCommand,
   ListWorkGroupsCommand,
   type AthenaClientConfig,
 } from "@aws-sdk/client-athena";
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { TokenBucket } from "limiter";
 import pLimit from "p-limit";
 import { fullBucket } from "./token-bucket.js";
-import { toCalculation, toCalculationSummary, toSession, toSessionSummary, toWorkGroupDetail, toWorkGroupSummary } from "./parse.js";
+import { toCalculation, toCalculationSummary, toSession, toSessionSummary, toTag, toWorkGroupDetail, toWorkGroupSummary } from "./parse.js";
 import type { Session, SessionState } from "../sessions/session.js";
 import { API_ERROR_CODES, classifyError, type ApiError } from "./errors.js";
 import type { Calculation, CalculationSummary, SessionSummary, WorkGroupSummary } from "../calculations/calculation.js";
@@ -26,6 +28,8 @@ export interface AthenaApi {
   getSession(sessionId: string, signal: AbortSignal): Promise<Result<Session, ApiError>>;
   getWorkGroup(name: string, signal: AbortSignal): Promise<Result<WorkGroupSummary, ApiError>>;
   listWorkGroups(signal: AbortSignal): Promise<Result<WorkGroupSummary[], ApiError>>;
+  /** A workgroup's tags (ListTagsForResource on its ARN, whose account comes from STS GetCallerIdentity). */
+  listWorkGroupTags(name: string, signal: AbortSignal): Promise<Result<ReadonlyMap<string, string>, ApiError>>;
   /** Athena lists active sessions (CREATING, CREATED, IDLE, BUSY) unless a state is asked for. */
   listSessions(workgroup: string, signal: AbortSignal, state?: SessionState): Promise<Result<SessionSummary[], ApiError>>;
   listCalculations(sessionId: string, signal: AbortSignal): Promise<Result<CalculationSummary[], ApiError>>;
@@ -98,6 +102,7 @@ export class SdkAthenaApi implements AthenaApi {
   readonly #concurrency: ReturnType<typeof pLimit>;
   readonly #requests: TokenBucket;
   readonly #lists: TokenBucket;
+  #account: Promise<Result<string, ApiError>> | undefined;
 
   constructor(
     private readonly client: AthenaClient,
@@ -147,6 +152,50 @@ export class SdkAthenaApi implements AthenaApi {
     );
     if (!answer.ok) return answer;
     return this.#parsed("GetWorkGroup", toWorkGroupDetail(name, answer.value));
+  }
+
+  async listWorkGroupTags(name: string, signal: AbortSignal): Promise<Result<ReadonlyMap<string, string>, ApiError>> {
+    const arn = await this.#workgroupArn(name, signal);
+    if (!arn.ok) return arn;
+    const pages = await this.#pages("ListTagsForResource", signal, async (NextToken, abortSignal) => {
+      const page = await this.client.send(new ListTagsForResourceCommand({ ResourceARN: arn.value, MaxResults: 100, NextToken }), {
+        abortSignal,
+      });
+      return { items: (page.Tags ?? []).map(toTag), next: page.NextToken };
+    });
+    return pages.ok ? ok(new Map(pages.value)) : pages;
+  }
+
+  /**
+   * arn:PARTITION:athena:REGION:ACCOUNT:workgroup/NAME. The account is the
+   * one the calls are signed for (the assumed role's, with a role), asked
+   * of STS once; GetCallerIdentity needs no permission.
+   */
+  async #workgroupArn(name: string, signal: AbortSignal): Promise<Result<string, ApiError>> {
+    this.#account ??= this.#call("GetCallerIdentity", signal, async (abortSignal) => {
+      const sts = new STSClient({
+        region: await this.client.config.region(),
+        credentials: this.client.config.credentials,
+        maxAttempts: this.aws.maxAttempts,
+        ...(this.aws.stsEndpoint === undefined ? {} : { endpoint: this.aws.stsEndpoint }),
+      });
+      try {
+        const identity = await sts.send(new GetCallerIdentityCommand({}), { abortSignal });
+        if (identity.Account === undefined || !/^\d{12}$/.test(identity.Account))
+          throw new SyntaxError("GetCallerIdentity gave no account");
+        return identity.Account;
+      } finally {
+        sts.destroy();
+      }
+    });
+    const account = await this.#account;
+    if (!account.ok) {
+      this.#account = undefined; // asked again next time
+      return account;
+    }
+    const region = await this.client.config.region();
+    const partition = region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
+    return ok(`arn:${partition}:athena:${region}:${account.value}:workgroup/${name}`);
   }
 
   listWorkGroups(signal: AbortSignal): Promise<Result<WorkGroupSummary[], ApiError>> {

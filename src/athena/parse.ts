@@ -227,6 +227,16 @@ export function toWorkGroupDetail(name: string, answer: Pick<GetWorkGroupCommand
   });
 }
 
+/** One tag of ListTagsForResource: key and value, both text. */
+export function toTag(tag: unknown): Result<readonly [string, string], string> {
+  return refusing(() => {
+    const t = record(tag, "Tag");
+    const key = text(t.Key, "Tag.Key");
+    if (key === "") throw new Refused("tag has no Key");
+    return [key, text(t.Value, "Tag.Value")] as const;
+  });
+}
+
 export function toWorkGroupSummary(summary: SdkWorkGroupSummary): Result<WorkGroupSummary, string> {
   const name: unknown = (summary as Record<string, unknown>).Name;
   if (!isWorkgroupName(name)) return err("summary has no valid Name");

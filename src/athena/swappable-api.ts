@@ -11,6 +11,7 @@ export class SwappableAthenaApi implements AthenaApi {
   getSession: AthenaApi["getSession"] = (id, signal) => this.target.getSession(id, signal);
   getWorkGroup: AthenaApi["getWorkGroup"] = (name, signal) => this.target.getWorkGroup(name, signal);
   listWorkGroups: AthenaApi["listWorkGroups"] = (signal) => this.target.listWorkGroups(signal);
+  listWorkGroupTags: AthenaApi["listWorkGroupTags"] = (name, signal) => this.target.listWorkGroupTags(name, signal);
   listSessions: AthenaApi["listSessions"] = (workgroup, signal, state) => this.target.listSessions(workgroup, signal, state);
   listCalculations: AthenaApi["listCalculations"] = (sessionId, signal) => this.target.listCalculations(sessionId, signal);
 }

@@ -89,6 +89,8 @@ export interface WorkGroupSummary {
   readonly enabled: boolean;
   /** ENABLED or DISABLED, as Athena says. */
   readonly state: string;
+  /** The configured tag keys' values (discovery.workgroupTags), when read. */
+  readonly tags?: ReadonlyMap<string, string>;
   /** Athena's engine, such as "PySpark engine version 3" or "Athena engine version 3". */
   readonly engine: string;
 }

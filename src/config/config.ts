@@ -66,6 +66,13 @@ export interface DiscoveryConfig {
   readonly lookbackMs: number;
   /** A discovered calculation's series are dropped this long after it finished. */
   readonly retentionMs: number;
+  /** Workgroup tag keys exported as `tag_<key>` labels of athena_workgroup_tags; none by default. */
+  readonly workgroupTags: readonly string[];
+}
+
+/** A tag key as a label name: `tag_` and the key with every character outside [a-zA-Z0-9_] made `_` (as kube-state-metrics does). */
+export function tagLabel(key: string): string {
+  return `tag_${key.replace(/[^a-zA-Z0-9_]/g, "_")}`;
 }
 
 // Defaults live here and nowhere else.
@@ -141,6 +148,14 @@ const discoverySchema = z
     interval: positiveDuration.prefault(DEFAULTS.discoveryInterval),
     lookback: positiveDuration.prefault(DEFAULTS.discoveryLookback),
     retention: positiveDuration.prefault(DEFAULTS.discoveryRetention),
+    // Each key is a label on every workgroup's series: a short list, each key once.
+    workgroupTags: z
+      .array(z.string().min(1).max(128))
+      .max(10)
+      .default([])
+      .refine((keys) => new Set(keys.map(tagLabel)).size === keys.length, {
+        message: "has two keys that make the same label (tag_ and the key with other characters than letters, digits and _ made _)",
+      }),
   })
   .optional();
 
@@ -228,7 +243,15 @@ export function parseConfig(text: string, source: string): Result<ExporterConfig
   const toRole = (r: z.infer<typeof roleSchema> | undefined): RoleConfig | undefined =>
     r === undefined ? undefined : { arn: r.arn, externalId: r.externalId, sessionName: r.sessionName };
   const toDiscovery = (d: z.infer<typeof discoverySchema>): DiscoveryConfig | undefined =>
-    d === undefined ? undefined : { workgroups: d.workgroups, intervalMs: d.interval, lookbackMs: d.lookback, retentionMs: d.retention };
+    d === undefined
+      ? undefined
+      : {
+          workgroups: d.workgroups,
+          intervalMs: d.interval,
+          lookbackMs: d.lookback,
+          retentionMs: d.retention,
+          workgroupTags: d.workgroupTags,
+        };
   const top: ExporterConfig = {
     aws: {
       region: aws.region,

@@ -3,7 +3,7 @@ import type { FamilySpec } from "./text-format.js";
 import { FINISHED_FAMILIES } from "../calculations/finished-counters.js";
 import { PROCESS_FAMILIES, SELF_FAMILIES } from "../self-metrics.js";
 import { PRICE_FAMILIES, SESSION_COUNTER_FAMILIES } from "../sessions/dpu-counter.js";
-import { SESSION_FAMILIES, WORKGROUP_FAMILIES } from "../sessions/metrics.js";
+import { SESSION_FAMILIES, WORKGROUP_FAMILIES, WORKGROUP_TAGS_FAMILY } from "../sessions/metrics.js";
 
 /**
  * Every family the exporter defines, in the order of README's metric
@@ -17,6 +17,7 @@ export const ALL_FAMILIES: readonly FamilySpec[] = [
   ...SESSION_FAMILIES,
   ...SESSION_COUNTER_FAMILIES,
   ...WORKGROUP_FAMILIES,
+  WORKGROUP_TAGS_FAMILY,
   ...PRICE_FAMILIES,
   ...SELF_FAMILIES,
   ...PROCESS_FAMILIES,

@@ -1,7 +1,8 @@
 import type { RefreshErrorCode } from "../athena/errors.js";
 import type { WorkGroupSummary } from "../calculations/calculation.js";
 import { defineFamily, type FamilyGenerator, type SampleOf } from "../exposition/family-generator.js";
-import { truncateLabelValue } from "../exposition/text-format.js";
+import { familyHeader, sample, truncateLabelValue, type FamilySpec } from "../exposition/text-format.js";
+import { tagLabel } from "../config/config.js";
 import { isSessionEnded, SESSION_STATES, type Session } from "./session.js";
 
 /** What the exporter holds of one session when it renders it. */
@@ -186,3 +187,31 @@ export const WORKGROUP_FAMILIES: readonly FamilyGenerator<WorkGroupSummary>[] = 
     generate: (w) => [[[w.name, truncateLabelValue(w.engine), w.state], 1]],
   }),
 ];
+
+/**
+ * A workgroup's tags as labels, for the keys of discovery.workgroupTags (the
+ * kube-state-metrics labels-allowlist pattern), so that cost per team is one
+ * join. Its label names come from the configuration, so it is rendered here
+ * rather than by a generator; README lists its fixed label.
+ */
+export const WORKGROUP_TAGS_FAMILY: FamilySpec = {
+  name: "athena_workgroup_tags",
+  type: "gauge",
+  help: "The tags of each discovered workgroup named in discovery.workgroupTags, as tag_<key> labels; value is always 1.",
+  doc: "always 1, per discovered workgroup, with a `tag_<key>` label per key of `discovery.workgroupTags` (other characters than letters, digits and _ made _; empty when the workgroup lacks the tag); only when keys are configured",
+  labelNames: ["workgroup"],
+};
+
+export function renderWorkgroupTags(workgroups: readonly WorkGroupSummary[], keys: readonly string[]): string {
+  if (keys.length === 0) return "";
+  const lines = workgroups
+    .filter((w) => w.tags !== undefined)
+    .map((w) =>
+      sample(
+        WORKGROUP_TAGS_FAMILY.name,
+        [["workgroup", w.name], ...keys.map((key) => [tagLabel(key), truncateLabelValue(w.tags?.get(key) ?? "")] as const)],
+        1,
+      ),
+    );
+  return lines.length === 0 ? "" : familyHeader(WORKGROUP_TAGS_FAMILY) + lines.join("");
+}

@@ -314,3 +314,34 @@ describe("a listing that contradicts a settled calculation", () => {
     }
   });
 });
+
+describe("workgroup tags", () => {
+  it("exports the configured tags of every discovered workgroup as labels, asking STS for the account once", async () => {
+    const stack = await startStack((sim) => {
+      sim.state.addSession("analytics-spark");
+      sim.state.addSession("etl-spark");
+      sim.state.tagWorkGroup("analytics-spark", { team: "churn", "cost-center": "cc-42", owner: "not exported" });
+      sim.state.tagWorkGroup("etl-spark", { team: "data-eng" });
+      return {
+        calculations: [],
+        extraYaml: "discovery: {workgroups: [analytics-spark, etl-spark], interval: 100ms, workgroupTags: [team, cost-center]}",
+      };
+    });
+    try {
+      const text = await scrapeUntil(stack, (t) => samplesOf(t, "athena_workgroup_tags").length === 2, "the tags of both workgroups");
+      const tags = samplesOf(text, "athena_workgroup_tags").map((s) => s.labels);
+      assert.deepEqual(
+        tags.sort((a, b) => (a.workgroup ?? "").localeCompare(b.workgroup ?? "")),
+        [
+          { workgroup: "analytics-spark", tag_team: "churn", tag_cost_center: "cc-42" },
+          { workgroup: "etl-spark", tag_team: "data-eng", tag_cost_center: "" },
+        ],
+      );
+      await new Promise((r) => setTimeout(r, 300)); // more discovery runs
+      assert.equal(stack.simulator.callerIdentityCalls, 1);
+      assert.ok(stack.simulator.calls("ListTagsForResource", "analytics-spark") >= 2, "tags are read again on each run");
+    } finally {
+      await stack.stop();
+    }
+  });
+});

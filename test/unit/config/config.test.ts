@@ -81,7 +81,22 @@ describe("config", () => {
   it("fills discovery's defaults when only its workgroups are given", () => {
     const parsed = parseConfig(`discovery: {workgroups: all}`, "c.yaml");
     assert.ok(parsed.ok);
-    assert.deepEqual(parsed.value.discovery, { workgroups: "all", intervalMs: 60_000, lookbackMs: 86_400_000, retentionMs: 21_600_000 });
+    assert.deepEqual(parsed.value.discovery, {
+      workgroups: "all",
+      intervalMs: 60_000,
+      lookbackMs: 86_400_000,
+      retentionMs: 21_600_000,
+      workgroupTags: [],
+    });
+  });
+
+  it("refuses workgroup tag keys that would make the same label, naming the key", () => {
+    const parsed: { ok: boolean; error?: { problems: readonly string[] } } = parseConfig(
+      `discovery: {workgroups: all, workgroupTags: [cost-center, cost_center]}`,
+      "c.yaml",
+    );
+    assert.equal(parsed.ok, false);
+    assert.match(parsed.error?.problems.join("\n") ?? "", /discovery\.workgroupTags: has two keys that make the same label/);
   });
 
   it("reads durations in Prometheus syntax", () => {

@@ -26,6 +26,7 @@ function app(): ReturnType<typeof createHttpApp> {
         getCalculation: () => Promise.reject(new Error("not used")),
         getSession: () => Promise.reject(new Error("not used")),
         getWorkGroup: () => Promise.reject(new Error("not used")),
+        listWorkGroupTags: () => Promise.reject(new Error("not used")),
         listWorkGroups: () => Promise.resolve(ok([])),
         listSessions: () => Promise.resolve(ok([])),
         listCalculations: () => Promise.resolve(ok([])),
