@@ -15,6 +15,14 @@ main({
     return {
       adjustConfig: (c: ExporterConfig): ExporterConfig => ({
         ...c,
+        // Named targets carry their own aws block: each is pointed at the simulator too.
+        targets: c.targets?.map((t) => ({
+          ...t,
+          config: {
+            ...t.config,
+            aws: { ...t.config.aws, endpoint: simulatorUrl, stsEndpoint: simulatorUrl, region: t.config.aws.region ?? "us-east-1" },
+          },
+        })),
         // STS too (workgroup tags need the account, from GetCallerIdentity).
         aws: { ...c.aws, endpoint: simulatorUrl, stsEndpoint: simulatorUrl, region: c.aws.region ?? "us-east-1" },
         // Every workgroup of the simulator, so that its sessions (idle, degraded, failed, on

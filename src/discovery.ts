@@ -66,6 +66,8 @@ export class Discoverer {
   readonly #unreadEngines = new Set<string>();
   /** The last error reading each workgroup's tags, logged once per change. */
   readonly #tagFailures = new Map<string, string>();
+  /** Workgroups whose ended sessions have been listed once. */
+  readonly #caughtUp = new Set<string>();
 
   constructor(
     private readonly api: AthenaApi,
@@ -127,7 +129,9 @@ export class Discoverer {
     let failed = false;
     const read = await this.#readWorkgroups(signal);
     if (read === undefined) failed = true;
-    const workgroups = read === undefined ? undefined : await this.#withTags(read, signal);
+    const tagged = read === undefined ? undefined : await this.#withTags(read, signal);
+    if (tagged?.failed === true) failed = true;
+    const workgroups = tagged?.workgroups;
     if (workgroups !== undefined) this.#workgroups = workgroups;
     for (const workgroup of workgroups ?? []) {
       const engine = engineOf(workgroup.engine);
@@ -184,17 +188,22 @@ export class Discoverer {
   }
 
   /**
-   * A workgroup's sessions: the active ones Athena lists by default, and
-   * those DEGRADED (alive and billed) or FAILED (within the lookback),
-   * which it lists only when asked for by state.
+   * A workgroup's sessions: the active ones Athena lists by default, those
+   * DEGRADED (alive and billed), which it lists only when asked for by
+   * state, and on the first run the ended ones within the lookback.
    */
   async #listSessions(workgroup: string, signal: AbortSignal): Promise<Result<SessionSummary[], ApiError>> {
     const all: SessionSummary[] = [];
-    for (const state of [undefined, "DEGRADED", "FAILED"] as const) {
+    // Ended sessions are listed once per workgroup, to catch up on those that ended before
+    // discovery began (within the lookback); later endings show as sessions leaving the listing.
+    const caughtUp = this.#caughtUp.has(workgroup);
+    const states = caughtUp ? ([undefined, "DEGRADED"] as const) : ([undefined, "DEGRADED", "FAILED", "TERMINATED"] as const);
+    for (const state of states) {
       const listed = await this.api.listSessions(workgroup, signal, state);
       if (!listed.ok) return listed;
       all.push(...listed.value);
     }
+    this.#caughtUp.add(workgroup);
     return ok(all);
   }
 
@@ -256,9 +265,13 @@ export class Discoverer {
    * cannot be read keeps those read before, and the failure is logged once
    * per workgroup and error.
    */
-  async #withTags(workgroups: readonly WorkGroupSummary[], signal: AbortSignal): Promise<readonly WorkGroupSummary[]> {
+  async #withTags(
+    workgroups: readonly WorkGroupSummary[],
+    signal: AbortSignal,
+  ): Promise<{ workgroups: readonly WorkGroupSummary[]; failed: boolean }> {
     const keys = this.config.workgroupTags;
-    if (keys.length === 0) return workgroups;
+    if (keys.length === 0) return { workgroups, failed: false };
+    let failed = false;
     const before = new Map(this.#workgroups.map((w) => [w.name, w.tags]));
     const tagged: WorkGroupSummary[] = [];
     for (const workgroup of workgroups) {
@@ -270,6 +283,7 @@ export class Discoverer {
       }
       const previous = before.get(workgroup.name);
       tagged.push(previous === undefined ? workgroup : { ...workgroup, tags: previous });
+      if (!listed.error.aborted) failed = true;
       if (!listed.error.aborted && this.#tagFailures.get(workgroup.name) !== listed.error.code) {
         this.#tagFailures.set(workgroup.name, listed.error.code);
         this.logger.warn(
@@ -278,7 +292,7 @@ export class Discoverer {
         );
       }
     }
-    return tagged;
+    return { workgroups: tagged, failed };
   }
 
   /** Records a listed calculation; true when its state changed since it was last listed. */

@@ -80,7 +80,7 @@ export const DEFAULTS = {
   maxAttempts: 3,
   // Adaptive mode cuts the whole client's send rate after one throttle; with
   // the exporter's own token bucket and a handful of calls a minute, that
-  // stalled every other calculation past its timeout (test/faults.test.ts).
+  // stalled every other calculation past its timeout (test/e2e/faults.test.ts).
   retryMode: "standard",
   maxConcurrency: 8,
   // The Spark read APIs publish no quota; Athena's SQL read APIs allow about
@@ -228,6 +228,16 @@ const schema = z
         message: `${config.cache.maxEntries} is less than the ${config.calculations.length} calculations watched`,
       });
     }
+    // Each target has its own cache of cache.maxEntries.
+    config.targets?.forEach((t, i) => {
+      if (config.cache.maxEntries >= 1 && t.calculations.length > config.cache.maxEntries) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["targets", i, "calculations"],
+          message: `lists ${t.calculations.length} calculations, more than cache.maxEntries (${config.cache.maxEntries}) holds`,
+        });
+      }
+    });
   });
 
 /** Validates configuration text; `source` names the file in every message. */

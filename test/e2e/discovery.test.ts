@@ -164,6 +164,35 @@ describe("discovery through ListSessions and ListCalculationExecutions", () => {
     }
   });
 
+  it("catches up on sessions that ended before it began, within the lookback, once", async () => {
+    let recent = "";
+    let old = "";
+    let calc = "";
+    const stack = await startStack((sim) => {
+      recent = sim.state.addSession("wg", { state: "TERMINATED", endedAtMs: Date.now() - 600_000, startedAtMs: Date.now() - 900_000 }).id;
+      old = sim.state.addSession("wg", {
+        state: "FAILED",
+        endedAtMs: Date.now() - 3 * 86_400_000,
+        startedAtMs: Date.now() - 4 * 86_400_000,
+      }).id;
+      calc = sim.state.addCalculation({ sessionId: recent, state: "COMPLETED", dpuExecutionMillis: 3 }).id;
+      return { calculations: [], extraYaml: "discovery: {workgroups: [wg], interval: 100ms, lookback: 1d}" };
+    });
+    try {
+      const text = await scrapeUntil(
+        stack,
+        (t) => up(t).includes(calc) && valueOf(t, "athena_session_state", { session_id: recent, state: "TERMINATED" }) === 1,
+        "the ended session and its calculation",
+      );
+      assert.equal(samplesOf(text, "athena_session_state").filter((s) => s.labels.session_id === old).length, 0, "beyond the lookback");
+      await new Promise((r) => setTimeout(r, 400)); // several more runs
+      assert.equal(stack.simulator.calls("ListCalculationExecutions", recent), 1);
+      assert.equal(stack.simulator.calls("ListCalculationExecutions", old), 0);
+    } finally {
+      await stack.stop();
+    }
+  });
+
   it("follows NextToken through every page", async () => {
     const stack = await startStack((sim) => {
       const session = sim.state.addSession("wg").id;

@@ -90,6 +90,22 @@ describe("config", () => {
     });
   });
 
+  it("refuses a target that lists more calculations than cache.maxEntries holds, naming the target", () => {
+    const parsed: { ok: boolean; error?: { problems: readonly string[] } } = parseConfig(
+      [
+        "cache: {maxEntries: 1}",
+        "targets:",
+        "  - {name: a, calculations: [0f6b2b3e-1111-4c4b-9d07-6a8c0c2b5c11, 0f6b2b3e-2222-4c4b-9d07-6a8c0c2b5c12]}",
+      ].join("\n"),
+      "c.yaml",
+    );
+    assert.equal(parsed.ok, false);
+    assert.match(
+      parsed.error?.problems.join("\n") ?? "",
+      /targets\[0\]\.calculations: lists 2 calculations, more than cache\.maxEntries \(1\) holds/,
+    );
+  });
+
   it("refuses workgroup tag keys that would make the same label, naming the key", () => {
     const parsed: { ok: boolean; error?: { problems: readonly string[] } } = parseConfig(
       `discovery: {workgroups: all, workgroupTags: [cost-center, cost_center]}`,
