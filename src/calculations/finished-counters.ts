@@ -26,7 +26,8 @@ export const FINISHED_FAMILIES: readonly FamilyGenerator<ExposedCounts>[] = [
     help: "DPU-seconds used by finished calculation executions, by workgroup; each execution is counted once.",
     doc: "DPU-seconds of finished executions; each counted once",
     labelNames: ["workgroup"],
-    generate: ({ workgroup, dpuSeconds }) => [[[workgroup], dpuSeconds]],
+    // Athena counts in milliseconds: rounding there drops float noise and keeps the counter monotonic.
+    generate: ({ workgroup, dpuSeconds }) => [[[workgroup], Math.round(dpuSeconds * 1000) / 1000]],
   }),
 ];
 

@@ -16,7 +16,8 @@ export const SESSION_COUNTER_FAMILIES: readonly FamilyGenerator<Exposed>[] = [
     help: "DPU-seconds the workgroup's sessions used while this exporter watched them, busy or idle: what Athena bills.",
     doc: "DPU-seconds the workgroup's sessions used while the exporter watched, counted as they accrue; a restart never counts the past again",
     labelNames: ["workgroup"],
-    generate: ({ workgroup, dpuSeconds }) => [[[workgroup], dpuSeconds]],
+    // Athena counts in milliseconds: rounding there drops float noise and keeps the counter monotonic.
+    generate: ({ workgroup, dpuSeconds }) => [[[workgroup], Math.round(dpuSeconds * 1000) / 1000]],
   }),
 ];
 

@@ -59,4 +59,12 @@ describe("DPU-seconds per workgroup, as sessions accrue them", () => {
     counter.observe(session("d", 1e308, STARTED + 1));
     assert.equal(total(counter.expose()), 1);
   });
+
+  it("shows whole milliseconds, without the float noise of its sums", () => {
+    const counter = new SessionDpuCounter(STARTED, 100);
+    counter.observe(session("e", 0.1, STARTED + 1));
+    counter.expose();
+    counter.observe(session("e", 0.3, STARTED + 1)); // 0.1 + 0.2 is 0.30000000000000004 in floating point
+    assert.equal(total(counter.expose()), 0.3);
+  });
 });
