@@ -1,17 +1,11 @@
 import type { Logger } from "pino";
 import type { AthenaApi } from "./athena/client.js";
 import type { ApiError } from "./athena/errors.js";
-import {
-  isFinished,
-  isSessionClosed,
-  type CalculationState,
-  type SessionSummary,
-  type WorkGroupSummary,
-} from "./calculations/calculation.js";
+import { isFinished, type CalculationState } from "./calculations/calculation.js";
 import { ok, type Result } from "./result.js";
 import type { DiscoveryConfig } from "./config/config.js";
 import type { TargetMetrics } from "./self-metrics.js";
-import { engineOf } from "./sessions/session.js";
+import { engineOf, isSessionClosed, type SessionSummary, type WorkGroupSummary } from "./sessions/session.js";
 
 interface KnownCalculation {
   readonly state: CalculationState;

@@ -6,7 +6,7 @@ import { CalculationExposition } from "./calculations/exposition.js";
 import type { Clock } from "./clock.js";
 import type { DiscoveryConfig, ExporterConfig } from "./config/config.js";
 import { Discoverer, type Discovered } from "./discovery.js";
-import type { WorkGroupSummary } from "./calculations/calculation.js";
+import type { WorkGroupSummary } from "./sessions/session.js";
 import { renderFamilies } from "./exposition/text-format.js";
 import type { FamilyGenerator } from "./exposition/family-generator.js";
 import { err, ok, type Result } from "./result.js";

@@ -75,27 +75,3 @@ export interface CalculationSummary {
   /** Unix seconds. */
   readonly completedAt: number | undefined;
 }
-
-export interface SessionSummary {
-  readonly id: string;
-  readonly workgroup: string;
-  readonly state: string;
-  /** Unix seconds; set once the session has ended. */
-  readonly endedAt: number | undefined;
-}
-
-export interface WorkGroupSummary {
-  readonly name: string;
-  readonly enabled: boolean;
-  /** ENABLED or DISABLED, as Athena says. */
-  readonly state: string;
-  /** The configured tag keys' values (discovery.workgroupTags), when read. */
-  readonly tags?: ReadonlyMap<string, string>;
-  /** Athena's engine, such as "PySpark engine version 3" or "Athena engine version 3". */
-  readonly engine: string;
-}
-
-/** Sessions in these states take no more calculations. */
-export function isSessionClosed(state: string): boolean {
-  return state === "TERMINATED" || state === "FAILED";
-}

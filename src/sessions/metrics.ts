@@ -1,9 +1,8 @@
 import type { RefreshErrorCode } from "../athena/errors.js";
-import type { WorkGroupSummary } from "../calculations/calculation.js";
 import { defineFamily, type FamilyGenerator, type SampleOf } from "../exposition/family-generator.js";
 import { familyHeader, sample, truncateLabelValue, type FamilySpec } from "../exposition/text-format.js";
 import { tagLabel } from "../config/config.js";
-import { isSessionEnded, SESSION_STATES, type Session } from "./session.js";
+import { isSessionEnded, SESSION_STATES, type Session, type WorkGroupSummary } from "./session.js";
 
 /** What the exporter holds of one session when it renders it. */
 export interface SessionSubject {

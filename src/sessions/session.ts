@@ -51,3 +51,28 @@ export function engineOf(engineVersion: string): WorkgroupEngine {
   const spark = /spark/i.test(engineVersion);
   return { sessions: spark, calculations: spark && /^pyspark engine version/i.test(engineVersion.trim()) };
 }
+
+/** What ListSessions tells of a session. */
+export interface SessionSummary {
+  readonly id: string;
+  readonly workgroup: string;
+  readonly state: string;
+  /** Unix seconds; set once the session has ended. */
+  readonly endedAt: number | undefined;
+}
+
+export interface WorkGroupSummary {
+  readonly name: string;
+  readonly enabled: boolean;
+  /** ENABLED or DISABLED, as Athena says. */
+  readonly state: string;
+  /** The configured tag keys' values (discovery.workgroupTags), when read. */
+  readonly tags?: ReadonlyMap<string, string>;
+  /** Athena's engine, such as "PySpark engine version 3" or "Athena engine version 3". */
+  readonly engine: string;
+}
+
+/** A listed state (any text Athena sends) that says the session has ended. */
+export function isSessionClosed(state: string): boolean {
+  return isSessionState(state) && isSessionEnded(state);
+}
