@@ -34,7 +34,7 @@ export interface Discovered {
   readonly sessions: readonly string[];
   /** Sessions that left the listing in this run: they ended, and their final state is to be fetched. */
   readonly ended: readonly string[];
-  /** The workgroup of every session listed. */
+  /** The workgroup of every session in `sessions`. */
   readonly sessionWorkgroups: ReadonlyMap<string, string>;
   /** The workgroups read, with their engines. */
   readonly workgroups: readonly WorkGroupSummary[];
@@ -93,7 +93,7 @@ export class Discoverer {
     const previous = this.config;
     this.config = next;
     this.#prune(this.now() / 1000);
-    this.onDiscovered(this.#found(new Map(), [], new Map()));
+    this.onDiscovered(this.#found(new Map(), []));
     const listsMore =
       next.workgroups === "all"
         ? previous.workgroups !== "all"
@@ -118,7 +118,6 @@ export class Discoverer {
     const stop = this.metrics.discoveryDuration.startTimer();
     const nowSeconds = this.now() / 1000;
     const changed = new Map<string, CalculationState>();
-    const sessionWorkgroups = new Map<string, string>();
     const ended: string[] = [];
     let failed = false;
     const read = await this.#readWorkgroups(signal);
@@ -144,7 +143,6 @@ export class Discoverer {
       for (const session of listed.value) {
         if (session.endedAt !== undefined && session.endedAt < nowSeconds - this.config.lookbackMs / 1000) continue;
         if (!this.ownsSession(session.id)) continue;
-        sessionWorkgroups.set(session.id, workgroup.name);
         const known = this.#sessions.get(session.id);
         if (known?.leftAt !== undefined) continue; // ended and listed once more already
         if (isSessionClosed(session.state)) {
@@ -173,7 +171,7 @@ export class Discoverer {
     // Work cut short by stop() is neither a failure nor a result.
     if (signal.aborted) return;
     this.#prune(nowSeconds);
-    const found = this.#found(changed, ended, sessionWorkgroups);
+    const found = this.#found(changed, ended);
     this.metrics.discoveredCalculations.set(found.ids.length);
     if (failed) this.metrics.discoveryFailures.inc();
     else this.metrics.discoveryLastSuccess.set(nowSeconds);
@@ -318,17 +316,14 @@ export class Discoverer {
     if (wanted !== undefined) this.#workgroups = this.#workgroups.filter((w) => wanted.has(w.name));
   }
 
-  #found(
-    changed: ReadonlyMap<string, CalculationState>,
-    ended: readonly string[],
-    sessionWorkgroups: ReadonlyMap<string, string>,
-  ): Discovered {
+  #found(changed: ReadonlyMap<string, CalculationState>, ended: readonly string[]): Discovered {
     return {
       ids: this.#sortedIds(),
       changed,
       sessions: [...this.#sessions.keys()],
       ended,
-      sessionWorkgroups,
+      // From what is known, not only this run's listing: it is pruned with the sessions, so it stays bounded.
+      sessionWorkgroups: new Map([...this.#sessions].map(([id, known]) => [id, known.workgroup])),
       workgroups: this.#workgroups,
     };
   }

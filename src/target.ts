@@ -58,7 +58,7 @@ export class Target {
   };
   #sessionOfVersion = 0;
   #discoveredSessions: readonly string[] = [];
-  #discoveredWorkgroups = new Map<string, string>();
+  #discoveredWorkgroups: ReadonlyMap<string, string> = new Map();
   #workgroups: readonly WorkGroupSummary[] = [];
   /** What the cache holds at most, fixed at start: the bound on what is tracked. */
   readonly #capacity: number;
@@ -198,6 +198,7 @@ export class Target {
         this.#discoverer = undefined;
         this.#discovered = [];
         this.#discoveredSessions = [];
+        this.#discoveredWorkgroups = new Map();
         this.#workgroups = [];
         this.metrics.discoveredCalculations.set(0);
       } else if (this.#discoverer === undefined) {
@@ -288,7 +289,7 @@ export class Target {
 
   /** Applies what a discovery run found: the IDs to track, session workgroups, and states that moved on. */
   #applyDiscovered(found: Discovered): void {
-    for (const [sessionId, workgroup] of found.sessionWorkgroups) this.#discoveredWorkgroups.set(sessionId, workgroup);
+    this.#discoveredWorkgroups = found.sessionWorkgroups;
     // The listing shows these ended: their final state, end time and DPU total are fetched next.
     for (const id of found.ended) this.#sessions.expire(id);
     this.#discoveredSessions = found.sessions;

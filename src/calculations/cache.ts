@@ -11,7 +11,6 @@ export interface CalculationEntry {
   /** The last good answer while the calculation can still change; dropped once settled, when the exposition holds its text. */
   readonly calculation: Calculation | undefined;
   readonly state: CalculationState | undefined;
-  readonly sessionId: string | undefined;
   readonly workgroup: string | undefined;
   /** Unix seconds of the last successful fetch. */
   readonly refreshedAt: number | undefined;
@@ -31,7 +30,11 @@ export interface CacheEvents {
   dropped(id: string): void;
 }
 
-/** A session's workgroup, which never changes: the target looks it up through its session cache. */
+/**
+ * A session's workgroup, which never changes: the target looks it up in
+ * discovery's listing or its session cache (one GetSession per session,
+ * shared by all its calculations), so this cache keeps no copy of its own.
+ */
 export type WorkgroupLookup = (sessionId: string, signal: AbortSignal) => Promise<Result<string, ApiError>>;
 
 export interface CacheOptions {
@@ -52,11 +55,10 @@ export interface CacheOptions {
  */
 export class CalculationCache {
   readonly #entries: LRUCache<string, CalculationEntry>;
-  readonly #workgroups: LRUCache<string, string, AbortSignal>;
 
   constructor(
     private readonly api: AthenaApi,
-    lookupWorkgroup: WorkgroupLookup,
+    private readonly lookupWorkgroup: WorkgroupLookup,
     private readonly events: CacheEvents,
     private readonly options: CacheOptions,
   ) {
@@ -69,15 +71,6 @@ export class CalculationCache {
       fetchMethod: (id, stale, { signal, options: setOptions }) => this.#refreshSafely(id, stale, signal, setOptions),
       dispose: (entry, id) => {
         if (entry.settled) events.dropped(id);
-      },
-    });
-    // A session's workgroup never changes.
-    this.#workgroups = new LRUCache<string, string, AbortSignal>({
-      max: options.maxEntries,
-      fetchMethod: async (sessionId, _stale, { context }) => {
-        const answer = await lookupWorkgroup(sessionId, context);
-        if (!answer.ok) throw new WorkgroupLookupError(answer.error);
-        return answer.value;
       },
     });
   }
@@ -147,13 +140,9 @@ export class CalculationCache {
 
     let workgroup = stale?.workgroup;
     if (workgroup === undefined) {
-      try {
-        workgroup = await this.#workgroups.fetch(calculation.sessionId, { context: signal });
-      } catch (e) {
-        const error: ApiError = e instanceof WorkgroupLookupError ? e.error : { code: "Other", message: `GetSession: ${String(e)}` };
-        return this.#failed(id, stale, error, signal);
-      }
-      if (workgroup === undefined) return this.#failed(id, stale, { code: "Other", message: "GetSession gave no answer" }, signal);
+      const found = await this.lookupWorkgroup(calculation.sessionId, signal);
+      if (!found.ok) return this.#failed(id, stale, found.error, signal);
+      workgroup = found.value;
     }
 
     this.events.refreshed(calculation, workgroup);
@@ -166,12 +155,10 @@ export class CalculationCache {
     if (isSettled(calculation)) {
       setOptions.ttl = 0;
       this.events.settled(calculation, workgroup);
-      const { state, sessionId } = calculation;
-      return { calculation: undefined, state, sessionId, workgroup, refreshedAt, error: undefined, settled: true };
+      return { calculation: undefined, state: calculation.state, workgroup, refreshedAt, error: undefined, settled: true };
     }
     setOptions.ttl = this.#entries.ttl;
-    const { state, sessionId } = calculation;
-    return { calculation, state, sessionId, workgroup, refreshedAt, error: undefined, settled: false };
+    return { calculation, state: calculation.state, workgroup, refreshedAt, error: undefined, settled: false };
   }
 
   #failed(id: string, stale: CalculationEntry | undefined, error: ApiError, signal: AbortSignal): CalculationEntry {
@@ -182,18 +169,11 @@ export class CalculationCache {
     return {
       calculation: stale?.calculation,
       state: stale?.state,
-      sessionId: stale?.sessionId,
       workgroup: stale?.workgroup,
       refreshedAt: stale?.refreshedAt,
       error,
       // A settled entry is never fetched again, so `stale` is never settled here.
       settled: false,
     };
-  }
-}
-
-class WorkgroupLookupError extends Error {
-  constructor(readonly error: ApiError) {
-    super(error.message);
   }
 }
