@@ -34,6 +34,11 @@ const MAX_TEXT_LENGTH = 64 * 1024;
 const MAX_PROGRESS_LENGTH = 200;
 /** A million DPU-hours: no calculation uses more; a larger figure would poison the DPU counters. */
 export const MAX_DPU_MILLIS = 1e6 * 3600 * 1000;
+
+/** Whether a DPU figure may go into a counter: finite, not negative, at most MAX_DPU_MILLIS. */
+export function isSaneDpuSeconds(seconds: number): boolean {
+  return Number.isFinite(seconds) && seconds >= 0 && seconds <= MAX_DPU_MILLIS / 1000;
+}
 /** Timestamps outside 2000–2100 are not times Athena gives. */
 const MIN_EPOCH_SECONDS = 946_684_800;
 const MAX_EPOCH_SECONDS = 4_102_444_800;

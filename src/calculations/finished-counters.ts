@@ -1,5 +1,6 @@
 import { FINISHED_STATES, type FinishedState } from "./calculation.js";
-import { MAX_DPU_MILLIS } from "../athena/parse.js";
+import { isSaneDpuSeconds } from "../athena/parse.js";
+import { WorkgroupCounters } from "../exposition/workgroup-counters.js";
 import { renderFamilies } from "../exposition/text-format.js";
 import { defineFamily, type FamilyGenerator } from "../exposition/family-generator.js";
 
@@ -31,68 +32,39 @@ export const FINISHED_FAMILIES: readonly FamilyGenerator<ExposedCounts>[] = [
   }),
 ];
 
-interface WorkgroupCounts {
-  finished: Record<FinishedState, number>;
-  dpuSeconds: number;
-  /** False until its zero-valued series have been exposed once. */
-  exposed: boolean;
-  pending: { finished: Record<FinishedState, number>; dpuSeconds: number };
-}
-
-const zeroes = (): Record<FinishedState, number> => ({ COMPLETED: 0, FAILED: 0, CANCELED: 0 });
+type Key = FinishedState | "dpu";
 
 /**
- * Aggregate counters per workgroup. A counter series that is born at 1 has
- * no earlier sample, so increase() and rate() never see that first step:
- * the first FAILED of a new workgroup would vanish. So a workgroup's series
- * are first exposed at 0 and its increments wait for the next exposition.
+ * The calculation counters per workgroup, born at 0 (WorkgroupCounters):
+ * finishes by final state, and DPU-seconds of finished calculations.
  */
 export class FinishedCounters {
-  readonly #byWorkgroup = new Map<string, WorkgroupCounts>();
+  readonly #counters = new WorkgroupCounters<Key>([...FINISHED_STATES, "dpu"]);
 
   /** Ensures a workgroup's series exist (at 0) from the next exposition on. */
-  declare(workgroup: string): WorkgroupCounts {
-    let counts = this.#byWorkgroup.get(workgroup);
-    if (counts === undefined) {
-      counts = { finished: zeroes(), dpuSeconds: 0, exposed: false, pending: { finished: zeroes(), dpuSeconds: 0 } };
-      this.#byWorkgroup.set(workgroup, counts);
-    }
-    return counts;
+  declare(workgroup: string): void {
+    this.#counters.declare(workgroup);
   }
 
   addFinished(workgroup: string, state: FinishedState): void {
-    const counts = this.declare(workgroup);
-    if (counts.exposed) counts.finished[state] += 1;
-    else counts.pending.finished[state] += 1;
+    this.#counters.add(workgroup, state, 1);
   }
 
   /** Adds DPU-seconds; refuses (and returns false for) a figure that is not finite and sane, which would poison the counter for good. */
   addDpuSeconds(workgroup: string, seconds: number): boolean {
-    if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_DPU_MILLIS / 1000) return false;
-    const counts = this.declare(workgroup);
-    if (counts.exposed) counts.dpuSeconds += seconds;
-    else counts.pending.dpuSeconds += seconds;
+    if (!isSaneDpuSeconds(seconds)) return false;
+    this.#counters.add(workgroup, "dpu", seconds);
     return true;
   }
 
-  /**
-   * Renders both families and then releases what waited for a first
-   * exposition, so it changes the counts: call it once per scrape, for the
-   * text that scrape serves.
-   */
+  /** Renders both families; it releases what waited for a first exposition, so call it once per scrape. */
   expose(): string {
-    const workgroups = [...this.#byWorkgroup.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const bodies = FINISHED_FAMILIES.map((family) =>
-      workgroups.map(([workgroup, counts]) => family.render({ workgroup, finished: counts.finished, dpuSeconds: counts.dpuSeconds })),
+    const workgroups = this.#counters.expose();
+    return renderFamilies(
+      FINISHED_FAMILIES,
+      FINISHED_FAMILIES.map((family) =>
+        workgroups.map(([workgroup, values]) => family.render({ workgroup, finished: values, dpuSeconds: values.dpu })),
+      ),
     );
-    const text = renderFamilies(FINISHED_FAMILIES, bodies);
-    for (const counts of this.#byWorkgroup.values()) {
-      if (counts.exposed) continue;
-      counts.exposed = true;
-      for (const state of FINISHED_STATES) counts.finished[state] += counts.pending.finished[state];
-      counts.dpuSeconds += counts.pending.dpuSeconds;
-      counts.pending = { finished: zeroes(), dpuSeconds: 0 };
-    }
-    return text;
   }
 }

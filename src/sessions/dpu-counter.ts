@@ -1,5 +1,6 @@
 import { LRUCache } from "lru-cache";
-import { MAX_DPU_MILLIS } from "../athena/parse.js";
+import { isSaneDpuSeconds } from "../athena/parse.js";
+import { WorkgroupCounters } from "../exposition/workgroup-counters.js";
 import { defineFamily, type FamilyGenerator } from "../exposition/family-generator.js";
 import { renderFamilies } from "../exposition/text-format.js";
 import type { Session } from "./session.js";
@@ -32,24 +33,16 @@ export const PRICE_FAMILIES: readonly FamilyGenerator<number>[] = [
   }),
 ];
 
-interface Counts {
-  dpuSeconds: number;
-  /** False until the workgroup's series has been exposed once, at 0. */
-  exposed: boolean;
-  pending: number;
-}
-
 /**
  * DPU-seconds per workgroup, counted as sessions accrue them: each refresh
  * adds what a session used since the refresh before. A session first seen
  * after it began before the exporter started counts from that first sight,
  * so a restart never counts the past again; what accrues while no exporter
- * runs is not counted. As with the calculation counters, a workgroup's
- * series first shows at 0, so increase() sees its first step.
+ * runs is not counted. Its series are born at 0 (WorkgroupCounters).
  */
 export class SessionDpuCounter {
   readonly #last: LRUCache<string, number>;
-  readonly #byWorkgroup = new Map<string, Counts>();
+  readonly #counters = new WorkgroupCounters<"dpu">(["dpu"]);
 
   constructor(
     /** Unix seconds: when this target started watching. */
@@ -60,41 +53,22 @@ export class SessionDpuCounter {
   }
 
   observe(session: Session): void {
-    const counts = this.#declare(session.workgroup);
+    this.#counters.declare(session.workgroup);
     const now = session.dpuExecutionSeconds;
-    if (now === undefined || !Number.isFinite(now) || now < 0 || now > MAX_DPU_MILLIS / 1000) return;
+    if (now === undefined || !isSaneDpuSeconds(now)) return;
     const last = this.#last.get(session.id) ?? (session.startedAt !== undefined && session.startedAt >= this.startedAt ? 0 : now);
     this.#last.set(session.id, Math.max(last, now));
-    const added = now - last;
-    if (added <= 0) return;
-    if (counts.exposed) counts.dpuSeconds += added;
-    else counts.pending += added;
+    if (now > last) this.#counters.add(session.workgroup, "dpu", now - last);
   }
 
-  /** Renders the counter family, then releases what waited for a workgroup's first exposition. */
+  /** Renders the counter family; it releases what waited for a workgroup's first exposition, so call it once per scrape. */
   expose(): string {
-    const workgroups = [...this.#byWorkgroup.keys()].sort();
-    const text = renderFamilies(
+    const workgroups = this.#counters.expose();
+    return renderFamilies(
       SESSION_COUNTER_FAMILIES,
       SESSION_COUNTER_FAMILIES.map((family) =>
-        workgroups.map((workgroup) => family.render({ workgroup, dpuSeconds: this.#byWorkgroup.get(workgroup)?.dpuSeconds ?? 0 })),
+        workgroups.map(([workgroup, values]) => family.render({ workgroup, dpuSeconds: values.dpu })),
       ),
     );
-    for (const counts of this.#byWorkgroup.values()) {
-      if (counts.exposed) continue;
-      counts.exposed = true;
-      counts.dpuSeconds += counts.pending;
-      counts.pending = 0;
-    }
-    return text;
-  }
-
-  #declare(workgroup: string): Counts {
-    let counts = this.#byWorkgroup.get(workgroup);
-    if (counts === undefined) {
-      counts = { dpuSeconds: 0, exposed: false, pending: 0 };
-      this.#byWorkgroup.set(workgroup, counts);
-    }
-    return counts;
   }
 }
