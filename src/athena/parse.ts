@@ -191,28 +191,39 @@ const safeTimestamp = (value: unknown): number | undefined => {
   return parsed.ok ? parsed.value : undefined;
 };
 
+/** A summary's Status: its fields, or none when it is missing or not an object (a summary is read leniently). */
+function statusOf(summary: unknown): Record<string, unknown> {
+  const status = (summary as Record<string, unknown>).Status;
+  return typeof status === "object" && status !== null ? (status as Record<string, unknown>) : {}; // any object; each field is checked on its own
+}
+
 export function toCalculationSummary(summary: SdkCalculationSummary, sessionId: string): Result<CalculationSummary, string> {
-  const raw = summary as Record<string, unknown>;
-  const status = (typeof raw.Status === "object" && raw.Status !== null ? raw.Status : {}) as Record<string, unknown>;
-  const id: unknown = raw.CalculationExecutionId;
-  const state: unknown = status.State;
-  if (typeof id !== "string" || id === "" || id.length > MAX_ID_LENGTH) return err("summary has no valid CalculationExecutionId");
-  if (typeof state !== "string" || !isCalculationState(state)) return err(`summary of ${id} has no known Status.State`);
-  return ok({
-    id: id.toLowerCase(),
-    sessionId,
-    state,
-    submittedAt: safeTimestamp(status.SubmissionDateTime),
-    completedAt: safeTimestamp(status.CompletionDateTime),
+  return refusing(() => {
+    const status = statusOf(summary);
+    const calculationId = id((summary as Record<string, unknown>).CalculationExecutionId, "CalculationExecutionId");
+    const state: unknown = status.State;
+    if (typeof state !== "string" || !isCalculationState(state)) throw new Refused(`summary of ${calculationId} has no known Status.State`);
+    return {
+      id: calculationId.toLowerCase(),
+      sessionId,
+      state,
+      submittedAt: safeTimestamp(status.SubmissionDateTime),
+      completedAt: safeTimestamp(status.CompletionDateTime),
+    };
   });
 }
 
 export function toSessionSummary(summary: SdkSessionSummary, workgroup: string): Result<SessionSummary, string> {
-  const raw = summary as Record<string, unknown>;
-  const status = (typeof raw.Status === "object" && raw.Status !== null ? raw.Status : {}) as Record<string, unknown>;
-  const id: unknown = raw.SessionId;
-  if (typeof id !== "string" || id === "" || id.length > MAX_ID_LENGTH) return err("summary has no valid SessionId");
-  return ok({ id, workgroup, state: typeof status.State === "string" ? status.State : "", endedAt: safeTimestamp(status.EndDateTime) });
+  return refusing(() => {
+    const status = statusOf(summary);
+    const sessionId = id((summary as Record<string, unknown>).SessionId, "SessionId");
+    return {
+      id: sessionId,
+      workgroup,
+      state: typeof status.State === "string" ? status.State : "",
+      endedAt: safeTimestamp(status.EndDateTime),
+    };
+  });
 }
 
 /** GetWorkGroup's answer: the workgroup's name, state and engine. */
