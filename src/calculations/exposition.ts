@@ -28,10 +28,6 @@ export class CalculationExposition {
     this.#settled.delete(id);
   }
 
-  get settledCount(): number {
-    return this.#settled.size;
-  }
-
   /**
    * The families in chunks to write in order: the settled text as the
    * arena holds it, then the unfinished and the failing among `ids`,
