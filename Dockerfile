@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Build on Node.js 22 (the AWS SDK's supported line); tests run on 20 as well.
+# Node.js 22, the same line the tests run on (package.json pins the `node` package).
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
