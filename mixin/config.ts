@@ -16,6 +16,10 @@ export interface MixinConfig {
    * prometheus-multi-target.yml.
    */
   readonly jobSelector: string;
+  /** The job AthenaExporterDown expects to exist: `absent()` of its `up` fires when Prometheus has no such target at all. */
+  readonly exporterJob: string;
+  /** How far back AthenaExporterDown looks for a target whose `up` series stopped (it vanished from service discovery). */
+  readonly targetVanishedLookback: string;
   /** Seconds since submission after which an unfinished calculation is stuck, per state it may be stuck in. */
   readonly stuckAfterSeconds: Readonly<Record<UnfinishedCalculationState, number>>;
   /** Share (0 to 1) of the calculations finishing in a workgroup that may fail before AthenaCalculationFailureRatioHigh. */
@@ -37,6 +41,7 @@ export interface MixinConfig {
   readonly sessionIdleSeconds: number;
   /** `for:` of each alert that waits. */
   readonly for: {
+    readonly calculationFailed: string;
     readonly stuck: string;
     readonly failureRatio: string;
     readonly sessionDegraded: string;
@@ -56,6 +61,8 @@ export interface MixinConfig {
 
 export const mixinConfig: MixinConfig = {
   jobSelector: 'job=~"athena-calculation-exporter(-process)?"',
+  exporterJob: "athena-calculation-exporter",
+  targetVanishedLookback: "1h",
   stuckAfterSeconds: {
     // Athena starts a calculation within seconds; minutes here mean the session is starved or broken.
     CREATING: 600,
@@ -77,6 +84,9 @@ export const mixinConfig: MixinConfig = {
   throttledAttemptsPerSecond: 0.1,
   sessionIdleSeconds: 1800,
   for: {
+    // FAILED is final, but a session's state may reach Prometheus a scrape after its calculations':
+    // two minutes let AthenaSessionFailed take their place, so a dying session pages once.
+    calculationFailed: "2m",
     stuck: "5m",
     failureRatio: "5m",
     sessionDegraded: "5m",
