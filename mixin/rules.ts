@@ -164,8 +164,8 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
             summary: "Athena session {{ $labels.session_id }} failed in workgroup {{ $labels.workgroup }}",
             description:
               `Session {{ $labels.session_id }}{{ with printf "athena_session_info{job='%s',instance='%s',session_id='%s'}" $labels.job $labels.instance $labels.session_id | query }}{{ with . | first | label "description" }} ("{{ . }}"){{ end }}{{ end }} ` +
-              `in workgroup {{ $labels.workgroup }} FAILED; its running calculations failed with it ` +
-              `({{ with printf "count(athena_calculation_state{job='%s',instance='%s',session_id='%s',state='FAILED'} == 1)" $labels.job $labels.instance $labels.session_id | query }}{{ . | first | value }}{{ else }}none{{ end }} FAILED calculations, not paged one by one). ` +
+              `in workgroup {{ $labels.workgroup }} FAILED, and its running calculations with it; those that FAILED, paged here rather than one by one: ` +
+              `{{ with printf "count(athena_calculation_state{job='%s',instance='%s',session_id='%s',state='FAILED'} == 1)" $labels.job $labels.instance $labels.session_id | query }}{{ . | first | value }}{{ else }}0{{ end }}. ` +
               `Reason: ${reason("athena_session_state_reason_info", "session_id", "FAILED")}.`,
           },
         }),
