@@ -7,7 +7,7 @@ import { writeFile } from "node:fs/promises";
 import { Document, isMap, isSeq } from "yaml";
 import { prometheusRule } from "../deploy/generate-prometheusrule.js";
 import { mixinConfig } from "./config.js";
-import { ruleGroups, type RuleGroup } from "./rules.js";
+import { ruleGroups, type AlertRule, type RecordingRule, type RuleGroup } from "./rules.js";
 
 const HEADER = [
   " Alert rules for athena-calculation-exporter.",
@@ -27,9 +27,14 @@ function wrap(text: string): string {
   return lines.join("\n");
 }
 
+/** A rule as Prometheus reads it: `why` is for the comment. */
+function withoutWhy(rule: AlertRule | RecordingRule): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(rule).filter(([key]) => key !== "why"));
+}
+
 /** The rules file's text: each rule's `why` becomes a comment above it. */
 export function alertsYaml(groups: readonly RuleGroup[] = ruleGroups(mixinConfig)): string {
-  const plain = { groups: groups.map((g) => ({ name: g.name, rules: g.rules.map(({ why: _why, ...rule }) => rule) })) };
+  const plain = { groups: groups.map((g) => ({ name: g.name, rules: g.rules.map(withoutWhy) })) };
   const doc = new Document(plain);
   doc.commentBefore = HEADER;
   const groupNodes = doc.get("groups");

@@ -11,9 +11,16 @@ export interface AlertRule {
   readonly expr: string;
   readonly for: string;
   readonly labels: { readonly severity: "warning" | "critical" };
-  readonly annotations: { readonly summary: string; readonly description: string; readonly runbook_url: string } & Record<string, string>;
+  readonly annotations: Annotations & { readonly runbook_url: string };
   /** Why the rule is written as it is; becomes a YAML comment above it. */
   readonly why?: string;
+}
+
+/** An alert's summary and description, with extra annotations (free text that must not be a label). */
+interface Annotations {
+  readonly summary: string;
+  readonly description: string;
+  readonly [extra: string]: string;
 }
 
 export interface RecordingRule {
@@ -33,7 +40,7 @@ export const LISTING_OPERATIONS = ["ListWorkGroups", "GetWorkGroup", "ListSessio
 export function ruleGroups(c: MixinConfig): RuleGroup[] {
   /** A selector of `metric` with the job selector and `matchers`. */
   const s = (metric: string, ...matchers: string[]): string => `${metric}{${[c.jobSelector, ...matchers].join(", ")}}`;
-  const alert = (rule: Omit<AlertRule, "annotations"> & { annotations: Omit<AlertRule["annotations"], "runbook_url"> }): AlertRule => ({
+  const alert = (rule: Omit<AlertRule, "annotations"> & { annotations: Annotations }): AlertRule => ({
     ...rule,
     annotations: { ...rule.annotations, runbook_url: runbookUrl(rule.alert, c) },
   });
