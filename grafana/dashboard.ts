@@ -646,7 +646,7 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
       unit: "s",
       targets: [
         {
-          expr: `max by (instance) (time() - athena_calculation_last_refresh_timestamp_seconds${sel(TARGET)})`,
+          expr: `max by (instance) (time() - athena_calculation_last_refresh_timestamp_seconds${sel(SESSION)})`,
           legend: "{{instance}}",
           instant: true,
         },
