@@ -41,7 +41,7 @@ export function isSaneDpuSeconds(seconds: number): boolean {
 }
 /** s3:// plus a bucket name (at most 63) plus "/" plus a key (at most 1024 bytes): no longer S3 URI exists. */
 const MAX_S3_URI_LENGTH = 5 + 63 + 1 + 1024;
-const S3_URI_RE = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:\/[^\u0000-\u001f\u007f]*)?$/;
+const S3_URI_RE = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:\/\P{Cc}*)?$/u;
 
 /**
  * Where a calculation's stdout or stderr lies, as exported for FAILED ones.

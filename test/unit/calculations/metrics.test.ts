@@ -118,8 +118,9 @@ describe("log locations", () => {
   it("are exported for a FAILED calculation only, so a settled success keeps no URI text", () => {
     const result = (calc: Calculation) => parseExposition(expose(calc, "wg", 0)).filter((s) => s.name === "athena_calculation_result_info");
     const [sample] = result(failed);
-    assert.equal(sample?.labels.stderr_uri, failed.result.stdErrorS3Uri);
-    assert.equal(sample?.labels.stdout_uri, failed.result.stdOutS3Uri);
+    assert.ok(sample);
+    assert.equal(sample.labels.stderr_uri, failed.result.stdErrorS3Uri);
+    assert.equal(sample.labels.stdout_uri, failed.result.stdOutS3Uri);
     assert.deepEqual(result({ ...failed, state: "COMPLETED" }), []);
     assert.deepEqual(result({ ...failed, state: "RUNNING", completedAt: undefined }), []);
     assert.deepEqual(result({ ...failed, result: { ...failed.result, stdErrorS3Uri: "", stdOutS3Uri: "" } }), []);
