@@ -106,7 +106,7 @@ class FamilyStream {
         Promise.all(
           text.map((view, i) => {
             const kept = members[i];
-            if (kept !== undefined) return kept;
+            if (kept !== undefined) return Promise.resolve(kept);
             // A copy: a drop rewriting the chunk while the thread pool reads it would tear a line.
             const copy = Buffer.from(view);
             const version = this.versions[i];
