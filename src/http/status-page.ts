@@ -87,10 +87,9 @@ function targetSection(name: string | undefined, target: Target): string {
           discovery.lastRun.failed ? "<strong>failed</strong> (a list call failed; what was known stays)" : "succeeded"
         }, found ${discovery.lastRun.calculations} calculations`;
 
-  const metricsHref = name === undefined ? "/metrics" : `/metrics?target=${encodeURIComponent(name)}`;
   return `<section>
 <h2>${name === undefined ? "Target" : `Target ${shown(name)}`}</h2>
-<p><a href="${escapeHtml(metricsHref)}">Metrics${name === undefined ? "" : ` of target ${shown(name)}`}</a></p>
+${name === undefined ? "" : `<p><a href="/metrics?target=${escapeHtml(encodeURIComponent(name))}">Metrics of target ${shown(name)}</a></p>`}
 <p>Watching ${ids.length} calculation execution${ids.length === 1 ? "" : "s"} and ${target.trackedSessionIds().length} sessions.</p>
 <p>Discovery: ${discoveryText}.</p>
 ${countTable("Calculations by state", byState, [...CALCULATION_STATES, "PENDING"])}
