@@ -110,4 +110,26 @@ describe("status page", () => {
     // One row per calculation shown: WORST_FEW failing and WORST_FEW unfinished.
     assert.equal(html.match(/<tr><td><code>/g)?.length, 2 * WORST_FEW);
   });
+  it("gives each named target its own section, with a link to its /metrics?target= that answers", async (t) => {
+    const ids: Record<string, string> = {};
+    const stack = await stackFor(t, (sim) => {
+      const session = sim.state.addSession("wg-targets");
+      ids.prod = sim.state.addCalculation({ sessionId: session.id, state: "RUNNING" }).id;
+      ids.dev = sim.state.addCalculation({ sessionId: session.id, state: "COMPLETED", dpuExecutionMillis: 1000 }).id;
+      return {
+        calculations: [],
+        extraYaml: `targets:\n  - {name: prod, calculations: [${ids.prod}]}\n  - {name: dev, calculations: [${ids.dev}]}`,
+      };
+    });
+    for (const name of ["prod", "dev"]) assert.equal((await fetch(`${stack.server.url}/metrics?target=${name}`)).status, 200);
+    const html = await (await fetch(`${stack.server.url}/`)).text();
+    for (const name of ["prod", "dev"]) {
+      assert.match(html, new RegExp(`<h2>Target ${name}</h2>`));
+      const href = new RegExp(`<a href="(/metrics\\?target=${name})">Metrics of target ${name}</a>`).exec(html)?.[1];
+      assert.ok(href !== undefined, `no link to the metrics of ${name}`);
+      const metrics = await (await fetch(`${stack.server.url}${href}`)).text();
+      assert.match(metrics, new RegExp(`athena_calculation_up\\{[^}]*calculation_execution_id="${ids[name] ?? ""}"`));
+    }
+    assert.match(html, /<a href="\/metrics">Metrics of the exporter itself<\/a>/);
+  });
 });
