@@ -19,6 +19,9 @@ COPY config.yaml /etc/athena-calculation-exporter/config.yaml
 # root filesystem can be mounted read-only.
 USER node
 EXPOSE 10221
-HEALTHCHECK --interval=30s --timeout=3s CMD ["node", "-e", "fetch('http://127.0.0.1:10221/-/healthy').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# dist/cli/healthcheck.js speaks TLS or plain HTTP, whatever --web.config.file says, to
+# /-/healthy, which basic auth leaves open. Listening elsewhere than :10221? Give its
+# [HOST]:PORT: docker run --health-cmd "node dist/cli/healthcheck.js :9000" ...
+HEALTHCHECK --interval=30s --timeout=5s CMD ["node", "dist/cli/healthcheck.js"]
 ENTRYPOINT ["node", "dist/main.js"]
 CMD ["--config.file=/etc/athena-calculation-exporter/config.yaml"]

@@ -1,5 +1,5 @@
 /**
- * npm run generate:k8s: writes deploy/kubernetes/prometheusrule.yaml from
+ * npm run generate:k8s: writes deploy/kubernetes/prometheus-operator/prometheusrule.yaml from
  * prometheus/alerts.yml, so the PrometheusRule is never a hand copy
  * (test/project/kubernetes.test.ts fails when they differ).
  * `npm run generate:rules` calls it after regenerating alerts.yml from
@@ -13,12 +13,16 @@ export async function prometheusRule(): Promise<string> {
   const resource = {
     apiVersion: "monitoring.coreos.com/v1",
     kind: "PrometheusRule",
-    metadata: { name: "athena-calculation-exporter", labels: { "app.kubernetes.io/name": "athena-calculation-exporter" } },
+    // release: what kube-prometheus-stack's default ruleSelector matches (README, "Sharding and Kubernetes").
+    metadata: {
+      name: "athena-calculation-exporter",
+      labels: { "app.kubernetes.io/name": "athena-calculation-exporter", release: "kube-prometheus-stack" },
+    },
     spec: rules,
   };
-  return `# Generated from prometheus/alerts.yml by \`npm run generate:k8s\`; do not edit.\n${stringify(resource, { lineWidth: 0 })}`;
+  return `# Generated from prometheus/alerts.yml by \`npm run generate:k8s\`; do not edit.\n# Needs prometheus-operator's CRDs; to match another Helm release than kube-prometheus-stack:\n#   kubectl label --overwrite -f deploy/kubernetes/prometheus-operator/ release=YOUR_RELEASE\n${stringify(resource, { lineWidth: 0 })}`;
 }
 
 if (import.meta.url === `file://${process.argv[1] ?? ""}`) {
-  await writeFile("deploy/kubernetes/prometheusrule.yaml", await prometheusRule());
+  await writeFile("deploy/kubernetes/prometheus-operator/prometheusrule.yaml", await prometheusRule());
 }

@@ -49,6 +49,16 @@ export interface Discovered {
  * engines. Each run hands what it found to `onDiscovered`; it holds no
  * resource data, only what the listings said.
  */
+/** What one discovery run did. */
+export interface DiscoveryRun {
+  /** Unix seconds when it started. */
+  readonly at: number;
+  readonly durationSeconds: number;
+  /** A list call failed: what was known before stays. */
+  readonly failed: boolean;
+  readonly calculations: number;
+}
+
 export class Discoverer {
   readonly #calculations = new Map<string, KnownCalculation>();
   readonly #sessions = new Map<string, KnownSession>();
@@ -56,6 +66,7 @@ export class Discoverer {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   readonly #abort = new AbortController();
+  #lastRun: DiscoveryRun | undefined;
   /** Workgroups whose engine could not be read, logged once each. */
   readonly #unreadEngines = new Set<string>();
   /** The last error reading each workgroup's tags, logged once per change. */
@@ -113,6 +124,11 @@ export class Discoverer {
   }
 
   /** One full listing; failures are counted and logged, and what was known stays. */
+  /** The last finished run, for the status page; undefined before the first. */
+  get lastRun(): DiscoveryRun | undefined {
+    return this.#lastRun;
+  }
+
   async runOnce(): Promise<void> {
     const signal = this.#abort.signal;
     const stop = this.metrics.discoveryDuration.startTimer();
@@ -175,7 +191,7 @@ export class Discoverer {
     this.metrics.discoveredCalculations.set(found.ids.length);
     if (failed) this.metrics.discoveryFailures.inc();
     else this.metrics.discoveryLastSuccess.set(nowSeconds);
-    stop();
+    this.#lastRun = { at: nowSeconds, durationSeconds: stop(), failed, calculations: found.ids.length };
     this.onDiscovered(found);
   }
 

@@ -5,14 +5,14 @@ import { CalculationCache } from "./calculations/cache.js";
 import { CalculationExposition } from "./calculations/exposition.js";
 import type { Clock } from "./clock.js";
 import type { DiscoveryConfig, ExporterConfig } from "./config/config.js";
-import { Discoverer, type Discovered } from "./discovery.js";
+import { Discoverer, type Discovered, type DiscoveryRun } from "./discovery.js";
 import type { WorkGroupSummary } from "./sessions/session.js";
 import type { BodyPart } from "./exposition/gzip-body.js";
 import { renderFamilies } from "./exposition/text-format.js";
 import type { FamilyGenerator } from "./exposition/family-generator.js";
 import { err, ok, type Result } from "./result.js";
 import type { ApiError } from "./athena/errors.js";
-import { SessionCache } from "./sessions/cache.js";
+import { SessionCache, type SessionEntry } from "./sessions/cache.js";
 import { PRICE_FAMILIES, SessionDpuCounter } from "./sessions/dpu-counter.js";
 import { renderWorkgroupTags, SESSION_FAMILIES, WORKGROUP_FAMILIES } from "./sessions/metrics.js";
 import { FinishTally } from "./calculations/finish-tally.js";
@@ -121,6 +121,16 @@ export class Target {
 
   get cache(): CalculationCache {
     return this.#cache;
+  }
+
+  /** What is known of a watched session, without fetching it (the status page reads it). */
+  sessionEntry(id: string): SessionEntry | undefined {
+    return this.#sessions.peek(id);
+  }
+
+  /** Discovery's state for the status page: off, not yet run, or its last run. */
+  discoveryStatus(): { readonly enabled: false } | { readonly enabled: true; readonly lastRun: DiscoveryRun | undefined } {
+    return this.#discoverer === undefined ? { enabled: false } : { enabled: true, lastRun: this.#discoverer.lastRun };
   }
 
   /**

@@ -16,6 +16,8 @@ export interface CalculationEntry {
   readonly refreshedAt: number | undefined;
   /** Set while the last refresh failed. */
   readonly error: ApiError | undefined;
+  /** Unix seconds of the first refresh in the current run of failures (the status page's "since"). */
+  readonly failingSince?: number;
   /** Finished with its statistics in: never fetched again. */
   readonly settled: boolean;
 }
@@ -172,6 +174,7 @@ export class CalculationCache {
       workgroup: stale?.workgroup,
       refreshedAt: stale?.refreshedAt,
       error,
+      failingSince: stale?.error === undefined ? this.options.now() / 1000 : (stale.failingSince ?? this.options.now() / 1000),
       // A settled entry is never fetched again, so `stale` is never settled here.
       settled: false,
     };

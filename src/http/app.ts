@@ -9,13 +9,13 @@ import { negotiateEncoding } from "./encoding.js";
 import { gzipBody, identityBody, type BodyPart } from "../exposition/gzip-body.js";
 import { refreshBudgetMs } from "./scrape-deadline.js";
 import type { Result } from "../result.js";
-import { VERSION } from "../version.js";
+import { statusPage } from "./status-page.js";
 
 export interface ServerOptions {
   readonly logger: Logger;
   /** POST /-/reload calls it; its error is the answer's reason. */
   readonly reload?: () => Promise<Result<void, string>>;
-  /** When not empty, every request needs basic auth against these bcrypt hashes. */
+  /** When not empty, every request but the health checks needs basic auth against these bcrypt hashes. */
   readonly basicAuthUsers?: ReadonlyMap<string, string>;
 }
 
@@ -28,39 +28,24 @@ const ROUTES: Readonly<Record<string, readonly string[]>> = {
   "/-/reload": ["POST", "PUT"],
 };
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function landingPage(targets: Targets): string {
-  const count = targets.all().reduce((n, e) => n + e.trackedIds().length, 0);
-  const perTarget = targets
-    .names()
-    .map((name) => `<li><a href="/metrics?target=${encodeURIComponent(name)}">Metrics of target ${escapeHtml(name)}</a></li>`)
-    .join("\n");
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Athena Calculation Exporter</title></head>
-<body>
-<h1>Athena Calculation Exporter</h1>
-<p>Version ${VERSION}. Watching ${count} calculation execution${count === 1 ? "" : "s"}.</p>
-<ul>
-<li><a href="/metrics">Metrics${targets.single === undefined ? " of the exporter itself" : ""}</a></li>
-${perTarget}
-<li><a href="/-/healthy">Health</a></li>
-<li><a href="/-/ready">Readiness</a></li>
-</ul>
-</body>
-</html>
-`;
-}
+/**
+ * Outside basic auth, as the container's health check and Kubernetes probes
+ * carry no credentials; they answer a fixed word and reveal nothing.
+ */
+const UNAUTHENTICATED: ReadonlySet<string> = new Set(["/-/healthy", "/-/ready"]);
 
 /** The exporter's HTTP interface, following Prometheus's own endpoints. */
 export function createHttpApp(targets: Targets, processMetrics: ProcessMetrics, options: ServerOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
-  if (options.basicAuthUsers !== undefined && options.basicAuthUsers.size > 0) app.use(basicAuth(options.basicAuthUsers));
+  if (options.basicAuthUsers !== undefined && options.basicAuthUsers.size > 0) {
+    const auth = basicAuth(options.basicAuthUsers);
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      if (UNAUTHENTICATED.has(req.path)) next();
+      else auth(req, res, next);
+    });
+  }
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     const allowed = ROUTES[req.path];
@@ -78,8 +63,8 @@ export function createHttpApp(targets: Targets, processMetrics: ProcessMetrics, 
     next();
   });
 
-  app.get("/", (_req, res) => {
-    res.type("html").send(landingPage(targets));
+  app.get("/", async (_req, res) => {
+    res.type("html").send(await statusPage(targets, processMetrics));
   });
 
   app.get("/-/healthy", (_req, res) => {

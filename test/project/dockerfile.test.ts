@@ -44,7 +44,9 @@ describe("Dockerfile", () => {
     const user = final.filter((i) => i.keyword === "USER").at(-1)?.args;
     assert.ok(user !== undefined && user !== "root" && user !== "0", `final user is ${String(user)}`);
     const health = final.find((i) => i.keyword === "HEALTHCHECK")?.args ?? "";
-    assert.match(health, /\/-\/healthy/);
+    // The check itself is a script of the image (test/e2e/health.test.ts runs it against TLS and basic auth).
+    assert.match(health, /CMD \["node", "dist\/cli\/healthcheck\.js"\]/);
+    assert.match(await readFile("src/cli/healthcheck.ts", "utf8"), /\/-\/healthy/);
     assert.ok(final.some((i) => i.keyword === "EXPOSE" && i.args === String(DEFAULT_PORT)));
   });
 

@@ -1,0 +1,147 @@
+import { CALCULATION_STATES, isFinished, type CalculationState } from "../calculations/calculation.js";
+import type { CalculationEntry } from "../calculations/cache.js";
+import type { ProcessMetrics } from "../self-metrics.js";
+import type { Target } from "../target.js";
+import type { Targets } from "../targets.js";
+import { VERSION } from "../version.js";
+
+/** How many rows each list shows at most: the page stays small however many calculations are watched. */
+export const WORST_FEW = 20;
+/** Athena's texts are shown cut to this many characters. */
+const MAX_TEXT = 200;
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function shown(text: string): string {
+  return escapeHtml(text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text);
+}
+
+function isoTime(unixSeconds: number | undefined): string {
+  return unixSeconds === undefined || !Number.isFinite(unixSeconds) ? "unknown" : new Date(unixSeconds * 1000).toISOString();
+}
+
+/**
+ * The `n` items with the smallest key, in order, without sorting them all:
+ * one pass keeping a short sorted list, O(items × n) with n small.
+ */
+export function smallestBy<T>(items: Iterable<T>, n: number, key: (item: T) => number): T[] {
+  const kept: { item: T; key: number }[] = [];
+  for (const item of items) {
+    const k = key(item);
+    if (kept.length === n && k >= (kept[n - 1]?.key ?? Infinity)) continue;
+    let at = kept.length;
+    while (at > 0 && (kept[at - 1]?.key ?? -Infinity) > k) at--;
+    kept.splice(at, 0, { item, key: k });
+    if (kept.length > n) kept.pop();
+  }
+  return kept.map((k) => k.item);
+}
+
+interface Watched {
+  readonly id: string;
+  readonly entry: CalculationEntry | undefined;
+}
+
+/** "PENDING": watched, but no answer yet. */
+type Shown = CalculationState | "PENDING";
+
+function counts<K extends string>(keys: Iterable<K>): Map<K, number> {
+  const out = new Map<K, number>();
+  for (const key of keys) out.set(key, (out.get(key) ?? 0) + 1);
+  return out;
+}
+
+function countTable(title: string, counted: ReadonlyMap<string, number>, order: readonly string[]): string {
+  const keys = [...order.filter((k) => counted.has(k)), ...[...counted.keys()].filter((k) => !order.includes(k)).sort()];
+  const rows = keys.map((k) => `<tr><td>${shown(k)}</td><td>${counted.get(k) ?? 0}</td></tr>`).join("");
+  return `<table><caption>${title}</caption><tr><th>State</th><th>Count</th></tr>${rows === "" ? '<tr><td colspan="2">none</td></tr>' : rows}</table>`;
+}
+
+function targetSection(name: string | undefined, target: Target): string {
+  const ids = target.trackedIds();
+  const watched: Watched[] = ids.map((id) => ({ id, entry: target.cache.peek(id) }));
+  const byState = counts<Shown>(watched.map((w) => w.entry?.state ?? "PENDING"));
+
+  const failing = watched.filter((w) => w.entry?.error !== undefined);
+  const failingRows = smallestBy(failing, WORST_FEW, (w) => w.entry?.failingSince ?? Infinity).map(
+    ({ id, entry }) =>
+      `<tr><td><code>${shown(id)}</code></td><td>${shown(entry?.error?.code ?? "")}</td><td>${shown(entry?.error?.message ?? "")}</td><td>${isoTime(entry?.failingSince)}</td><td>${isoTime(entry?.refreshedAt)}</td></tr>`,
+  );
+
+  const unfinished = watched.filter((w) => w.entry?.state !== undefined && !isFinished(w.entry.state));
+  const unfinishedRows = smallestBy(unfinished, WORST_FEW, (w) => w.entry?.calculation?.submittedAt ?? Infinity).map(
+    ({ id, entry }) =>
+      `<tr><td><code>${shown(id)}</code></td><td>${shown(entry?.state ?? "")}</td><td>${isoTime(entry?.calculation?.submittedAt)}</td><td>${shown(entry?.calculation?.description ?? "")}</td><td>${shown(entry?.calculation?.progress ?? "")}</td></tr>`,
+  );
+
+  const sessionStates = counts(target.trackedSessionIds().map((id) => target.sessionEntry(id)?.session?.state ?? "PENDING"));
+
+  const discovery = target.discoveryStatus();
+  const discoveryText = !discovery.enabled
+    ? "off (only the listed calculations are watched)"
+    : discovery.lastRun === undefined
+      ? "not run yet"
+      : `last run at ${isoTime(discovery.lastRun.at)}, took ${discovery.lastRun.durationSeconds.toFixed(3)} s, ${
+          discovery.lastRun.failed ? "<strong>failed</strong> (a list call failed; what was known stays)" : "succeeded"
+        }, found ${discovery.lastRun.calculations} calculations`;
+
+  return `<section>
+<h2>${name === undefined ? "Target" : `Target ${shown(name)}`}</h2>
+${name === undefined ? "" : `<p><a href="/metrics?target=${escapeHtml(encodeURIComponent(name))}">Metrics of target ${shown(name)}</a></p>`}
+<p>Watching ${ids.length} calculation execution${ids.length === 1 ? "" : "s"} and ${target.trackedSessionIds().length} sessions.</p>
+<p>Discovery: ${discoveryText}.</p>
+${countTable("Calculations by state", byState, [...CALCULATION_STATES, "PENDING"])}
+${countTable("Sessions by state", sessionStates, [])}
+<h3>Failing to refresh (${failing.length}${failing.length > WORST_FEW ? `, the ${WORST_FEW} failing longest shown` : ""})</h3>
+${
+  failingRows.length === 0
+    ? "<p>None.</p>"
+    : `<table><tr><th>Calculation</th><th>Error</th><th>Reason</th><th>Failing since</th><th>Last good answer</th></tr>${failingRows.join("")}</table>`
+}
+<h3>Unfinished (${unfinished.length}${unfinished.length > WORST_FEW ? `, the ${WORST_FEW} oldest shown` : ""})</h3>
+${
+  unfinishedRows.length === 0
+    ? "<p>None.</p>"
+    : `<table><tr><th>Calculation</th><th>State</th><th>Submitted</th><th>Description</th><th>Progress</th></tr>${unfinishedRows.join("")}</table>`
+}
+</section>`;
+}
+
+/**
+ * The landing page, as blackbox_exporter's shows its recent probes: what a
+ * person checks first when a dashboard looks wrong. Counts and the worst
+ * few only, so it stays small at 100,000 calculations; every text from
+ * Athena or the config is escaped; no scripts or external assets.
+ */
+export async function statusPage(targets: Targets, processMetrics: ProcessMetrics): Promise<string> {
+  const reloadOk = (await processMetrics.configReloadSuccessful.get()).values[0]?.value === 1;
+  const reloadAt = (await processMetrics.configReloadTimestamp.get()).values[0]?.value;
+  const single = targets.single;
+  const sections =
+    single !== undefined
+      ? [targetSection(undefined, single)]
+      : targets.names().flatMap((name) => {
+          const target = targets.get(name);
+          return target === undefined ? [] : [targetSection(name, target)];
+        });
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Athena Calculation Exporter</title>
+<style>table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}caption{text-align:left;font-weight:bold}</style>
+</head>
+<body>
+<h1>Athena Calculation Exporter</h1>
+<p>Version ${escapeHtml(VERSION)}.</p>
+<p>Configuration: ${reloadOk ? "loaded" : "<strong>the last reload failed</strong>; the previous configuration is in use"} (last successful load at ${isoTime(reloadAt)}).</p>
+<ul>
+<li><a href="/metrics">Metrics${single === undefined ? " of the exporter itself" : ""}</a></li>
+<li><a href="/-/healthy">Health</a></li>
+<li><a href="/-/ready">Readiness</a></li>
+</ul>
+${sections.join("\n")}
+</body>
+</html>
+`;
+}
