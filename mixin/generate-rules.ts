@@ -53,5 +53,5 @@ export function alertsYaml(groups: readonly RuleGroup[] = ruleGroups(mixinConfig
 
 if (import.meta.url === `file://${process.argv[1] ?? ""}`) {
   await writeFile("prometheus/alerts.yml", alertsYaml());
-  await writeFile("deploy/kubernetes/prometheusrule.yaml", await prometheusRule());
+  await writeFile("deploy/kubernetes/prometheus-operator/prometheusrule.yaml", await prometheusRule());
 }
