@@ -1,7 +1,7 @@
 import type { Calculation } from "./calculation.js";
 import type { CalculationEntry } from "./cache.js";
 import { CALCULATION_FAMILIES, renderCalculation, renderSettled, type KnownCalculation } from "./metrics.js";
-import { assembleFamilies } from "../exposition/text-format.js";
+import { assembleFamilies, NOTHING_HIDDEN } from "../exposition/text-format.js";
 import { SettledArena, type SettledHandle } from "../exposition/settled-arena.js";
 
 /**
@@ -32,9 +32,15 @@ export class CalculationExposition {
    * The families in chunks to write in order: the settled text as the
    * arena holds it, then the unfinished and the failing among `ids`,
    * rendered now. Every ID has its up sample: one Athena has not answered
-   * for yet shows up 0 with the error "Pending".
+   * for yet shows up 0 with the error "Pending". Families in `hidden` are
+   * left out, their settled text kept for when they are shown again.
    */
-  render(ids: readonly string[], lookup: (id: string) => CalculationEntry | undefined, nowSeconds: number): Buffer[] {
+  render(
+    ids: readonly string[],
+    lookup: (id: string) => CalculationEntry | undefined,
+    nowSeconds: number,
+    hidden: ReadonlySet<string> = NOTHING_HIDDEN,
+  ): Buffer[] {
     const dynamic: string[][] = CALCULATION_FAMILIES.map(() => []);
     for (const id of ids) {
       if (this.#settled.has(id)) continue;
@@ -48,6 +54,6 @@ export class CalculationExposition {
         if (text !== "") dynamic[family]?.push(text);
       });
     }
-    return assembleFamilies(CALCULATION_FAMILIES, (family) => this.#arena.views(family), dynamic);
+    return assembleFamilies(CALCULATION_FAMILIES, (family) => this.#arena.views(family), dynamic, hidden);
   }
 }

@@ -60,13 +60,22 @@ export function familyHeader(spec: FamilySpec): string {
   return `# HELP ${spec.name} ${escapeHelp(spec.help)}\n# TYPE ${spec.name} ${spec.type}\n`;
 }
 
+/** No family left out: what a config without metrics.allow / metrics.deny shows. */
+export const NOTHING_HIDDEN: ReadonlySet<string> = new Set();
+
 /**
  * Joins pre-rendered sample lines family by family: `bodies[i]` holds every
- * sample of `specs[i]`. Families without samples are left out.
+ * sample of `specs[i]`. Families without samples, and those named in
+ * `hidden` (metrics.allow / metrics.deny), are left out.
  */
-export function renderFamilies(specs: readonly FamilySpec[], bodies: readonly (readonly string[])[]): string {
+export function renderFamilies(
+  specs: readonly FamilySpec[],
+  bodies: readonly (readonly string[])[],
+  hidden: ReadonlySet<string> = NOTHING_HIDDEN,
+): string {
   let out = "";
   specs.forEach((spec, i) => {
+    if (hidden.has(spec.name)) return;
     const lines = bodies[i];
     if (lines === undefined || lines.length === 0) return;
     out += familyHeader(spec) + lines.join("");
@@ -77,15 +86,18 @@ export function renderFamilies(specs: readonly FamilySpec[], bodies: readonly (r
 /**
  * Assembles families into chunks to write in order: per family, its
  * header, the `fixed` bytes (text kept encoded), then the `dynamic` lines
- * rendered for this scrape. Families with no samples are left out.
+ * rendered for this scrape. Families with no samples, and those named in
+ * `hidden`, are left out; a hidden family's kept bytes stay kept.
  */
 export function assembleFamilies(
   specs: readonly FamilySpec[],
   fixed: (family: number) => readonly Buffer[],
   dynamic: readonly (readonly string[])[],
+  hidden: ReadonlySet<string> = NOTHING_HIDDEN,
 ): Buffer[] {
   const chunks: Buffer[] = [];
   specs.forEach((spec, family) => {
+    if (hidden.has(spec.name)) return;
     const kept = fixed(family).filter((b) => b.length > 0);
     const lines = dynamic[family] ?? [];
     if (kept.length === 0 && lines.length === 0) return;
