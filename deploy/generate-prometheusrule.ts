@@ -1,7 +1,9 @@
 /**
  * npm run generate:k8s: writes deploy/kubernetes/prometheusrule.yaml from
  * prometheus/alerts.yml, so the PrometheusRule is never a hand copy
- * (test/kubernetes.test.ts fails when they differ).
+ * (test/project/kubernetes.test.ts fails when they differ).
+ * `npm run generate:rules` calls it after regenerating alerts.yml from
+ * mixin/config.ts, so both follow the config in one step.
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { parse, stringify } from "yaml";

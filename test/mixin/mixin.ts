@@ -90,6 +90,9 @@ const PROMQL_WORDS = new Set([
   "ignoring",
   "bool",
   "offset",
+  "absent",
+  "max_over_time",
+  "label_replace",
 ]);
 
 /** Metric names a PromQL expression reads (label names and functions left out). */

@@ -115,7 +115,7 @@ describe("with a real Prometheus scraping the exporter", () => {
     assert.equal(failed.labels.calculation_execution_id, ids.failing);
     assert.equal(failed.labels.workgroup, "analytics-spark");
     assert.equal(failed.labels.severity, "warning");
-    assert.equal(failed.labels.description, "train churn model");
+    assert.equal(failed.annotations.calculation_description, "train churn model");
     assert.match(failed.annotations.description ?? "", /Reason: OutOfMemoryError: Java heap space\./);
     const firing = (await prometheus.alerts()).filter((a) => a.labels.alertname === "AthenaCalculationFailed");
     assert.deepEqual(
