@@ -39,6 +39,20 @@ export const MAX_DPU_MILLIS = 1e6 * 3600 * 1000;
 export function isSaneDpuSeconds(seconds: number): boolean {
   return Number.isFinite(seconds) && seconds >= 0 && seconds <= MAX_DPU_MILLIS / 1000;
 }
+/** s3:// plus a bucket name (at most 63) plus "/" plus a key (at most 1024 bytes): no longer S3 URI exists. */
+const MAX_S3_URI_LENGTH = 5 + 63 + 1 + 1024;
+const S3_URI_RE = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:\/\P{Cc}*)?$/u;
+
+/**
+ * Where a calculation's stdout or stderr lies, as exported for FAILED ones.
+ * A value that is not an s3:// URI of bounded length becomes "" (no link)
+ * rather than refusing the whole answer: the state and times matter more
+ * than a log link, and a label must never carry arbitrary text as a URI.
+ */
+function s3Uri(value: unknown, field: string): string {
+  const uri = text(value, field);
+  return uri.length <= MAX_S3_URI_LENGTH && S3_URI_RE.test(uri) ? uri : "";
+}
 /** Timestamps outside 2000–2100 are not times Athena gives. */
 const MIN_EPOCH_SECONDS = 946_684_800;
 const MAX_EPOCH_SECONDS = 4_102_444_800;
@@ -130,8 +144,8 @@ export function toCalculation(requestedId: string, answer: CalculationAnswer): R
       dpuExecutionSeconds: millis === undefined ? undefined : millis / 1000,
       progress: text(statistics.Progress, "Statistics.Progress").slice(0, MAX_PROGRESS_LENGTH),
       result: {
-        stdOutS3Uri: text(result.StdOutS3Uri, "Result.StdOutS3Uri"),
-        stdErrorS3Uri: text(result.StdErrorS3Uri, "Result.StdErrorS3Uri"),
+        stdOutS3Uri: s3Uri(result.StdOutS3Uri, "Result.StdOutS3Uri"),
+        stdErrorS3Uri: s3Uri(result.StdErrorS3Uri, "Result.StdErrorS3Uri"),
         resultS3Uri: text(result.ResultS3Uri, "Result.ResultS3Uri"),
         resultType: text(result.ResultType, "Result.ResultType"),
       },

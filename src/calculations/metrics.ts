@@ -90,6 +90,18 @@ export const CALCULATION_FAMILIES: readonly FamilyGenerator<CalculationSubject>[
   ),
   knownFamily(
     {
+      name: "athena_calculation_result_info",
+      help: "Where a FAILED calculation's stderr and stdout lie in S3; value is always 1. Absent for other states, so a settled success costs no URI text.",
+      doc: 'always 1, present only while the state is FAILED and Athena gives a log location: `stderr_uri` and `stdout_uri` are s3:// URIs ("" when absent or not a valid s3:// URI), for the dashboard\'s links to the logs',
+      extraLabels: ["stderr_uri", "stdout_uri"],
+    },
+    ({ calculation: c }) =>
+      c.state !== "FAILED" || (c.result.stdErrorS3Uri === "" && c.result.stdOutS3Uri === "")
+        ? []
+        : [[[c.result.stdErrorS3Uri, c.result.stdOutS3Uri], 1]],
+  ),
+  knownFamily(
+    {
       name: "athena_calculation_dpu_execution_seconds",
       help: "DPU time the calculation has used (DpuExecutionInMillis / 1000), in DPU-seconds.",
       doc: "DPU-seconds used (`DpuExecutionInMillis` / 1000), when Athena gives statistics",

@@ -2,7 +2,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
-import { metricNames, readAlertRules, readDashboard } from "./mixin.js";
+import type { Dashboard as GrafanaDashboard, Panel as GrafanaPanel } from "@grafana/schema";
+import { metricNames, promqlNodes, readAlertRules, readDashboard, substituteVariables } from "./mixin.js";
+import { buildDashboard, dashboardJson, DASHBOARD_FILE } from "../../grafana/dashboard.js";
+import { mixinConfig, type MixinConfig } from "../../mixin/config.js";
 import { parseExposition, startStack } from "../helpers.js";
 
 describe("Grafana dashboard", () => {
@@ -78,18 +81,22 @@ describe("dashboard and alert rules against the exporter", () => {
       await stack.stop();
     }
     exposed.add("up"); // added by Prometheus to every target
+    exposed.add("ALERTS"); // written by Prometheus for the rules' alerts
     const dashboard = await readDashboard();
     const { rules, recordingRules } = await readAlertRules();
     for (const r of recordingRules) exposed.add(r.record); // written by the shipped rules
     const used = [
-      ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel "${p.title}"`, expr: t.expr }))),
+      ...dashboard.panels.flatMap((p) =>
+        (p.targets ?? []).map((t) => ({ where: `panel "${p.title}"`, expr: substituteVariables(t.expr, "1m") })),
+      ),
+      ...dashboard.annotations.list.map((a) => ({ where: `annotation "${a.name}"`, expr: substituteVariables(a.expr, "1m") })),
       ...rules.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr })),
       ...recordingRules.map((r) => ({ where: `recording rule ${r.record}`, expr: r.expr })),
       // Variables: label_values(selector, label)
       ...dashboard.templating.list.flatMap((v) => {
         const query = typeof v.query === "object" && v.query !== null && "query" in v.query ? String(v.query.query) : String(v.query);
         const selector = /^label_values\((.*), *\w+\)$/.exec(query)?.[1];
-        return selector === undefined ? [] : [{ where: `variable ${v.name}`, expr: selector }];
+        return selector === undefined ? [] : [{ where: `variable ${v.name}`, expr: substituteVariables(selector, "1m") }];
       }),
       ...rules.flatMap((r) =>
         // Queries inside annotation templates: {{ printf "rate(metric{...}[5m])" ... | query }} or {{ query "metric" }}
@@ -106,5 +113,199 @@ describe("dashboard and alert rules against the exporter", () => {
         assert.ok(exposed.has(name), `${where} uses ${name}, which the exporter does not expose`);
       }
     }
+  });
+});
+
+/** Every panel of the generated dashboard that draws data (rows hold none). */
+function dataPanels(d: GrafanaDashboard): GrafanaPanel[] {
+  return (d.panels ?? []).filter((p): p is GrafanaPanel => p.type !== "row");
+}
+const byTitle = (d: GrafanaDashboard, title: string): GrafanaPanel => {
+  const found = dataPanels(d).find((p) => p.title === title);
+  assert.ok(found, `no panel "${title}"`);
+  return found;
+};
+/** The value at which a panel turns red (its first red step). */
+const redAt = (p: GrafanaPanel): number | null | undefined =>
+  p.fieldConfig?.defaults.thresholds?.steps.find((s) => s.color === "red")?.value;
+const exprs = (p: GrafanaPanel): string[] => (p.targets ?? []).map((t) => String(t.expr));
+
+describe("generated dashboard", () => {
+  it("is committed as grafana/dashboard.ts generates it, typed by @grafana/schema (npm run generate:dashboard)", async () => {
+    // buildDashboard() returns @grafana/schema's Dashboard: `tsc` (npm run typecheck) fails on a field Grafana's schema does not have.
+    const typed: GrafanaDashboard = buildDashboard();
+    assert.equal(await readFile(DASHBOARD_FILE, "utf8"), dashboardJson(), "grafana/dashboards/athena-calculations.json is stale");
+    assert.ok(typed.schemaVersion >= 39);
+    // Runtime checks of what the type cannot say: panel types Grafana ships, row ids unique with panel ids.
+    const known = new Set(["row", "stat", "table", "timeseries", "bargauge", "state-timeline"]);
+    for (const p of typed.panels ?? []) assert.ok(known.has(p.type), `${p.title ?? ""} has unknown type ${p.type}`);
+  });
+
+  it("parses every panel, variable and annotation query with Prometheus's PromQL grammar once variables are filled in", async () => {
+    const d = await readDashboard();
+    const queries = [
+      ...d.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)),
+      ...d.annotations.list.map((a) => a.expr),
+      ...d.templating.list.flatMap((v) => {
+        const q = typeof v.query === "object" && v.query !== null && "query" in v.query ? String(v.query.query) : "";
+        return /^label_values\((.*), *\w+\)$/.exec(q)?.[1] ?? [];
+      }),
+    ];
+    assert.ok(queries.length > 30, `${queries.length} queries`);
+    for (const q of queries) assert.doesNotThrow(() => promqlNodes(substituteVariables(q, "1m")), q);
+    // The parser does refuse bad PromQL: the check can fail.
+    assert.throws(() => promqlNodes("sum by (state) (athena_calculation_state{"), /syntax error/);
+    assert.throws(() => substituteVariables('up{job=~"$cluster"}', "1m"), /unreplaced Grafana variable/);
+  });
+
+  it("opens with a row read in five seconds: failed, stuck, exporter up, data age, discovery age, DPU-hours today", () => {
+    const d = buildDashboard();
+    const top = dataPanels(d).filter((p) => p.gridPos?.y === 1);
+    assert.deepEqual(
+      top.map((p) => p.title),
+      ["Failed in range", "Stuck now", "Exporter up", "Data age", "Discovery age", "DPU-hours today"],
+    );
+    assert.equal(redAt(byTitle(d, "Failed in range")), 1, "one failure is red");
+    assert.equal(redAt(byTitle(d, "Stuck now")), 1);
+    const up = byTitle(d, "Exporter up");
+    const mapped = up.fieldConfig?.defaults.mappings?.[0];
+    assert.deepEqual(mapped?.options, { "0": { text: "DOWN", color: "red", index: 0 }, "1": { text: "UP", color: "green", index: 1 } });
+    assert.deepEqual(
+      up.fieldConfig?.defaults.thresholds?.steps.map((s) => s.color),
+      ["red", "green"],
+    );
+    assert.equal(byTitle(d, "DPU-hours today").timeFrom, "now/d");
+  });
+
+  it("sets thresholds on every panel and never Grafana's default red at 80", () => {
+    for (const p of dataPanels(buildDashboard())) {
+      const steps = p.fieldConfig?.defaults.thresholds?.steps ?? [];
+      assert.ok(steps.length > 0, `${p.title ?? ""} has no thresholds`);
+      assert.ok(!steps.some((s) => s.value === 80), `${p.title ?? ""} turns at 80`);
+    }
+  });
+
+  it("turns red exactly where the alerts of mixin/config.ts fire, and follows the config when it changes", () => {
+    const check = (config: MixinConfig) => {
+      const d = buildDashboard(config);
+      const stuck = Math.min(config.stuckAfterSeconds.RUNNING, config.stuckAfterSeconds.QUEUED);
+      assert.equal(redAt(byTitle(d, "Data age")), config.dataStaleAfterSeconds);
+      assert.equal(redAt(byTitle(d, "Oldest calculation refresh per target")), config.dataStaleAfterSeconds);
+      assert.equal(redAt(byTitle(d, "Discovery age")), config.discoveryStaleAfterSeconds);
+      assert.equal(redAt(byTitle(d, "Failure ratio")), config.failureRatio);
+      assert.ok(exprs(byTitle(d, "Failure ratio"))[0]?.includes(`[${config.failureRatioWindow}]`));
+      assert.equal(redAt(byTitle(d, "Unfinished: time since submission")), stuck);
+      assert.equal(redAt(byTitle(d, "Idle time of idle sessions")), config.sessionIdleSeconds);
+      assert.equal(redAt(byTitle(d, "Throttled attempts per second")), config.throttledAttemptsPerSecond);
+      // Stuck now compares with the recording rule the config writes, one threshold per state.
+      assert.match(exprs(byTitle(d, "Stuck now"))[0] ?? "", /athena:calculation_stuck_after_seconds/);
+      assert.match(exprs(byTitle(d, "Stuck now"))[0] ?? "", new RegExp(`state=~"${Object.keys(config.stuckAfterSeconds).join("\\|")}"`));
+    };
+    check(mixinConfig);
+    check({
+      ...mixinConfig,
+      dataStaleAfterSeconds: 1234,
+      discoveryStaleAfterSeconds: 4321,
+      failureRatio: 0.5,
+      failureRatioWindow: "1h",
+      sessionIdleSeconds: 99,
+      throttledAttemptsPerSecond: 3,
+      stuckAfterSeconds: { ...mixinConfig.stuckAfterSeconds, RUNNING: 77, QUEUED: 88 },
+    });
+    // The committed JSON is the config's: a hand edit of a threshold fails the staleness test above too.
+  });
+
+  it("filters every selector by job and target, and per-calculation and per-session series by workgroup and session", async () => {
+    const d = await readDashboard();
+    const processWide = new Set(["process_start_time_seconds", "ALERTS"]);
+    const all = [
+      ...d.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: p.title, expr: t.expr }))),
+      ...d.annotations.list.map((a) => ({ where: a.name, expr: a.expr })),
+    ];
+    for (const { where, expr } of all) {
+      const tree = promqlNodes(expr.replaceAll("${__from:date:seconds}", "0").replace(/\$(__rate_interval|__range)/g, "5m"));
+      for (const selector of tree.filter((n) => n.name === "VectorSelector")) {
+        const name = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(selector.text)?.[0] ?? "";
+        if (name.startsWith("athena:")) continue; // a recording rule's constant, the same for every target
+        assert.match(selector.text, /job=~"\$job"/, `${where}: ${selector.text}`);
+        if (processWide.has(name)) continue;
+        assert.match(selector.text, /instance=~"\$instance"/, `${where}: ${selector.text}`);
+        // athena_calculation_up and _refresh_error_info carry the ID alone: a calculation Athena never answered for has no workgroup.
+        if (/^athena_(calculation|session)_/.test(name) && !/^athena_calculation_(up|refresh_error_info)$/.test(name)) {
+          assert.match(selector.text, /workgroup=~"\$workgroup"/, `${where}: ${selector.text}`);
+          assert.match(selector.text, /session_id=~"\$session"/, `${where}: ${selector.text}`);
+        }
+      }
+    }
+    assert.deepEqual(
+      d.templating.list.map((v) => v.name),
+      ["datasource", "job", "instance", "workgroup", "session", "calculation"],
+    );
+  });
+
+  it("builds the failed table from the state series, with a link per row to the drill-down, the Athena console and the logs", () => {
+    const d = buildDashboard();
+    const table = byTitle(d, "Failed calculations");
+    const expr = exprs(table)[0] ?? "";
+    assert.match(expr, /athena_calculation_state\{[^}]*state="FAILED"/, "the state series is the base");
+    assert.match(expr, /\$\{__from:date:seconds\}/, "the time range bounds it");
+    const links = table.fieldConfig?.overrides.flatMap((o) => o.properties.filter((p) => p.id === "links").map((p) => p.value)).flat() as {
+      title: string;
+      url: string;
+    }[];
+    assert.deepEqual(
+      links.map((l) => l.title),
+      ["Drill down into this calculation", "Session in the Athena console", "stderr in S3", "stdout in S3"],
+    );
+    assert.match(links[0]?.url ?? "", /var-calculation=\$\{__data\.fields\.calculation_execution_id\}/);
+    assert.match(links[2]?.url ?? "", /stderr_bucket.*stderr_key/);
+    const drill = dataPanels(d).filter((p) => (p.title ?? "").includes("$calculation"));
+    assert.ok(drill.length >= 3);
+    for (const p of drill) for (const e of exprs(p)) assert.match(e, /calculation_execution_id=~"\$calculation"/);
+  });
+
+  it("links each panel that shows a problem to the runbook section of its alert", async () => {
+    const runbook = await readFile("prometheus/runbook.md", "utf8");
+    const anchors = new Set([...runbook.matchAll(/^## (\w+)$/gm)].map((m) => (m[1] ?? "").toLowerCase()));
+    const d = buildDashboard();
+    const linked = dataPanels(d).filter((p) => (p.links ?? []).length > 0);
+    for (const title of [
+      "Failed in range",
+      "Stuck now",
+      "Exporter up",
+      "Data age",
+      "Discovery age",
+      "Failed calculations",
+      "Last config reload",
+    ]) {
+      assert.ok(
+        linked.some((p) => p.title === title),
+        `${title} has no runbook link`,
+      );
+    }
+    for (const p of linked) {
+      for (const link of p.links ?? []) {
+        const [base, anchor] = (link.url ?? "").split("#");
+        assert.equal(base, mixinConfig.runbookBaseUrl);
+        assert.ok(anchors.has(anchor ?? ""), `${p.title ?? ""} links to #${anchor ?? ""}, which runbook.md does not have`);
+      }
+    }
+  });
+
+  it("uses the self-metrics an on-call engineer needs, and annotates restarts, reloads and firing alerts", async () => {
+    const d = await readDashboard();
+    const used = new Set(d.panels.flatMap((p) => (p.targets ?? []).flatMap((t) => metricNames(substituteVariables(t.expr, "1m")))));
+    for (const name of [
+      "athena_calculation_last_refresh_timestamp_seconds",
+      "athena_exporter_discovery_last_success_timestamp_seconds",
+      "athena_exporter_api_throttled_attempts_total",
+      "athena_exporter_config_last_reload_successful",
+    ]) {
+      assert.ok(used.has(name), `no panel reads ${name}`);
+    }
+    const annotations = new Map(d.annotations.list.map((a) => [a.name, metricNames(substituteVariables(a.expr, "1m"))]));
+    assert.deepEqual(annotations.get("Exporter restarts"), ["process_start_time_seconds"]);
+    assert.deepEqual(annotations.get("Config reloads"), ["athena_exporter_config_last_reload_success_timestamp_seconds"]);
+    assert.deepEqual(annotations.get("Firing alerts"), ["ALERTS"]);
   });
 });

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { parser } from "@prometheus-io/lezer-promql";
 import { parse } from "yaml";
 
 /** The shipped alert rules and dashboard, read as users load them. */
@@ -49,61 +50,75 @@ export interface Dashboard {
   readonly schemaVersion: number;
   readonly panels: DashboardPanel[];
   readonly templating: { list: { name: string; type: string; query: unknown; datasource?: unknown; allValue?: string }[] };
+  readonly annotations: { list: { name: string; expr: string }[] };
 }
 
 export async function readDashboard(): Promise<Dashboard> {
   return JSON.parse(await readFile("grafana/dashboards/athena-calculations.json", "utf8")) as Dashboard; // checked field by field in dashboard.test.ts
 }
 
-/** Grafana's variables replaced the way "All" would: every workgroup, session and job, over the last hour. */
-export function substituteVariables(expr: string, rateInterval: string): string {
-  return expr
+/** The instant the tests evaluate "the selected range" against: the last hour before now. */
+export interface Range {
+  readonly fromSeconds: number;
+  readonly toSeconds: number;
+}
+const lastHour = (): Range => {
+  const now = Math.floor(Date.now() / 1000);
+  return { fromSeconds: now - 3600, toSeconds: now };
+};
+
+/**
+ * Grafana's variables replaced the way "All" would: every job, target,
+ * workgroup, session and calculation, over the last hour. Throws on a
+ * variable left over, so a new one cannot slip past the tests unreplaced.
+ */
+export function substituteVariables(expr: string, rateInterval: string, range: Range = lastHour()): string {
+  const out = expr
+    .replaceAll("${__from:date:seconds}", String(range.fromSeconds))
+    .replaceAll("${__to:date:seconds}", String(range.toSeconds))
     .replaceAll("$__rate_interval", rateInterval)
-    .replaceAll("$__range", "1h")
+    .replaceAll("$__range", `${range.toSeconds - range.fromSeconds}s`)
+    .replaceAll("$__interval", "1m")
     .replaceAll("$workgroup", ".*")
     .replaceAll("$session", ".*")
+    .replaceAll("$calculation", ".*")
+    .replaceAll("$instance", ".+")
     .replaceAll("$job", ".+");
+  // "$1" in label_replace is PromQL's own; any other $name is a Grafana variable.
+  const left = /\$(?!\d)\{?[A-Za-z_]/.exec(out.replace(/"\$\d+"/g, '""'));
+  if (left !== null) throw new Error(`unreplaced Grafana variable at …${out.slice(left.index, left.index + 30)} in ${expr}`);
+  return out;
 }
 
-const PROMQL_WORDS = new Set([
-  "sum",
-  "by",
-  "rate",
-  "increase",
-  "max",
-  "min",
-  "count",
-  "on",
-  "group_left",
-  "group_right",
-  "and",
-  "or",
-  "unless",
-  "without",
-  "time",
-  "quantile",
-  "topk",
-  "histogram_quantile",
-  "vector",
-  "le",
-  "avg",
-  "ignoring",
-  "bool",
-  "offset",
-  "absent",
-  "max_over_time",
-  "label_replace",
-]);
+/** Each node of a PromQL expression's syntax tree, parsed by Prometheus's own grammar; throws on a syntax error. */
+export function promqlNodes(expr: string): { name: string; text: string }[] {
+  const nodes: { name: string; text: string }[] = [];
+  const cursor = parser.parse(expr).cursor();
+  do {
+    if (cursor.type.isError)
+      throw new Error(`PromQL syntax error at ${cursor.from}: …${expr.slice(cursor.from, cursor.from + 40)} in ${expr}`);
+    nodes.push({ name: cursor.name, text: expr.slice(cursor.from, cursor.to) });
+  } while (cursor.next());
+  return nodes;
+}
 
-/** Metric names a PromQL expression reads (label names and functions left out). */
+/** Metric names a PromQL expression reads: selector names and `{__name__=~"a|b"}` choices, from the parse tree. */
 export function metricNames(expr: string): string[] {
-  // Names chosen by a selector such as {__name__=~"a|b"}.
-  const byName = [...expr.matchAll(/__name__=~?"([a-zA-Z0-9_:|]+)"/g)].flatMap((m) => (m[1] ?? "").split("|"));
-  const withoutStrings = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\{[^}]*\}/g, "{}")
-    .replace(/\[[^\]]*\]/g, "[]");
-  const byClauses = withoutStrings.replace(/\b(by|on|without|ignoring|group_left|group_right)\s*\([^)]*\)/g, "");
-  const names = byClauses.match(/[a-zA-Z_:][a-zA-Z0-9_:]*/g) ?? [];
-  return [...new Set([...byName, ...names.filter((n) => !PROMQL_WORDS.has(n) && !/^\d/.test(n))])];
+  const names = new Set<string>();
+  const cursor = parser.parse(expr).cursor();
+  do {
+    if (cursor.type.isError) throw new Error(`PromQL syntax error at ${cursor.from} in ${expr}`);
+    if (cursor.name === "VectorSelector") {
+      const id = cursor.node.getChild("Identifier");
+      if (id !== null) names.add(expr.slice(id.from, id.to));
+    }
+    if (cursor.name === "UnquotedLabelMatcher") {
+      const label = cursor.node.getChild("LabelName");
+      const value = cursor.node.getChild("StringLiteral");
+      if (label !== null && value !== null && expr.slice(label.from, label.to) === "__name__") {
+        for (const n of (JSON.parse(expr.slice(value.from, value.to)) as string).split("|")) names.add(n);
+      }
+    }
+  } while (cursor.next());
+  return [...names];
 }

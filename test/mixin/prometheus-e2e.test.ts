@@ -36,6 +36,24 @@ async function firingAlert(prometheus: RunningPrometheus, name: string, matches:
   return found;
 }
 
+/** Every annotation query (variables as "All"), run so Prometheus refuses any it cannot evaluate; their results by name. */
+async function annotationResults(prometheus: RunningPrometheus): Promise<Map<string, number>> {
+  const dashboard = await readDashboard();
+  const results = new Map<string, number>();
+  for (const a of dashboard.annotations.list) {
+    results.set(a.name, (await prometheus.query(substituteVariables(a.expr, "1m"))).result.length);
+  }
+  return results;
+}
+
+/** The failed table's rows as Prometheus returns them to Grafana (labels and value), variables as "All". */
+async function failedTableRows(prometheus: RunningPrometheus): Promise<{ metric: Record<string, string>; value?: [number, string] }[]> {
+  const table = (await readDashboard()).panels.find((p) => p.title === "Failed calculations");
+  const expr = table?.targets?.[0]?.expr;
+  assert.ok(expr !== undefined, "no Failed calculations table");
+  return (await prometheus.query(substituteVariables(expr, "1m"))).result;
+}
+
 /** Every dashboard panel query (variables as "All") that returns no data. */
 async function emptyPanelQueries(prometheus: RunningPrometheus): Promise<string[]> {
   const dashboard = await readDashboard();
@@ -115,6 +133,8 @@ describe("with a real Prometheus scraping the exporter", () => {
     assert.equal(failed.labels.calculation_execution_id, ids.failing);
     assert.equal(failed.labels.workgroup, "analytics-spark");
     assert.equal(failed.labels.severity, "warning");
+    // Free text is no alert label (it would become part of the alert's identity): it is an annotation.
+    assert.equal(failed.labels.description, undefined);
     assert.equal(failed.annotations.calculation_description, "train churn model");
     assert.match(failed.annotations.description ?? "", /Reason: OutOfMemoryError: Java heap space\./);
     const firing = (await prometheus.alerts()).filter((a) => a.labels.alertname === "AthenaCalculationFailed");
@@ -185,6 +205,7 @@ describe("with a real Prometheus scraping two targets of one exporter", () => {
   let running: RunningServer;
   let prometheus: RunningPrometheus;
   let failedInB = "";
+  let failedWithoutReason = "";
 
   before(async () => {
     const now = Date.now();
@@ -201,6 +222,15 @@ describe("with a real Prometheus scraping two targets of one exporter", () => {
       }).id,
       simulator.state.addCalculation({ sessionId: a.id, state: "RUNNING", submittedAtMs: now - 2 * HOUR }).id,
       simulator.state.addCalculation({ sessionId: a.id, state: "QUEUED" }).id,
+      // Athena gives no StateChangeReason for every failure: the failed table must still list it.
+      (failedWithoutReason = simulator.state.addCalculation({
+        sessionId: a.id,
+        description: "nightly export",
+        state: "FAILED",
+        submittedAtMs: now - 90_000,
+        completedAtMs: now - 60_000,
+        dpuExecutionMillis: 1000,
+      }).id),
       simulator.state.addCalculation({
         sessionId: a.id,
         state: "RUNNING",
@@ -250,7 +280,7 @@ describe("with a real Prometheus scraping two targets of one exporter", () => {
   });
 
   it("fires AthenaCalculationFailed for the failure in one target, labelled with that target", async () => {
-    const failed = await firingAlert(prometheus, "AthenaCalculationFailed");
+    const failed = await firingAlert(prometheus, "AthenaCalculationFailed", (a) => a.labels.instance === "team-b");
     assert.equal(failed.labels.calculation_execution_id, failedInB);
     assert.equal(failed.labels.instance, "team-b");
     assert.match(failed.annotations.description ?? "", /No module named 'pandas'/);
@@ -260,5 +290,31 @@ describe("with a real Prometheus scraping two targets of one exporter", () => {
   it("returns data for every query of every dashboard panel across both targets", async () => {
     assert.deepEqual(await emptyPanelQueries(prometheus), [], "panels whose query returned nothing");
     assert.deepEqual((await prometheus.labelValues("instance", "athena_calculation_state")).sort(), ["team-a", "team-b"]);
+  });
+
+  it("lists a FAILED calculation without a reason in the failed table, with its description, completion time and stderr URI", async () => {
+    await firingAlert(prometheus, "AthenaCalculationFailed", (a) => a.labels.instance === "team-b"); // both failures scraped by now
+    const rows = await failedTableRows(prometheus);
+    const row = rows.find((r) => r.metric.calculation_execution_id === failedWithoutReason);
+    assert.ok(row, `the reasonless failure is missing from ${JSON.stringify(rows.map((r) => r.metric))}`);
+    assert.equal(row.metric.instance, "team-a");
+    assert.equal(row.metric.workgroup, "wg-a");
+    assert.equal(row.metric.description, "nightly export");
+    assert.equal(row.metric.reason, undefined, "no reason: an empty cell");
+    assert.match(row.metric.stderr_uri ?? "", new RegExp(`^s3://[^/]+/.*${failedWithoutReason}/stderr\\.txt$`));
+    assert.match(row.metric.stdout_uri ?? "", /\/stdout\.txt$/);
+    // The S3 console link's parts.
+    assert.equal(`s3://${row.metric.stderr_bucket ?? ""}/${row.metric.stderr_key ?? ""}`, row.metric.stderr_uri);
+    const completed = Number(row.value?.[1]);
+    assert.ok(Math.abs(completed - (Date.now() - 60_000)) < 60_000, `completion ${completed} ms is about a minute ago`);
+    const withReason = rows.find((r) => r.metric.calculation_execution_id === failedInB);
+    assert.equal(withReason?.metric.reason, "ModuleNotFoundError: No module named 'pandas'");
+    assert.equal(rows.length, 2, "only the two FAILED calculations");
+  });
+
+  it("runs every annotation query, and marks the firing alerts", async () => {
+    const results = await annotationResults(prometheus);
+    assert.deepEqual([...results.keys()], ["Exporter restarts", "Config reloads", "Firing alerts"]);
+    assert.ok((results.get("Firing alerts") ?? 0) > 0, "a firing alert shows as an annotation");
   });
 });

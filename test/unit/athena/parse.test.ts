@@ -120,3 +120,21 @@ describe("from API answers to metric values (property-based)", () => {
     );
   });
 });
+
+describe("log locations of a calculation", () => {
+  const base = { CalculationExecutionId: "0f6b2b3e-3333-4c4b-9d07-6a8c0c2b5c13", SessionId: "s", Status: { State: "FAILED" as const } };
+  const uris = (stdErr: unknown) => {
+    const parsed = toCalculation(base.CalculationExecutionId, { ...base, Result: { StdErrorS3Uri: stdErr as string } });
+    assert.ok(parsed.ok);
+    return parsed.value.result.stdErrorS3Uri;
+  };
+
+  it("keeps an s3:// URI of bounded length and drops anything else, without refusing the answer", () => {
+    assert.equal(uris("s3://my-bucket/sessions/x/stderr.txt"), "s3://my-bucket/sessions/x/stderr.txt");
+    assert.equal(uris("https://evil.example/stderr.txt"), "");
+    assert.equal(uris("s3://UPPER/stderr"), "", "bucket names are lower case");
+    assert.equal(uris("s3://bucket/a\nb"), "", "control characters");
+    assert.equal(uris(`s3://bucket/${"k".repeat(1100)}`), "", "longer than any S3 key");
+    assert.equal(uris(undefined), "");
+  });
+});

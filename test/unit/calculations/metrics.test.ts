@@ -19,8 +19,9 @@ const failed: Calculation = {
   dpuExecutionSeconds: 123.456,
   progress: "",
   result: {
-    stdOutS3Uri: "s3://bucket/out.txt",
-    stdErrorS3Uri: "s3://bucket/err.txt",
+    // Where the simulator puts them, so the golden file matches.
+    stdOutS3Uri: "s3://bucket/sessions/5b1c3d4e/0f6b2b3e-3333-4c4b-9d07-6a8c0c2b5c13/stdout.txt",
+    stdErrorS3Uri: "s3://bucket/sessions/5b1c3d4e/0f6b2b3e-3333-4c4b-9d07-6a8c0c2b5c13/stderr.txt",
     resultS3Uri: "s3://bucket/result.json",
     resultType: "TEXT",
   },
@@ -110,5 +111,18 @@ describe("calculation metrics", () => {
     assert.equal(parseProgress("warming up"), undefined);
     assert.equal(parseProgress(""), undefined);
     assert.equal(parseProgress("0/0"), undefined);
+  });
+});
+
+describe("log locations", () => {
+  it("are exported for a FAILED calculation only, so a settled success keeps no URI text", () => {
+    const result = (calc: Calculation) => parseExposition(expose(calc, "wg", 0)).filter((s) => s.name === "athena_calculation_result_info");
+    const [sample] = result(failed);
+    assert.ok(sample);
+    assert.equal(sample.labels.stderr_uri, failed.result.stdErrorS3Uri);
+    assert.equal(sample.labels.stdout_uri, failed.result.stdOutS3Uri);
+    assert.deepEqual(result({ ...failed, state: "COMPLETED" }), []);
+    assert.deepEqual(result({ ...failed, state: "RUNNING", completedAt: undefined }), []);
+    assert.deepEqual(result({ ...failed, result: { ...failed.result, stdErrorS3Uri: "", stdOutS3Uri: "" } }), []);
   });
 });
