@@ -7,6 +7,7 @@ import type { Clock } from "./clock.js";
 import type { DiscoveryConfig, ExporterConfig } from "./config/config.js";
 import { Discoverer, type Discovered } from "./discovery.js";
 import type { WorkGroupSummary } from "./sessions/session.js";
+import type { BodyPart } from "./exposition/gzip-body.js";
 import { renderFamilies } from "./exposition/text-format.js";
 import { hiddenFamilies } from "./exposition/family-filter.js";
 import type { FamilyGenerator } from "./exposition/family-generator.js";
@@ -232,19 +233,21 @@ export class Target {
   }
 
   /**
-   * The full body of this target's /metrics, in chunks to write one after
-   * the other. Never throws: Athena failures become samples, and the
+   * The full body of this target's /metrics, in parts to write one after
+   * the other (see gzip-body.ts for the two ways to write them). Never throws: Athena failures become samples, and the
    * refresh stops waiting at `deadline`.
    */
-  async scrape(deadline: AbortSignal): Promise<Buffer[]> {
+  async scrape(deadline: AbortSignal): Promise<BodyPart[]> {
     const stop = this.metrics.scrapeDuration.startTimer();
     const ids = this.trackedIds();
     this.metrics.calculationsTracked.set(ids.length);
     // Sessions first: a calculation's workgroup lookup then finds its session fresh in the cache.
     // A calculation's first refresh teaches a new session, which its lookup fetches.
     const sessions = await this.#sessions.refresh(this.trackedSessionIds(), deadline);
-    const calculations = await this.#cache.refresh(ids, deadline);
-    this.metrics.cacheHits.inc(calculations.hits + sessions.hits);
+    // A settled calculation is never fetched again: it is a hit without a cache lookup (and its promise) on every scrape.
+    const unsettled = ids.filter((id) => !this.#exposition.isSettled(id));
+    const calculations = await this.#cache.refresh(unsettled, deadline);
+    this.metrics.cacheHits.inc(calculations.hits + (ids.length - unsettled.length) + sessions.hits);
     this.metrics.cacheMisses.inc(calculations.misses + sessions.misses);
     const nowSeconds = this.deps.clock.now() / 1000;
     const hidden = this.#hidden;

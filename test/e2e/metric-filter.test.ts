@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { gunzipSync } from "node:zlib";
 import { startServer, type RunningServer } from "../../src/http/start-server.js";
 import { loadConfig } from "../../src/config/config.js";
 import { FILTERABLE_FAMILIES } from "../../src/exposition/family-filter.js";
@@ -17,6 +19,25 @@ const filterableSeries = (text: string): string[] =>
     .filter((s) => FILTERABLE.has(s.name))
     .map((s) => `${s.name}${JSON.stringify(s.labels)}`)
     .sort();
+
+/** A raw GET with one Accept-Encoding, decoded here: fetch would ask for gzip and decode it itself. */
+function scrapeAs(url: string, encoding: "gzip" | "identity"): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/metrics`, { headers: { "Accept-Encoding": encoding } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const body = Buffer.concat(chunks);
+        if (res.headers["content-encoding"] !== (encoding === "gzip" ? "gzip" : undefined))
+          reject(new Error(`answered ${res.headers["content-encoding"]}`));
+        else resolve((encoding === "gzip" ? gunzipSync(body) : body).toString("utf8"));
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
 
 const familiesIn = (text: string): Set<string> => new Set(parseExposition(text).map((s) => s.name));
 
@@ -135,10 +156,14 @@ describe("metrics.allow / metrics.deny on reload, through the real SDK", () => {
     assert.equal(res.status, 200, await res.text());
     const text = await scrape();
     for (const name of denied) assertAbsent(text, name);
-    assert.deepEqual(
-      filterableSeries(text),
-      full.filter((series) => !denied.some((name) => series.startsWith(`${name}{`))),
-    );
+    const expected = full.filter((series) => !denied.some((name) => series.startsWith(`${name}{`)));
+    assert.deepEqual(filterableSeries(text), expected);
+    // Both paths: the identity body, and the gzip one whose settled text is kept compressed per family.
+    for (const encoding of ["identity", "gzip"] as const) {
+      const body = await scrapeAs(server.url, encoding);
+      for (const name of denied) assertAbsent(body, name);
+      assert.deepEqual(filterableSeries(body), expected, encoding);
+    }
     assert.equal(valueOf(text, "athena_exporter_config_last_reload_successful"), 1);
     assert.equal(promtoolCheckMetrics(text), "");
   });
