@@ -9,12 +9,13 @@ import { Discoverer, type Discovered, type DiscoveryRun } from "./discovery.js";
 import type { WorkGroupSummary } from "./sessions/session.js";
 import type { BodyPart } from "./exposition/gzip-body.js";
 import { renderFamilies } from "./exposition/text-format.js";
+import { hiddenFamilies } from "./exposition/family-filter.js";
 import type { FamilyGenerator } from "./exposition/family-generator.js";
 import { err, ok, type Result } from "./result.js";
 import type { ApiError } from "./athena/errors.js";
 import { SessionCache, type SessionEntry } from "./sessions/cache.js";
 import { PRICE_FAMILIES, SessionDpuCounter } from "./sessions/dpu-counter.js";
-import { renderWorkgroupTags, SESSION_FAMILIES, WORKGROUP_FAMILIES } from "./sessions/metrics.js";
+import { renderWorkgroupTags, SESSION_FAMILIES, WORKGROUP_FAMILIES, WORKGROUP_TAGS_FAMILY } from "./sessions/metrics.js";
 import { FinishTally } from "./calculations/finish-tally.js";
 import { FinishedCounters } from "./calculations/finished-counters.js";
 import { TargetMetrics } from "./self-metrics.js";
@@ -64,6 +65,8 @@ export class Target {
   /** What the cache holds at most, fixed at start: the bound on what is tracked. */
   readonly #capacity: number;
   #config: ExporterConfig;
+  /** The families metrics.allow / metrics.deny leave out, decided once per configuration. */
+  #hidden: ReadonlySet<string>;
   #discoverer: Discoverer | undefined;
   #discovered: readonly string[] = [];
   #tracked: Tracked = { discovered: [], listed: [], ids: [] };
@@ -75,6 +78,7 @@ export class Target {
     private readonly deps: TargetDeps,
   ) {
     this.#config = config;
+    this.#hidden = hiddenFamilies(config.metrics);
     this.#capacity = config.cache.maxEntries;
     this.metrics.shardOrdinal.set(deps.shard.ordinal);
     this.metrics.totalShards.set(deps.shard.total);
@@ -192,6 +196,7 @@ export class Target {
   reconfigure(next: ExporterConfig): void {
     const previous = this.#config;
     this.#config = next;
+    this.#hidden = hiddenFamilies(next.metrics);
     if (!isDeepStrictEqual(previous.aws, next.aws)) this.#api.target = this.deps.athenaApis(next.aws, this.metrics);
     if (previous.cache.ttlMs !== next.cache.ttlMs) {
       this.#cache.setTtl(next.cache.ttlMs);
@@ -255,14 +260,15 @@ export class Target {
     this.metrics.cacheHits.inc(calculations.hits + (ids.length - unsettled.length) + sessions.hits);
     this.metrics.cacheMisses.inc(calculations.misses + sessions.misses);
     const nowSeconds = this.deps.clock.now() / 1000;
-    const body = this.#exposition.render(ids, (id) => this.#cache.peek(id), nowSeconds);
-    const text = this.#counters.expose() + this.#renderSessions(this.trackedSessionIds()) + this.#sessionDpu.expose();
+    const hidden = this.#hidden;
+    const body = this.#exposition.render(ids, (id) => this.#cache.peek(id), nowSeconds, hidden);
+    const text = this.#counters.expose(hidden) + this.#renderSessions(this.trackedSessionIds(), hidden) + this.#sessionDpu.expose(hidden);
     stop();
     return [...body, Buffer.from(text, "utf8"), Buffer.from(await this.metrics.registry.metrics(), "utf8")];
   }
 
   /** Sessions, workgroups and the price: few, so rendered on every scrape. */
-  #renderSessions(sessionIds: readonly string[]): string {
+  #renderSessions(sessionIds: readonly string[], hidden: ReadonlySet<string>): string {
     const subjects = sessionIds.map((id) => {
       const entry = this.#sessions.peek(id);
       const { session, refreshedAt } = entry ?? {};
@@ -276,10 +282,10 @@ export class Target {
     const bodies = <T>(families: readonly FamilyGenerator<T>[], of: readonly T[]): string[][] =>
       families.map((family) => of.map((subject) => family.render(subject)).filter((text) => text !== ""));
     return (
-      renderFamilies(SESSION_FAMILIES, bodies(SESSION_FAMILIES, subjects)) +
-      renderFamilies(WORKGROUP_FAMILIES, bodies(WORKGROUP_FAMILIES, this.#workgroups)) +
-      renderWorkgroupTags(this.#workgroups, this.#config.discovery?.workgroupTags ?? []) +
-      renderFamilies(PRICE_FAMILIES, bodies(PRICE_FAMILIES, [this.#config.cost.dpuHourPriceUsd]))
+      renderFamilies(SESSION_FAMILIES, bodies(SESSION_FAMILIES, subjects), hidden) +
+      renderFamilies(WORKGROUP_FAMILIES, bodies(WORKGROUP_FAMILIES, this.#workgroups), hidden) +
+      (hidden.has(WORKGROUP_TAGS_FAMILY.name) ? "" : renderWorkgroupTags(this.#workgroups, this.#config.discovery?.workgroupTags ?? [])) +
+      renderFamilies(PRICE_FAMILIES, bodies(PRICE_FAMILIES, [this.#config.cost.dpuHourPriceUsd]), hidden)
     );
   }
 

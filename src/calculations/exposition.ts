@@ -1,7 +1,7 @@
 import type { Calculation } from "./calculation.js";
 import type { CalculationEntry } from "./cache.js";
 import { CALCULATION_FAMILIES, renderCalculation, renderSettled, type KnownCalculation } from "./metrics.js";
-import { assembleFamilies } from "../exposition/text-format.js";
+import { assembleFamilies, NOTHING_HIDDEN } from "../exposition/text-format.js";
 import type { BodyPart } from "../exposition/gzip-body.js";
 import { SettledArena, type SettledHandle } from "../exposition/settled-arena.js";
 
@@ -47,9 +47,15 @@ export class CalculationExposition {
    * The families in parts to write in order: the settled text as the
    * arena holds it (with its gzip members), then the unfinished and the failing among `ids`,
    * rendered now. Every ID has its up sample: one Athena has not answered
-   * for yet shows up 0 with the error "Pending".
+   * for yet shows up 0 with the error "Pending". Families in `hidden` are
+   * left out, their settled text kept for when they are shown again.
    */
-  render(ids: readonly string[], lookup: (id: string) => CalculationEntry | undefined, nowSeconds: number): BodyPart[] {
+  render(
+    ids: readonly string[],
+    lookup: (id: string) => CalculationEntry | undefined,
+    nowSeconds: number,
+    hidden: ReadonlySet<string> = NOTHING_HIDDEN,
+  ): BodyPart[] {
     const dynamic: string[][] = CALCULATION_FAMILIES.map(() => []);
     const clockFamily = CALCULATION_FAMILIES[CLOCK_FAMILY];
     for (const id of ids) {
@@ -70,6 +76,6 @@ export class CalculationExposition {
         if (now !== "") dynamic[family]?.push(now);
       });
     }
-    return assembleFamilies(CALCULATION_FAMILIES, (family) => this.#arena.precompressed(family), dynamic);
+    return assembleFamilies(CALCULATION_FAMILIES, (family) => this.#arena.precompressed(family), dynamic, hidden);
   }
 }

@@ -1,7 +1,7 @@
 import { FINISHED_STATES, type FinishedState } from "./calculation.js";
 import { isSaneDpuSeconds } from "../athena/parse.js";
 import { WorkgroupCounters } from "../exposition/workgroup-counters.js";
-import { renderFamilies } from "../exposition/text-format.js";
+import { NOTHING_HIDDEN, renderFamilies } from "../exposition/text-format.js";
 import { defineFamily, type FamilyGenerator } from "../exposition/family-generator.js";
 
 /** One workgroup's counts as exposed. */
@@ -57,14 +57,15 @@ export class FinishedCounters {
     return true;
   }
 
-  /** Renders both families; it releases what waited for a first exposition, so call it once per scrape. */
-  expose(): string {
+  /** Renders both families; it releases what waited for a first exposition, so call it once per scrape, whatever `hidden` leaves out. */
+  expose(hidden: ReadonlySet<string> = NOTHING_HIDDEN): string {
     const workgroups = this.#counters.expose();
     return renderFamilies(
       FINISHED_FAMILIES,
       FINISHED_FAMILIES.map((family) =>
         workgroups.map(([workgroup, values]) => family.render({ workgroup, finished: values, dpuSeconds: values.dpu })),
       ),
+      hidden,
     );
   }
 }

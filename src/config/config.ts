@@ -3,6 +3,8 @@ import { UUID_RE } from "../calculations/calculation.js";
 import { configError, parseYaml, readConfigFile, validate, type ConfigError } from "./config-file.js";
 import { parseDuration } from "./duration.js";
 import { err, ok, type Result } from "../result.js";
+import { tagLabel } from "../sessions/metrics.js";
+import { checkFamilyPattern, type FamilySelection } from "../exposition/family-filter.js";
 
 /** The exporter's configuration after validation: every default filled in, durations in ms. */
 export interface ExporterConfig {
@@ -44,6 +46,8 @@ export interface ExporterConfig {
    * /metrics?target=NAME; undefined: one target, served at /metrics.
    */
   readonly targets: readonly TargetConfig[] | undefined;
+  /** Which families a scrape shows (metrics.allow / metrics.deny); both lists empty: all of them. */
+  readonly metrics: FamilySelection;
 }
 
 export interface RoleConfig {
@@ -70,10 +74,8 @@ export interface DiscoveryConfig {
   readonly workgroupTags: readonly string[];
 }
 
-/** A tag key as a label name: `tag_` and the key with every character outside [a-zA-Z0-9_] made `_` (as kube-state-metrics does). */
-export function tagLabel(key: string): string {
-  return `tag_${key.replace(/[^a-zA-Z0-9_]/g, "_")}`;
-}
+// tagLabel lives beside the family it names: importing it from here made config.ts and the families import each other.
+export { tagLabel };
 
 // Defaults live here and nowhere else.
 export const DEFAULTS = {
@@ -159,6 +161,26 @@ const discoverySchema = z
   })
   .optional();
 
+// Family names or anchored regular expressions, each naming at least one family (src/exposition/family-filter.ts).
+const familyPatterns = z
+  .array(z.string())
+  .min(1)
+  .superRefine((entries, ctx) => {
+    entries.forEach((entry, index) => {
+      const problem = checkFamilyPattern(entry);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", path: [index], message: problem });
+    });
+  })
+  .optional();
+
+const metricsSchema = z
+  .strictObject({ allow: familyPatterns, deny: familyPatterns })
+  .prefault({})
+  // As kube-state-metrics refuses --metric-allowlist with --metric-denylist: no precedence to guess.
+  .refine((m) => m.allow === undefined || m.deny === undefined, {
+    message: "allow and deny cannot both be set: list the families to keep (allow) or the families to drop (deny)",
+  });
+
 const target = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: "must be 1 to 64 letters, digits, dots, dashes or underscores" }),
   region: region.optional(),
@@ -198,6 +220,7 @@ const schema = z
         dpuHourPriceUsd: z.number().min(0).max(1000).default(0.35),
       })
       .prefault({}),
+    metrics: metricsSchema,
     cache: z
       .strictObject({
         ttl: positiveDuration.prefault(DEFAULTS.cacheTtl),
@@ -249,7 +272,7 @@ export function parseConfig(text: string, source: string): Result<ExporterConfig
   }
   const parsed = validate(schema, raw.value, source, { unknownKey: "unknown key (check its spelling and nesting)", echoValues: true });
   if (!parsed.ok) return parsed;
-  const { aws, calculations, discovery, cache, scrape, cost, targets } = parsed.value;
+  const { aws, calculations, discovery, cache, scrape, cost, targets, metrics } = parsed.value;
   const toRole = (r: z.infer<typeof roleSchema> | undefined): RoleConfig | undefined =>
     r === undefined ? undefined : { arn: r.arn, externalId: r.externalId, sessionName: r.sessionName };
   const toDiscovery = (d: z.infer<typeof discoverySchema>): DiscoveryConfig | undefined =>
@@ -281,6 +304,7 @@ export function parseConfig(text: string, source: string): Result<ExporterConfig
     scrape: { timeoutMs: scrape.timeout },
     cost: { dpuHourPriceUsd: cost.dpuHourPriceUsd },
     targets: undefined,
+    metrics: { allow: metrics.allow ?? [], deny: metrics.deny ?? [] },
   };
   if (targets === undefined) return ok(top);
   return ok({

@@ -62,13 +62,22 @@ export function familyHeader(spec: FamilySpec): string {
   return `# HELP ${spec.name} ${escapeHelp(spec.help)}\n# TYPE ${spec.name} ${spec.type}\n`;
 }
 
+/** No family left out: what a config without metrics.allow / metrics.deny shows. */
+export const NOTHING_HIDDEN: ReadonlySet<string> = new Set();
+
 /**
  * Joins pre-rendered sample lines family by family: `bodies[i]` holds every
- * sample of `specs[i]`. Families without samples are left out.
+ * sample of `specs[i]`. Families without samples, and those named in
+ * `hidden` (metrics.allow / metrics.deny), are left out.
  */
-export function renderFamilies(specs: readonly FamilySpec[], bodies: readonly (readonly string[])[]): string {
+export function renderFamilies(
+  specs: readonly FamilySpec[],
+  bodies: readonly (readonly string[])[],
+  hidden: ReadonlySet<string> = NOTHING_HIDDEN,
+): string {
   let out = "";
   specs.forEach((spec, i) => {
+    if (hidden.has(spec.name)) return;
     const lines = bodies[i];
     if (lines === undefined || lines.length === 0) return;
     out += familyHeader(spec) + lines.join("");
@@ -80,16 +89,19 @@ export function renderFamilies(specs: readonly FamilySpec[], bodies: readonly (r
  * Assembles families into parts to write in order: per family, its
  * header, the `fixed` part (text kept encoded, and compressed), then the
  * `dynamic` lines rendered for this scrape. Families with no samples are
- * left out. Each family's fixed part stays whole, so a family can be left
- * out without touching another's bytes.
+ * left out, and so are those named in `hidden` (metrics.allow /
+ * metrics.deny). Each family's fixed part stays whole, so a family can be
+ * left out without touching another's bytes, and its kept text stays kept.
  */
 export function assembleFamilies(
   specs: readonly FamilySpec[],
   fixed: (family: number) => BodyPart | undefined,
   dynamic: readonly (readonly string[])[],
+  hidden: ReadonlySet<string> = NOTHING_HIDDEN,
 ): BodyPart[] {
   const parts: BodyPart[] = [];
   specs.forEach((spec, family) => {
+    if (hidden.has(spec.name)) return;
     const kept = fixed(family);
     const lines = dynamic[family] ?? [];
     const hasKept = kept !== undefined && partBytes(kept) > 0;

@@ -2,7 +2,7 @@ import { LRUCache } from "lru-cache";
 import { isSaneDpuSeconds } from "../athena/parse.js";
 import { WorkgroupCounters } from "../exposition/workgroup-counters.js";
 import { defineFamily, type FamilyGenerator } from "../exposition/family-generator.js";
-import { renderFamilies } from "../exposition/text-format.js";
+import { NOTHING_HIDDEN, renderFamilies } from "../exposition/text-format.js";
 import type { Session } from "./session.js";
 
 interface Exposed {
@@ -61,14 +61,15 @@ export class SessionDpuCounter {
     if (now > last) this.#counters.add(session.workgroup, "dpu", now - last);
   }
 
-  /** Renders the counter family; it releases what waited for a workgroup's first exposition, so call it once per scrape. */
-  expose(): string {
+  /** Renders the counter family; it releases what waited for a workgroup's first exposition, so call it once per scrape, whatever `hidden` leaves out. */
+  expose(hidden: ReadonlySet<string> = NOTHING_HIDDEN): string {
     const workgroups = this.#counters.expose();
     return renderFamilies(
       SESSION_COUNTER_FAMILIES,
       SESSION_COUNTER_FAMILIES.map((family) =>
         workgroups.map(([workgroup, values]) => family.render({ workgroup, dpuSeconds: values.dpu })),
       ),
+      hidden,
     );
   }
 }

@@ -45,6 +45,7 @@ describe("config", () => {
       scrape: { timeoutMs: 10_000 },
       cost: { dpuHourPriceUsd: 0.35 },
       targets: undefined,
+      metrics: { allow: [], deny: [] },
     });
   });
 
