@@ -45,7 +45,7 @@ export class CalculationExposition {
 
   /**
    * The families in parts to write in order: the settled text as the
-   * arena holds it (with its gzip members), then the unfinished and the failing among `ids`,
+   * arena holds it (with its kept deflate pieces), then the unfinished and the failing among `ids`,
    * rendered now. Every ID has its up sample: one Athena has not answered
    * for yet shows up 0 with the error "Pending". Families in `hidden` are
    * left out, their settled text kept for when they are shown again.

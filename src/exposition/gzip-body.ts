@@ -1,30 +1,43 @@
 /**
  * A /metrics body as parts to write in order, some of them text kept with
- * its gzip form. RFC 1952 lets gzip members follow one another in one
- * stream, and Go's reader (Prometheus's) reads them all: so a gzip scrape
- * compresses only the text rendered for it and sends the kept members of
- * settled text as they are.
+ * its compressed form. The body is one gzip stream whose deflate data is
+ * made of pieces compressed separately, each ending on a byte boundary with
+ * a sync flush and none marked final (as pigz joins its blocks): so a gzip
+ * scrape compresses only the text rendered for it and sends the kept pieces
+ * of settled text as they are. One stream, not one gzip member per piece:
+ * Go's reader (Prometheus's) reads concatenated members, but browsers and
+ * many clients stop after the first one.
  */
-import { gzip } from "node:zlib";
+import { constants, crc32, deflateRaw } from "node:zlib";
 import { promisify } from "node:util";
 import pLimit from "p-limit";
+import { crc32Combine } from "./crc32-combine.js";
 
-const gzipAsync = promisify(gzip);
+const deflateRawAsync = promisify(deflateRaw);
 /**
- * Members compressed at once: libuv's pool has four threads, and each
+ * Pieces compressed at once: libuv's pool has four threads, and each
  * compression holds about 300 KiB of zlib state, so a first gzip scrape of
  * a large body queues here instead of allocating hundreds of them.
  */
 const compressing = pLimit(2);
 
-/** Text that never changes, with its gzip members made at most once per change. */
+/** Deflate data of some text that ends on a byte boundary and is not final, with what the gzip trailer needs of the text. */
+export interface DeflatePiece {
+  readonly data: Buffer;
+  /** CRC-32 of the text. */
+  readonly crc: number;
+  /** Bytes of the text. */
+  readonly length: number;
+}
+
+/** Text that never changes, with its compressed pieces made at most once per change. */
 export interface Precompressed {
   /** The text, as views to write one after the other. */
   readonly text: readonly Buffer[];
   /** Bytes of `text`. */
   readonly bytes: number;
-  /** The same text as gzip members, one after the other. */
-  gzip(): Promise<readonly Buffer[]>;
+  /** The same text as deflate pieces, one after the other. */
+  gzip(): Promise<readonly DeflatePiece[]>;
 }
 
 export type BodyPart = Buffer | Precompressed;
@@ -44,30 +57,36 @@ export function identityBody(parts: readonly BodyPart[]): Buffer[] {
 }
 
 /**
- * One gzip member of `text`, compressed on libuv's thread pool: a large
+ * The deflate piece of `text`, compressed on libuv's thread pool: a large
  * body compressed synchronously would hold every other request back.
  */
-export function gzipMember(text: Buffer, options: { copy?: boolean } = {}): Promise<Buffer> {
-  return compressing(() => {
+export function deflatePiece(text: Buffer, options: { copy?: boolean } = {}): Promise<DeflatePiece> {
+  return compressing(async () => {
     // A copy made when its turn comes, not all at once: text a drop may rewrite while the pool reads it.
     const input = options.copy === true ? Buffer.from(text) : text;
-    // One output buffer as large as a member's text: one callback per member rather than one per 16 KiB.
-    return gzipAsync(input, { chunkSize: Math.max(16 * 1024, input.length) });
+    // One output buffer as large as the text: one callback per piece rather than one per 16 KiB.
+    const data = await deflateRawAsync(input, { chunkSize: Math.max(16 * 1024, input.length), finishFlush: constants.Z_SYNC_FLUSH });
+    return { data, crc: crc32(input), length: input.length };
   });
 }
 
+/** ID1 ID2, deflate, no flags, no mtime, no extra flags, OS unknown (RFC 1952). */
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
+/** An empty stored block marked final: it ends the deflate data the pieces began. */
+const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
+
 /**
- * The body as a gzip stream of members: each run of plain parts becomes one
- * member compressed now, kept text brings its own members.
+ * The body as one gzip stream: each run of plain parts becomes a piece
+ * compressed now, kept text brings its own pieces.
  */
 export async function gzipBody(parts: readonly BodyPart[]): Promise<Buffer[]> {
-  const pending: Promise<readonly Buffer[]>[] = [];
+  const pending: Promise<readonly DeflatePiece[]>[] = [];
   let run: Buffer[] = [];
   const flush = (): void => {
     if (run.length === 0) return;
     const text = run.length === 1 ? run[0] : Buffer.concat(run);
     run = [];
-    if (text !== undefined && text.length > 0) pending.push(gzipMember(text).then((member) => [member]));
+    if (text !== undefined && text.length > 0) pending.push(deflatePiece(text).then((piece) => [piece]));
   };
   for (const part of parts) {
     if (Buffer.isBuffer(part)) {
@@ -78,7 +97,15 @@ export async function gzipBody(parts: readonly BodyPart[]): Promise<Buffer[]> {
     }
   }
   flush();
-  // An empty gzip stream is not a valid one: an empty body is still one member.
-  if (pending.length === 0) pending.push(gzipMember(Buffer.alloc(0)).then((member) => [member]));
-  return (await Promise.all(pending)).flat();
+  const pieces = (await Promise.all(pending)).flat();
+  let crc = 0;
+  let length = 0;
+  for (const piece of pieces) {
+    crc = crc32Combine(crc, piece.crc, piece.length);
+    length += piece.length;
+  }
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc >>> 0, 0);
+  trailer.writeUInt32LE(length % 2 ** 32, 4);
+  return [GZIP_HEADER, ...pieces.map((piece) => piece.data), FINAL_BLOCK, trailer];
 }

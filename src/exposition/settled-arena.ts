@@ -10,13 +10,13 @@
  * ignores `#` lines that are not HELP or TYPE), and the streams are
  * compacted once dead bytes outnumber live ones.
  *
- * Each chunk also keeps its text as one gzip member, made lazily by the
+ * Each chunk also keeps its text as one deflate piece, made lazily by the
  * first gzip scrape after the chunk changed: a drop costs the next gzip
  * scrape one chunk's compression, not the whole stream's. 64 KiB of text
- * per member keeps the concatenated members within a few percent of one
- * gzip of the whole text (measured in test/unit/exposition/gzip-body.test.ts).
+ * per piece keeps the joined pieces within a few percent of one gzip of
+ * the whole text (measured in test/unit/exposition/gzip-body.test.ts).
  */
-import { gzipMember, type Precompressed } from "./gzip-body.js";
+import { deflatePiece, type DeflatePiece, type Precompressed } from "./gzip-body.js";
 
 const CHUNK_BYTES = 64 * 1024;
 /** Positions are packed with lengths into one float64: position * 2^16 + length. */
@@ -29,8 +29,8 @@ class FamilyStream {
   chunks: Buffer[] = [];
   /** Bytes written in each chunk. */
   filled: number[] = [];
-  /** Each chunk's text as a gzip member, while the chunk is as it was compressed. */
-  members: (Buffer | undefined)[] = [];
+  /** Each chunk's text as a deflate piece, while the chunk is as it was compressed. */
+  members: (DeflatePiece | undefined)[] = [];
   /** Bumped on every change to a chunk, so a compression that raced one is not kept. */
   versions: number[] = [];
   live = 0;
@@ -109,7 +109,7 @@ class FamilyStream {
             if (kept !== undefined) return Promise.resolve(kept);
             // Copied when compressed: a drop rewriting the chunk while the thread pool reads it would tear a line.
             const version = this.versions[i];
-            return gzipMember(view, { copy: true }).then((member) => {
+            return deflatePiece(view, { copy: true }).then((member) => {
               if (version === versions[i] && this.versions[i] === version) this.members[i] = member;
               return member;
             });

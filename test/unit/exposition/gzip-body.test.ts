@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { crc32, gunzipSync, gzipSync, inflateRawSync } from "node:zlib";
 import type { Calculation } from "../../../src/calculations/calculation.js";
 import { CALCULATION_FAMILIES, renderSettled } from "../../../src/calculations/metrics.js";
 import { gzipBody, identityBody, type BodyPart } from "../../../src/exposition/gzip-body.js";
@@ -41,7 +41,19 @@ function filled(n: number): { arena: SettledArena; handles: Float64Array[] } {
   return { arena, handles };
 }
 
-describe("gzip body of members", () => {
+describe("gzip body of kept pieces", () => {
+  it("is one gzip member, as browsers and clients that read only the first one need", async () => {
+    const { arena } = filled(3000);
+    const parts = body(arena);
+    const gz = Buffer.concat(await gzipBody(parts));
+    const text = identity(parts);
+    // Header, one deflate stream holding all the text, then its CRC-32 and length: nothing after it.
+    assert.deepEqual(gz.subarray(0, 3), Buffer.from([0x1f, 0x8b, 0x08]));
+    assert.deepEqual(inflateRawSync(gz.subarray(10, -8)), text);
+    assert.equal(gz.readUInt32LE(gz.length - 8), crc32(text));
+    assert.equal(gz.readUInt32LE(gz.length - 4), text.length);
+  });
+
   it("decompresses to exactly the identity body, across many chunks", async () => {
     const { arena } = filled(3000);
     assert.ok(arena.views(1).length > 3, "the info family spans several chunks");
@@ -56,9 +68,9 @@ describe("gzip body of members", () => {
     const oneShot = gzipSync(identity(parts)).length;
     const ratio = members / oneShot;
     console.log(
-      `# 10,000 settled: identity ${identity(parts).length} B, one gzip ${oneShot} B, members ${members} B, ratio ${ratio.toFixed(3)}`,
+      `# 10,000 settled: identity ${identity(parts).length} B, one gzip ${oneShot} B, pieces ${members} B, ratio ${ratio.toFixed(3)}`,
     );
-    assert.ok(ratio <= 1.25, `members are ${ratio.toFixed(3)}x one gzip`);
+    assert.ok(ratio <= 1.25, `pieces are ${ratio.toFixed(3)}x one gzip`);
   });
 
   it("after drops, recompresses only the dropped calculations' chunks and still decodes to the identity body", async () => {
