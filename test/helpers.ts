@@ -1,10 +1,16 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import { request, type IncomingHttpHeaders } from "node:http";
 import { Writable } from "node:stream";
 import type { TestContext } from "node:test";
 import { pino, type Logger } from "pino";
 import { sdkAthenaApis, type AwsCredentials } from "../src/athena/client.js";
 import { loadConfig } from "../src/config/config.js";
 import { SINGLE_SHARD, type Shard } from "../src/shard.js";
+import { SYSTEM_CLOCK } from "../src/clock.js";
+import { createHttpApp } from "../src/http/app.js";
+import { ok } from "../src/result.js";
+import { ProcessMetrics } from "../src/self-metrics.js";
+import { Targets } from "../src/targets.js";
 import { startServer, type ConfigSource, type RunningServer } from "../src/http/start-server.js";
 import type { TargetDeps } from "../src/target.js";
 import { parseConfig, type ExporterConfig } from "../src/config/config.js";
@@ -196,4 +202,53 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+export interface RawAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** A raw request: fetch and supertest add an Accept-Encoding of their own and decode the body. */
+export function rawRequest(url: string, headers: Record<string, string>, method = "GET"): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/**
+ * The HTTP surface alone, watching nothing: for tests of routes, methods and
+ * headers. Its Athena APIs are a double that never fails (the e2e tests cover
+ * the real SDK against the simulator).
+ */
+export function emptyHttpApp(): ReturnType<typeof createHttpApp> {
+  const { logger } = memoryLogger();
+  const processMetrics = new ProcessMetrics();
+  const targets = new Targets(
+    testConfig("calculations: []"),
+    {
+      logger,
+      clock: SYSTEM_CLOCK,
+      shard: SINGLE_SHARD,
+      athenaApis: () => ({
+        getCalculation: () => Promise.reject(new Error("not used")),
+        getSession: () => Promise.reject(new Error("not used")),
+        getWorkGroup: () => Promise.reject(new Error("not used")),
+        listWorkGroupTags: () => Promise.reject(new Error("not used")),
+        listWorkGroups: () => Promise.resolve(ok([])),
+        listSessions: () => Promise.resolve(ok([])),
+        listCalculations: () => Promise.resolve(ok([])),
+      }),
+    },
+    processMetrics,
+  );
+  return createHttpApp(targets, processMetrics, { logger });
 }

@@ -1,30 +1,12 @@
 import assert from "node:assert/strict";
-import { createServer, request, type IncomingHttpHeaders } from "node:http";
+import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
-import { parseExposition, stackFor, waitFor } from "../helpers.js";
+import { parseExposition, rawRequest, stackFor, waitFor } from "../helpers.js";
 import { startPrometheus } from "../prometheus-server.js";
 
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/** A raw GET: fetch would ask for gzip and decode it itself. */
-function get(url: string, headers: Record<string, string>): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
+const get = rawRequest;
 
 // The exporter's own metrics and the process's move from one scrape to the next; the rest must not.
 const MOVING = /^(# (HELP|TYPE) )?(athena_exporter_|process_|nodejs_)/;

@@ -1,41 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import request from "supertest";
-import { ProcessMetrics } from "../../../src/self-metrics.js";
-import { Targets } from "../../../src/targets.js";
-import { createHttpApp } from "../../../src/http/app.js";
-import { SINGLE_SHARD } from "../../../src/shard.js";
-import { SYSTEM_CLOCK } from "../../../src/clock.js";
-import { memoryLogger, testConfig } from "../../helpers.js";
-import { ok } from "../../../src/result.js";
+import { emptyHttpApp } from "../../helpers.js";
 
-// The HTTP surface alone; the Athena side is a stub that never fails, since
-// these tests are about routes, methods and headers (target.test.ts covers
-// the real SDK against the simulator).
-function app(): ReturnType<typeof createHttpApp> {
-  const { logger } = memoryLogger();
-  const processMetrics = new ProcessMetrics();
-  const targets = new Targets(
-    testConfig("calculations: []"),
-    {
-      logger,
-      clock: SYSTEM_CLOCK,
-      shard: SINGLE_SHARD,
-      // A double through the one door every Athena API comes in by.
-      athenaApis: () => ({
-        getCalculation: () => Promise.reject(new Error("not used")),
-        getSession: () => Promise.reject(new Error("not used")),
-        getWorkGroup: () => Promise.reject(new Error("not used")),
-        listWorkGroupTags: () => Promise.reject(new Error("not used")),
-        listWorkGroups: () => Promise.resolve(ok([])),
-        listSessions: () => Promise.resolve(ok([])),
-        listCalculations: () => Promise.resolve(ok([])),
-      }),
-    },
-    processMetrics,
-  );
-  return createHttpApp(targets, processMetrics, { logger });
-}
+const app = emptyHttpApp;
 
 describe("HTTP server", () => {
   it("serves a landing page that links to /metrics", async () => {

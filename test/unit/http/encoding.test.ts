@@ -1,37 +1,12 @@
 import assert from "node:assert/strict";
-import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
 import express from "express";
 import { negotiateEncoding } from "../../../src/http/encoding.js";
-import { ProcessMetrics } from "../../../src/self-metrics.js";
-import { Targets } from "../../../src/targets.js";
-import { createHttpApp } from "../../../src/http/app.js";
-import { SINGLE_SHARD } from "../../../src/shard.js";
-import { SYSTEM_CLOCK } from "../../../src/clock.js";
-import { ok } from "../../../src/result.js";
-import { memoryLogger, testConfig } from "../../helpers.js";
+import { emptyHttpApp, rawRequest } from "../../helpers.js";
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
-/** A raw request: fetch and supertest add an Accept-Encoding of their own. */
-function get(url: string, headers: Record<string, string>, method = "GET"): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
+const get = rawRequest;
 
 // What each Accept-Encoding asks for (RFC 9110 §12.5.3); undefined: 406.
 const TABLE: readonly [header: string | undefined, expected: "gzip" | "identity" | undefined][] = [
@@ -66,28 +41,7 @@ describe("Accept-Encoding negotiation", () => {
     probe.get("/", (req, res) => {
       res.json({ encoding: negotiateEncoding(req) ?? null });
     });
-    const { logger } = memoryLogger();
-    const processMetrics = new ProcessMetrics();
-    const targets = new Targets(
-      testConfig("calculations: []"),
-      {
-        logger,
-        clock: SYSTEM_CLOCK,
-        shard: SINGLE_SHARD,
-        // No calculations: the HTTP side is under test here, the SDK side in the e2e tests.
-        athenaApis: () => ({
-          getCalculation: () => Promise.reject(new Error("not used")),
-          getSession: () => Promise.reject(new Error("not used")),
-          getWorkGroup: () => Promise.reject(new Error("not used")),
-          listWorkGroupTags: () => Promise.reject(new Error("not used")),
-          listWorkGroups: () => Promise.resolve(ok([])),
-          listSessions: () => Promise.resolve(ok([])),
-          listCalculations: () => Promise.resolve(ok([])),
-        }),
-      },
-      processMetrics,
-    );
-    const servers = [probe, createHttpApp(targets, processMetrics, { logger })].map((app) => app.listen(0, "127.0.0.1"));
+    const servers = [probe, emptyHttpApp()].map((app) => app.listen(0, "127.0.0.1"));
     await Promise.all(servers.map((s) => new Promise((r) => s.once("listening", r))));
     const [probeServer, exporterServer] = servers.map((s) => `http://127.0.0.1:${(s.address() as AddressInfo).port}/`);
     url = probeServer ?? "";
