@@ -12,9 +12,26 @@ import { TEST_CREDENTIALS, valueOf, waitFor } from "../helpers.js";
 const MAIN = new URL("../../dist/main.js", import.meta.url).pathname;
 const env = { ...process.env, AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey };
 
-function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const out = spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", env, timeout: 20_000 });
+function run(args: string[], entry: string[] = [MAIN]): { status: number | null; stdout: string; stderr: string } {
+  const out = spawnSync(process.execPath, [...entry, ...args], { encoding: "utf8", env, timeout: 20_000 });
   return { status: out.status, stdout: out.stdout, stderr: out.stderr };
+}
+
+// `npm run demo` and `npm run simulator` run these, as `npm start` runs MAIN.
+const DEMO = ["--import", "tsx", new URL("../../simulator/demo.ts", import.meta.url).pathname];
+const SIMULATOR = ["--import", "tsx", new URL("../../simulator/main.ts", import.meta.url).pathname];
+
+/** Runs `body` with a port some other server holds. */
+async function withBusyPort(body: (port: number) => void): Promise<void> {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+  const address = taken.address();
+  try {
+    assert.ok(address !== null && typeof address === "object");
+    body(address.port);
+  } finally {
+    await new Promise((resolve) => taken.close(resolve));
+  }
 }
 
 describe("command line", () => {
@@ -98,6 +115,35 @@ describe("command line", () => {
     const out = run(["--config.file=/nonexistent/config.yaml", "--web.listen-address=127.0.0.1:0"]);
     assert.equal(out.status, 1);
     assert.match(out.stderr, /\/nonexistent\/config\.yaml: cannot read config file: no such file/);
+  });
+
+  it("answers a busy port with one line and exit 1 from the demo and the simulator too", async () => {
+    await withBusyPort((port) => {
+      const demo = run([`--web.listen-address=127.0.0.1:${port}`], DEMO);
+      assert.equal(demo.status, 1, demo.stderr);
+      assert.equal(demo.stderr, `error: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`);
+      const simulator = run([`--port=${port}`], SIMULATOR);
+      assert.equal(simulator.status, 1, simulator.stderr);
+      assert.equal(simulator.stderr, `error: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`);
+    });
+  });
+
+  it("answers bad flags with one error line and exit 2 from the demo and the simulator", () => {
+    const demo = run(["--web.listen-adress=:1"], DEMO);
+    assert.equal(demo.status, 2);
+    assert.match(demo.stderr.split("\n")[0] ?? "", /^error: Unknown option '--web.listen-adress'/);
+    const simulator = run(["--prot=1"], SIMULATOR);
+    assert.equal(simulator.status, 2);
+    assert.match(simulator.stderr, /^error: Unknown option '--prot'.* \(see --help\)\n$/);
+    const port = run(["--port=http"], SIMULATOR);
+    assert.equal(port.status, 2);
+    assert.equal(port.stderr, 'error: --port: "http" is not a port number\n');
+  });
+
+  it("answers a missing config file with one line and exit 1 from the demo", () => {
+    const out = run(["--config.file=/nonexistent/demo.yaml", "--web.listen-address=127.0.0.1:0"], DEMO);
+    assert.equal(out.status, 1);
+    assert.match(out.stderr, /^error: .*\/nonexistent\/demo\.yaml: cannot read config file: no such file[^\n]*\n$/);
   });
 
   it("serves /metrics from AWS_ENDPOINT_URL_ATHENA, logs JSON without secrets, and stops on SIGTERM", async () => {
