@@ -49,7 +49,7 @@ export async function runCli(program: CliProgram, argv: readonly string[]): Prom
     return 0;
   }
   const { configFile, webConfigFile } = flags.value;
-  const logger = createLogger(flags.value.logLevel);
+  const logger = createLogger(flags.value.logLevel, process.stdout, flags.value.logFormat);
   const config = await loadConfig(configFile);
   if (!config.ok) {
     logger.error({ file: configFile, code: config.error.code }, "invalid configuration");

@@ -146,6 +146,28 @@ describe("command line", () => {
     assert.match(out.stderr, /^error: .*\/nonexistent\/demo\.yaml: cannot read config file: no such file[^\n]*\n$/);
   });
 
+  it("logs logfmt by default, as Prometheus exporters do, and refuses an unknown --log.format", async () => {
+    const file = join(dir, "logfmt.yaml");
+    await writeFile(file, "aws: {region: us-east-1}\ncalculations: []\n");
+    const child = spawn(process.execPath, [MAIN, `--config.file=${file}`, "--web.listen-address=127.0.0.1:0"], { env });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    try {
+      await waitFor(() => stdout.includes("exporter listening"), 15_000, "the exporter to listen");
+      const line = stdout.split("\n").find((l) => l.includes("exporter listening")) ?? "";
+      assert.match(line, /^ts=\d{4}-\d\d-\d\dT\S+Z level=info msg="exporter listening" .*url=http:\/\/127\.0\.0\.1:\d+\/metrics /);
+      assert.match(line, / config=\S*logfmt\.yaml /);
+      child.kill("SIGTERM");
+      assert.equal(await exited, 0);
+    } finally {
+      child.kill("SIGKILL");
+    }
+    const bad = run(["--log.format=text"]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^error: --log\.format: "text" is not one of logfmt, json\n/);
+  });
+
   it("serves /metrics from AWS_ENDPOINT_URL_ATHENA, logs JSON without secrets, and stops on SIGTERM", async () => {
     const simulator = new AthenaSimulator();
     const session = simulator.state.addSession("wg");
@@ -153,7 +175,7 @@ describe("command line", () => {
     const endpoint = await simulator.start(0, "127.0.0.1");
     const file = join(dir, "good.yaml");
     await writeFile(file, `aws: {region: us-east-1}\ncalculations: [${calc.id}]\n`);
-    const child = spawn(process.execPath, [MAIN, `--config.file=${file}`, "--web.listen-address=127.0.0.1:0"], {
+    const child = spawn(process.execPath, [MAIN, `--config.file=${file}`, "--web.listen-address=127.0.0.1:0", "--log.format=json"], {
       env: { ...env, AWS_ENDPOINT_URL_ATHENA: endpoint, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     });
     let stdout = "";
