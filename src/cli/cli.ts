@@ -79,7 +79,7 @@ export async function runCli(program: CliProgram, argv: readonly string[]): Prom
           logger,
           clock: SYSTEM_CLOCK,
           shard: { ordinal: flags.value.shard, total: flags.value.totalShards },
-          athenaApis: sdkAthenaApis(extension?.credentials),
+          athenaApis: sdkAthenaApis(extension?.credentials, logger),
         },
         configSource: {
           name: configFile,

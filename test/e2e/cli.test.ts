@@ -168,6 +168,58 @@ describe("command line", () => {
     assert.match(bad.stderr, /^error: --log\.format: "text" is not one of logfmt, json\n/);
   });
 
+  it("without credentials, says once how to get going (fake keys for the simulator, or npm run demo) and logs each call at debug", async () => {
+    const simulator = new AthenaSimulator();
+    const session = simulator.state.addSession("wg");
+    const ids = [0, 1, 2].map(() => simulator.state.addCalculation({ sessionId: session.id, state: "RUNNING" }).id);
+    const endpoint = await simulator.start(0, "127.0.0.1");
+    const file = join(dir, "nocreds.yaml");
+    await writeFile(file, `aws: {region: us-east-1}\ncalculations: [${ids.join(", ")}]\ncache: {ttl: 1s}\n`);
+    const noCredentials = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AWS_")));
+    const child = spawn(process.execPath, [MAIN, `--config.file=${file}`, "--web.listen-address=127.0.0.1:0", "--log.level=debug"], {
+      env: {
+        ...noCredentials,
+        AWS_ENDPOINT_URL_ATHENA: endpoint,
+        AWS_EC2_METADATA_DISABLED: "true",
+        AWS_SHARED_CREDENTIALS_FILE: join(dir, "none"),
+        AWS_CONFIG_FILE: join(dir, "none"),
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      },
+    });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    try {
+      const calls = (): string[] =>
+        stdout.split("\n").filter((l) => l.includes('msg="athena call" ') && l.includes("outcome=MissingCredentials"));
+      await waitFor(() => stdout.includes("exporter listening"), 15_000, "the exporter to listen");
+      const url = /url=(\S+)/.exec(stdout)?.[1] ?? "";
+      // The exporter refreshes on scrapes: two scrapes, two rounds of failed calls.
+      const metrics = await (await fetch(url)).text();
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await fetch(url);
+      await waitFor(() => calls().length >= 6, 20_000, "six failed calls");
+      assert.match(metrics, /athena_calculation_refresh_error_info\{[^}]*error="MissingCredentials"\} 1/);
+      assert.match(
+        stdout,
+        /level=warn msg="calculation refresh failed" .*reason="the SDK's default chain found no AWS credentials; the simulator \(AWS_ENDPOINT_URL_ATHENA\) takes any AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"/,
+      );
+      const hints = stdout.split("\n").filter((l) => l.includes("npm run demo"));
+      assert.equal(hints.length, 1, stdout);
+      assert.match(
+        hints[0] ?? "",
+        /level=error msg="no AWS credentials: .*set any AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for the simulator.*or run `npm run demo`/,
+      );
+      assert.match(
+        calls()[0] ?? "",
+        /level=debug msg="athena call" .*operation=GetCalculationExecution duration_ms=\d+ outcome=MissingCredentials/,
+      );
+      assert.equal(simulator.calls("GetCalculationExecution", ids[0] ?? ""), 0);
+    } finally {
+      child.kill("SIGKILL");
+      await simulator.stop();
+    }
+  });
+
   it("serves /metrics from AWS_ENDPOINT_URL_ATHENA, logs JSON without secrets, and stops on SIGTERM", async () => {
     const simulator = new AthenaSimulator();
     const session = simulator.state.addSession("wg");
@@ -175,9 +227,13 @@ describe("command line", () => {
     const endpoint = await simulator.start(0, "127.0.0.1");
     const file = join(dir, "good.yaml");
     await writeFile(file, `aws: {region: us-east-1}\ncalculations: [${calc.id}]\n`);
-    const child = spawn(process.execPath, [MAIN, `--config.file=${file}`, "--web.listen-address=127.0.0.1:0", "--log.format=json"], {
-      env: { ...env, AWS_ENDPOINT_URL_ATHENA: endpoint, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-    });
+    const child = spawn(
+      process.execPath,
+      [MAIN, `--config.file=${file}`, "--web.listen-address=127.0.0.1:0", "--log.format=json", "--log.level=debug"],
+      {
+        env: { ...env, AWS_ENDPOINT_URL_ATHENA: endpoint, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+      },
+    );
     let stdout = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
@@ -196,6 +252,14 @@ describe("command line", () => {
       assert.ok(!stdout.includes(TEST_CREDENTIALS.secretAccessKey));
       assert.ok(!stdout.includes(TEST_CREDENTIALS.accessKeyId));
       assert.ok(stdout.includes('"msg":"shutting down"'));
+      const call = stdout
+        .split("\n")
+        .filter((l) => l.includes('"msg":"athena call"'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.operation === "GetCalculationExecution");
+      assert.equal(call?.level, "debug", stdout);
+      assert.equal(call.outcome, "ok");
+      assert.equal(typeof call.duration_ms, "number");
     } finally {
       child.kill("SIGKILL");
       await simulator.stop();
