@@ -12,6 +12,7 @@ import {
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { TokenBucket } from "limiter";
+import type { Logger } from "pino";
 import pLimit from "p-limit";
 import { fullBucket } from "./token-bucket.js";
 import { toCalculation, toCalculationSummary, toSession, toSessionSummary, toTag, toWorkGroupDetail, toWorkGroupSummary } from "./parse.js";
@@ -46,10 +47,28 @@ export type AwsCredentials = NonNullable<AthenaClientConfig["credentials"]>;
  */
 export type AthenaApiFactory = (aws: ExporterConfig["aws"], metrics: TargetMetrics) => AthenaApi;
 
-/** The real Athena through the SDK, signed with `credentials` or else the SDK's default chain. */
-export function sdkAthenaApis(credentials?: AwsCredentials): AthenaApiFactory {
-  return (aws, metrics) => new SdkAthenaApi(createAthenaClient(aws, credentials), metrics, aws);
+/**
+ * The real Athena through the SDK, signed with `credentials` or else the SDK's
+ * default chain; with a logger, every call is logged at debug level.
+ */
+export function sdkAthenaApis(credentials?: AwsCredentials, logger?: Logger): AthenaApiFactory {
+  return (aws, metrics) => new SdkAthenaApi(createAthenaClient(aws, credentials), metrics, aws, logger);
 }
+
+/**
+ * What to do when the SDK finds no credentials: the commonest first failure of a
+ * newcomer (no AWS at hand, or the standalone simulator without fake keys). The
+ * error of every failed call says what fixes it; the longer hint is logged once.
+ */
+export const MISSING_CREDENTIALS =
+  "the SDK's default chain found no AWS credentials; the simulator (AWS_ENDPOINT_URL_ATHENA) takes any AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY";
+export const MISSING_CREDENTIALS_HINT =
+  "no AWS credentials: give the exporter some (environment, profile or SSO, web identity, container or instance role), " +
+  "set any AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for the simulator, which checks no signature, " +
+  "or run `npm run demo` to try the exporter without AWS";
+
+/** Once per process: every target and every call fails the same way, and one hint is enough. */
+let credentialsHinted = false;
 
 const LIST_PAGE_SIZE = 100;
 /** A runaway NextToken loop ends here. */
@@ -109,6 +128,7 @@ export class SdkAthenaApi implements AthenaApi {
     private readonly client: AthenaClient,
     private readonly metrics: TargetMetrics,
     private readonly aws: ExporterConfig["aws"],
+    private readonly logger?: Logger,
   ) {
     this.#concurrency = pLimit(aws.maxConcurrency);
     this.#requests = fullBucket(aws.requestsPerSecond);
@@ -269,12 +289,25 @@ export class SdkAthenaApi implements AthenaApi {
       const abortSignal = AbortSignal.any([signal, AbortSignal.timeout(this.aws.requestTimeoutMs * this.aws.maxAttempts + 1000)]);
       this.metrics.apiRequests.inc({ operation });
       const stop = this.metrics.apiDuration.startTimer({ operation });
+      const started = performance.now();
+      const duration = (): number => Math.round(performance.now() - started);
       try {
-        return ok(await send(abortSignal));
+        const answer = await send(abortSignal);
+        this.logger?.debug({ operation, duration_ms: duration(), outcome: "ok" }, "athena call");
+        return ok(answer);
       } catch (e) {
         // The caller gave up (a reload, a shutdown, an entry dropped): nothing failed.
-        if (signal.aborted) return err({ code: "Timeout", message: "aborted by the caller", aborted: true });
-        const error = classifyError(e);
+        if (signal.aborted) {
+          this.logger?.debug({ operation, duration_ms: duration(), outcome: "aborted" }, "athena call");
+          return err({ code: "Timeout", message: "aborted by the caller", aborted: true });
+        }
+        let error = classifyError(e);
+        this.logger?.debug({ operation, duration_ms: duration(), outcome: error.code, error: error.message }, "athena call");
+        if (error.code === "MissingCredentials") {
+          error = { code: error.code, message: MISSING_CREDENTIALS };
+          if (!credentialsHinted) this.logger?.error({ operation }, MISSING_CREDENTIALS_HINT);
+          credentialsHinted = true;
+        }
         this.metrics.apiFailures.inc({ operation, error: error.code });
         return err(error);
       } finally {

@@ -49,7 +49,7 @@ export async function runCli(program: CliProgram, argv: readonly string[]): Prom
     return 0;
   }
   const { configFile, webConfigFile } = flags.value;
-  const logger = createLogger(flags.value.logLevel);
+  const logger = createLogger(flags.value.logLevel, process.stdout, flags.value.logFormat);
   const config = await loadConfig(configFile);
   if (!config.ok) {
     logger.error({ file: configFile, code: config.error.code }, "invalid configuration");
@@ -79,7 +79,7 @@ export async function runCli(program: CliProgram, argv: readonly string[]): Prom
           logger,
           clock: SYSTEM_CLOCK,
           shard: { ordinal: flags.value.shard, total: flags.value.totalShards },
-          athenaApis: sdkAthenaApis(extension?.credentials),
+          athenaApis: sdkAthenaApis(extension?.credentials, logger),
         },
         configSource: {
           name: configFile,
@@ -136,12 +136,20 @@ function describeFailure(error: unknown): string {
 /** The entry point: runs the program on process.argv and sets the exit code. */
 export function main(program: CliProgram): void {
   runCli(program, process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
+    (code) => exit(code),
     (error: unknown) => {
       process.stderr.write(`error: ${describeFailure(error)}\n`);
-      process.exitCode = 1;
+      exit(1);
     },
   );
+}
+
+/**
+ * Exits once nothing is left to do, or after a short grace if a timer or socket
+ * of something stopped (a demo workload's schedule, a keep-alive) still holds the
+ * event loop: a process manager that sent SIGTERM waits for the process to end.
+ */
+function exit(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 1000).unref();
 }

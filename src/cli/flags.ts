@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { LOG_LEVELS, type LogLevel } from "./logger.js";
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./logger.js";
 import { err, ok, type Result } from "../result.js";
 
 // Outside 9100-9999, which Prometheus's port allocation list has used up.
@@ -11,6 +11,7 @@ export interface Flags {
   readonly listenHost: string;
   readonly listenPort: number;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
   readonly shard: number;
   readonly totalShards: number;
   readonly help: boolean;
@@ -22,6 +23,7 @@ const FLAG_HELP: readonly (readonly [string, string])[] = [
   ["--web.listen-address=[HOST]:PORT", `Address to serve /metrics on (default: :${DEFAULT_PORT}, all interfaces).`],
   ["--web.config.file=PATH", "TLS and basic auth, in Prometheus exporter-toolkit's web config format (default: none)."],
   ["--log.level=LEVEL", `Log level: ${LOG_LEVELS.join(", ")} (default: info).`],
+  ["--log.format=FORMAT", `Log format: ${LOG_FORMATS.join(", ")} (default: logfmt).`],
   ["--shard=I", "This replica's shard, 0 to --total-shards minus 1 (default: 0)."],
   ["--total-shards=N", "Replicas splitting the calculations between them by a stable hash (default: 1)."],
   ["--version", "Print the version and exit."],
@@ -67,6 +69,7 @@ export function parseFlags(argv: readonly string[]): Result<Flags, string> {
         "web.listen-address": { type: "string", default: `:${DEFAULT_PORT}` },
         "web.config.file": { type: "string" },
         "log.level": { type: "string", default: "info" },
+        "log.format": { type: "string", default: "logfmt" },
         shard: { type: "string", default: "0" },
         "total-shards": { type: "string", default: "1" },
         help: { type: "boolean", short: "h", default: false },
@@ -79,6 +82,10 @@ export function parseFlags(argv: readonly string[]): Result<Flags, string> {
   const level = values["log.level"];
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     return err(`--log.level: "${level}" is not one of ${LOG_LEVELS.join(", ")}`);
+  }
+  const format = values["log.format"];
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) {
+    return err(`--log.format: "${format}" is not one of ${LOG_FORMATS.join(", ")}`);
   }
   const listen = parseListenAddress(values["web.listen-address"]);
   if (!listen.ok) return listen;
@@ -95,6 +102,7 @@ export function parseFlags(argv: readonly string[]): Result<Flags, string> {
     listenHost: listen.value.host,
     listenPort: listen.value.port,
     logLevel: level as LogLevel, // checked against LOG_LEVELS just above
+    logFormat: format as LogFormat, // checked against LOG_FORMATS just above
     shard,
     totalShards,
     help: values.help,

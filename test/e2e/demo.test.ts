@@ -45,7 +45,7 @@ describe("demo", () => {
       assert.equal(valueOf(text, "athena_exporter_total_shards"), 2);
       child.kill("SIGTERM");
       assert.equal(await exited, 0);
-      assert.ok(stdout.includes('"msg":"shutting down"'));
+      assert.ok(stdout.includes('level=info msg="shutting down"'), stdout); // logfmt, the default
     } finally {
       child.kill("SIGKILL");
     }

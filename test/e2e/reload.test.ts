@@ -134,7 +134,12 @@ describe("SIGHUP", () => {
     await writeFile(file, `aws: {region: us-east-1, endpoint: "${endpoint}"}\ncalculations: [${first}]\n`);
     const child = spawn(
       process.execPath,
-      [new URL("../../dist/main.js", import.meta.url).pathname, `--config.file=${file}`, "--web.listen-address=127.0.0.1:0"],
+      [
+        new URL("../../dist/main.js", import.meta.url).pathname,
+        `--config.file=${file}`,
+        "--web.listen-address=127.0.0.1:0",
+        "--log.format=json",
+      ],
       {
         env: { ...process.env, AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey },
       },
