@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
+import { runDemoStream } from "./demo-stream.js";
 import { loadDemoWorkload } from "./demo-workload.js";
 import { AthenaSimulator } from "./server.js";
 
@@ -24,6 +25,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 const simulator = new AthenaSimulator({ latencyMs: [5, 30] });
 loadDemoWorkload(simulator.state);
+runDemoStream(simulator);
 const url = await simulator.start(port, values.host);
 process.stdout.write(`Athena simulator listening on ${url}\nPoint an AWS SDK at it with AWS_ENDPOINT_URL_ATHENA=${url}\n`);
 const stop = (): void => {
