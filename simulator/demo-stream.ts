@@ -40,7 +40,7 @@ const SESSION_FAILURE_RATE = 0.125;
 /** Ended sessions, with their calculations, are forgotten after this; the demo's exporter drops their series after 6 h. */
 const FORGET_AFTER_MS = 7 * HOUR;
 /** Throttling storms (AthenaExporterThrottled): minutes 20 to 34 of every two hours. */
-const THROTTLING = { everyMs: 2 * HOUR, fromMs: 20 * MINUTE, toMs: 35 * MINUTE, perMinute: 12 };
+export const THROTTLING = { everyMs: 2 * HOUR, fromMs: 20 * MINUTE, toMs: 35 * MINUTE, perMinute: 12 };
 
 const FAILURE_REASONS = [
   "Py4JJavaError: An error occurred while calling o112.save: java.lang.OutOfMemoryError: Java heap space",
