@@ -143,6 +143,22 @@ export class AthenaState {
     return calc;
   }
 
+  /**
+   * Forgets a session and its calculations, as Athena's listings stop
+   * showing old work: what keeps a simulator that runs for days bounded.
+   */
+  forgetSession(id: string): void {
+    for (const calcId of this.#sessionCalculations.get(id) ?? []) this.calculations.delete(calcId);
+    this.#sessionCalculations.delete(id);
+    this.sessions.delete(id);
+  }
+
+  /** The calculations of a session, brought up to date. */
+  calculationsOf(id: string): SimCalculation[] {
+    const session = this.sessions.get(id);
+    return session === undefined ? [] : this.#refreshSession(session);
+  }
+
   /** Ends a session as Athena does when it is terminated. */
   terminateSession(id: string): void {
     this.setSessionState(id, "TERMINATED");

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { main } from "../src/cli/cli.js";
 import type { ExporterConfig } from "../src/config/config.js";
+import { runDemoStream } from "./demo-stream.js";
 import { loadDemoWorkload } from "./demo-workload.js";
 import { AthenaSimulator } from "./server.js";
 
@@ -11,6 +12,8 @@ main({
   extend: async () => {
     const simulator = new AthenaSimulator({ latencyMs: [5, 30] });
     loadDemoWorkload(simulator.state);
+    // The scripted calculations of config.yaml settle in minutes; the stream keeps the demo moving for good.
+    const stopStream = runDemoStream(simulator);
     const simulatorUrl = await simulator.start(0, "127.0.0.1");
     return {
       adjustConfig: (c: ExporterConfig): ExporterConfig => ({
@@ -44,12 +47,16 @@ main({
           `  Exporter metrics: ${running.url}/metrics`,
           "",
           "  Watching the calculations of config.yaml as they queue, run, complete, fail and get canceled,",
-          "  and every session of the simulator's workgroups, idle, busy, degraded or failed.",
+          "  and, found by discovery, a workload that never stops: new sessions and calculations every minute,",
+          "  failures with and without reasons, sessions going idle, ending and failing, throttling now and then.",
           "  Press Ctrl+C to stop.",
           "",
           "",
         ].join("\n"),
-      close: () => simulator.stop(),
+      close: () => {
+        stopStream();
+        return simulator.stop();
+      },
     };
   },
 });

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
+import { runDemoStream } from "./demo-stream.js";
 import { loadDemoWorkload } from "./demo-workload.js";
 import { AthenaSimulator } from "./server.js";
 
@@ -34,6 +35,7 @@ const port = Number(values.port);
 if (!/^\d+$/.test(values.port) || port > 65535) fail(`--port: "${values.port}" is not a port number`, 2);
 const simulator = new AthenaSimulator({ latencyMs: [5, 30] });
 loadDemoWorkload(simulator.state);
+runDemoStream(simulator);
 let url: string;
 try {
   url = await simulator.start(port, values.host);

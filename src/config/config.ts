@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { UUID_RE } from "../calculations/calculation.js";
-import { configError, parseYaml, readConfigFile, validate, type ConfigError } from "./config-file.js";
-import { parseDuration } from "./duration.js";
-import { err, ok, type Result } from "../result.js";
+import { parseYaml, readConfigFile, validate, type ConfigError } from "./config-file.js";
+import { notADuration, parseDuration } from "./duration.js";
+import { ok, type Result } from "../result.js";
 import { tagLabel } from "../sessions/metrics.js";
 import { checkFamilyPattern, type FamilySelection } from "../exposition/family-filter.js";
 
@@ -101,7 +101,12 @@ export const DEFAULTS = {
   cacheMaxEntries: 100_000,
 } as const;
 
-const duration = z.string().transform((text, ctx) => {
+// Any YAML value is taken, so that a number or a list gets the duration's hint, not "expected a string".
+const duration = z.unknown().transform((text, ctx) => {
+  if (typeof text !== "string") {
+    ctx.addIssue({ code: "custom", message: notADuration(text) });
+    return z.NEVER;
+  }
   const parsed = parseDuration(text);
   if (!parsed.ok) {
     ctx.addIssue({ code: "custom", message: parsed.error });
@@ -267,10 +272,11 @@ const schema = z
 export function parseConfig(text: string, source: string): Result<ExporterConfig, ConfigError> {
   const raw = parseYaml(text, source);
   if (!raw.ok) return raw;
-  if (raw.value === null || raw.value === undefined) {
-    return err(configError("invalid", source, ["the file is empty: it needs at least a `calculations` list"]));
-  }
-  const parsed = validate(schema, raw.value, source, { unknownKey: "unknown key (check its spelling and nesting)", echoValues: true });
+  // An empty file (or one of comments alone) is the empty configuration, as `{}` is and as an empty web config is.
+  const parsed = validate(schema, raw.value ?? {}, source, {
+    unknownKey: "unknown key (check its spelling and nesting)",
+    echoValues: true,
+  });
   if (!parsed.ok) return parsed;
   const { aws, calculations, discovery, cache, scrape, cost, targets, metrics } = parsed.value;
   const toRole = (r: z.infer<typeof roleSchema> | undefined): RoleConfig | undefined =>

@@ -14,6 +14,18 @@ const UNIT_MS: Readonly<Record<string, number>> = {
 // prometheus.yml already, so the exporter's config takes the same form.
 const DURATION_RE = /^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
 
+/**
+ * Why a YAML value that is not text is no duration. `ttl: 30` is the usual
+ * slip: YAML reads it as a number, and the unit is what is missing.
+ */
+export function notADuration(value: unknown): string {
+  if (typeof value === "number") {
+    return `${echoValue(value)} is a number without a unit: use a duration such as "${String(value)}s" (ms, s, m, h, d or w)`;
+  }
+  const what = value === null ? "an empty value" : Array.isArray(value) ? "a list" : typeof value === "object" ? "a mapping" : typeof value;
+  return `expected a duration such as "30s", got ${what}`;
+}
+
 /** Parses a Prometheus-style duration into milliseconds. */
 export function parseDuration(text: string): Result<number, string> {
   const match = DURATION_RE.exec(text);

@@ -49,7 +49,7 @@ const schema = z.strictObject({
   basic_auth_users: z
     .record(
       z.string().min(1),
-      z.string().regex(BCRYPT_RE, { message: "must be a bcrypt hash (htpasswd -nBC 10 USER, or any bcrypt tool)" }),
+      z.string().regex(BCRYPT_RE, { message: "must be a bcrypt hash (npm run --silent hash-password prints one)" }),
     )
     .optional(),
 });

@@ -1,9 +1,19 @@
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
+import { parser } from "@prometheus-io/lezer-promql";
+import { parse } from "yaml";
+import { mixinConfig } from "../../mixin/config.js";
+import { THROTTLING } from "../../simulator/demo-stream.js";
+import { parseConfig } from "../../src/config/config.js";
+import { formatConfigError } from "../../src/config/config-file.js";
+import { loadWebConfig } from "../../src/config/web-config.js";
 import { ALL_FAMILIES } from "../../src/exposition/families.js";
 import { withMetricsTable } from "../../src/exposition/metrics-table.js";
-import { parseExposition, startStack } from "../helpers.js";
+import { parseExposition, requireBinary, startStack } from "../helpers.js";
 
 interface Shape {
   readonly type: string;
@@ -106,5 +116,164 @@ describe("README", () => {
   it("names the test command that .ci/run runs", async () => {
     const ci = await readFile(".ci/run", "utf8");
     assert.match(ci, /^npm test$/m);
+  });
+});
+
+/** The fenced code blocks of a Markdown text, with their language. */
+function codeBlocks(markdown: string): { lang: string; body: string }[] {
+  return [...markdown.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1] ?? "", body: m[2] ?? "" }));
+}
+
+const readReadme = (): Promise<string> => readFile("README.md", "utf8");
+/** The files a user reads examples in: README and the comments of the shipped files. */
+const SHIPPED = [
+  "README.md",
+  "config.yaml",
+  "prometheus/prometheus.yml",
+  "prometheus/runbook.md",
+  "grafana/provisioning/dashboards/athena.yml",
+];
+
+// Every example README and the shipped files give is run through what the program itself uses to read it.
+describe("README's examples", () => {
+  it("has every YAML block a config or web config the exporter's own loaders accept (the Alertmanager one aside)", async (t) => {
+    const blocks = codeBlocks(await readReadme()).filter((b) => b.lang === "yaml");
+    const dir = await mkdtemp(join(tmpdir(), "ace-readme-"));
+    t.after(() => rm(dir, { recursive: true }));
+    let configs = 0;
+    let webConfigs = 0;
+    for (const [i, { body }] of blocks.entries()) {
+      if (/^route:/m.test(body)) continue; // Alertmanager's, checked by test/mixin
+      if (/^(tls_server_config|basic_auth_users):/m.test(body)) {
+        // Its cert_file and key_file are relative to the file: a real pair sits beside it.
+        const openssl = requireBinary("openssl");
+        const crt = join(dir, "server.crt");
+        const key = join(dir, "server.key");
+        execFileSync(
+          openssl,
+          ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"].concat([
+            "-keyout",
+            key,
+            "-out",
+            crt,
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+          ]),
+          { stdio: "ignore" },
+        );
+        const file = join(dir, `web-${i}.yml`);
+        await writeFile(file, body);
+        const web = await loadWebConfig(file);
+        assert.ok(web.ok, web.ok ? "" : formatConfigError(web.error));
+        webConfigs++;
+        continue;
+      }
+      const parsed = parseConfig(body, `README's YAML block ${i}`);
+      assert.ok(parsed.ok, parsed.ok ? "" : formatConfigError(parsed.error));
+      configs++;
+    }
+    assert.ok(configs >= 1 && webConfigs >= 1, `checked ${configs} configs and ${webConfigs} web configs`);
+  });
+
+  it("has PromQL that parses and JSON that parses", async () => {
+    const blocks = codeBlocks(await readReadme());
+    const promql = blocks.filter((b) => b.lang === "promql");
+    assert.ok(promql.length > 0);
+    for (const { body } of promql) {
+      const cursor = parser.parse(body).cursor();
+      do assert.ok(!cursor.type.isError, `PromQL syntax error at ${cursor.from}: ${body.slice(cursor.from, cursor.from + 40)}`);
+      while (cursor.next());
+    }
+    for (const { body } of blocks.filter((b) => b.lang === "json")) assert.doesNotThrow(() => JSON.parse(body) as unknown);
+  });
+
+  it("names only npm scripts that package.json has", async () => {
+    const scripts = (JSON.parse(await readFile("package.json", "utf8")) as { scripts: Record<string, string> }).scripts;
+    for (const file of SHIPPED) {
+      const text = await readFile(file, "utf8");
+      for (const [, name] of text.matchAll(/npm run (?:--silent )?([\w:-]+)/g)) {
+        assert.ok(name !== undefined && name in scripts, `${file} names npm run ${name ?? ""}, which package.json lacks`);
+      }
+    }
+  });
+
+  it("names only flags that --help lists, in its flag table and its npm start and npm run demo lines", async () => {
+    const readme = await readReadme();
+    const help = execFileSync(process.execPath, ["--import", "tsx", "src/main.ts", "--help"], { encoding: "utf8" });
+    const table = [...readme.matchAll(/^\| `(-[^`]+)`(?:, `(-[^`]+)`)? \|/gm)].flatMap((m) => [m[1], m[2]]);
+    const commands = [...readme.matchAll(/npm (?:start|run demo) -- ([^`\n]+)/g)].flatMap((m) =>
+      [...(m[1] ?? "").matchAll(/(--?[\w.-]+)=?/g)].map((f) => f[1]),
+    );
+    const flags = [...table, ...commands].filter((f): f is string => f !== undefined);
+    assert.ok(flags.length >= 8, `found ${flags.join(" ")}`);
+    for (const flag of flags)
+      assert.match(help, new RegExp(`(^|[\\s,])${flag.replace(/\./g, "\\.")}[=\\s,]`, "m"), `${flag} is not in --help`);
+  });
+
+  it("names only metrics the exporter defines", async () => {
+    const defined = new Set(ALL_FAMILIES.flatMap((f) => [f.name, `${f.name}_bucket`, `${f.name}_sum`, `${f.name}_count`]));
+    for (const file of SHIPPED) {
+      const text = await readFile(file, "utf8");
+      const named = [...text.matchAll(/\bathena_[a-z0-9_]*[a-z0-9]\b/g)].map((m) => m[0]);
+      // athena_calculation_* and athena_session_* name a group of families.
+      const unknown = named.filter((name) => !defined.has(name) && !text.includes(`${name}_*`));
+      assert.deepEqual([...new Set(unknown)], [], `${file} names metrics the exporter does not define`);
+    }
+  });
+
+  it("says the shipped config.yaml points nowhere but AWS, and its commented examples are valid when uncommented", async () => {
+    const text = await readFile("config.yaml", "utf8");
+    const shipped = parseConfig(text, "config.yaml");
+    assert.ok(shipped.ok);
+    assert.equal(shipped.value.aws.endpoint, undefined, "README says the shipped file sets no aws.endpoint");
+    assert.match(await readReadme(), /its `aws\.endpoint` is a comment/);
+    // Uncomment the endpoint and the discovery block, as their comments invite.
+    const uncommented = text.replace(/^(\s*)# (endpoint: )/m, "$1$2").replace(/^# (discovery:| {2}\w+: )/gm, "$1");
+    const parsed = parseConfig(uncommented, "config.yaml, uncommented");
+    assert.ok(parsed.ok, parsed.ok ? "" : formatConfigError(parsed.error));
+    assert.equal(parsed.value.aws.endpoint, "http://127.0.0.1:4566");
+    assert.equal(parsed.value.discovery?.workgroups, "all");
+    assert.deepEqual(parsed.value.discovery.workgroupTags, ["team", "cost-center"]);
+  });
+
+  it("has Grafana's provisioning comment mount what the provider reads", async () => {
+    const text = await readFile("grafana/provisioning/dashboards/athena.yml", "utf8");
+    const provider = (parse(text) as { providers: { options: { path: string } }[] }).providers[0];
+    const mounts = new Map([...text.matchAll(/-v "\$PWD\/([^:]+):([^"]+)"/g)].map((m) => [m[2] ?? "", m[1] ?? ""]));
+    assert.equal(
+      mounts.get("/etc/grafana/provisioning"),
+      "grafana/provisioning",
+      "Grafana reads provisioning from /etc/grafana/provisioning",
+    );
+    assert.ok(provider !== undefined);
+    const dashboards = mounts.get(provider.options.path);
+    assert.equal(dashboards, "grafana/dashboards", `the provider's path ${provider.options.path} is mounted from grafana/dashboards`);
+    for (const host of mounts.values()) assert.ok((await stat(host)).isDirectory(), `${host} exists`);
+    assert.match(text, /mount grafana\/provisioning at\n# \/etc\/grafana\/provisioning/);
+  });
+
+  it("tells when the demo's throttling storm fires AthenaExporterThrottled, as the rule and the stream agree", async () => {
+    const readme = await readReadme();
+    const perSecond = THROTTLING.perMinute / 60;
+    const threshold = mixinConfig.throttledAttemptsPerSecond;
+    assert.ok(perSecond > threshold, `${String(perSecond)}/s must be above the rule's ${String(threshold)}/s`);
+    const rule = await readFile("prometheus/alerts.yml", "utf8");
+    assert.match(
+      rule,
+      new RegExp(`rate\\(athena_exporter_api_throttled_attempts_total\\{[^}]*\\}\\[5m\\]\\)\\) > ${String(threshold)}\\n\\s+for: 10m`),
+    );
+    // rate over 5m passes the threshold once threshold/perSecond of the window has throttles in it, and stays above
+    // until as long after the storm; the rule then wants 10 minutes of it.
+    const aboveMinutes = (THROTTLING.toMs - THROTTLING.fromMs) / 60_000;
+    assert.ok(aboveMinutes >= 10 + 1, `a storm of ${String(aboveMinutes)} minutes outlasts the rule's for: 10m`);
+    const firesAt = THROTTLING.fromMs / 60_000 + 5 * (threshold / perSecond) + 10;
+    assert.match(
+      readme,
+      new RegExp(
+        `around minute ${String(Math.round(firesAt))} of every two hours: from minute ${String(THROTTLING.fromMs / 60_000)} to ${String(THROTTLING.toMs / 60_000)} the simulator throttles ${String(THROTTLING.perMinute)} requests a minute, ${String(perSecond)} throttled attempts a second against the rule's ${String(threshold)}`,
+      ),
+    );
   });
 });

@@ -79,6 +79,15 @@ describe("config", () => {
     assert.equal(dev.config.discovery?.workgroups, "all");
   });
 
+  it("reads an empty file, a file of comments and {} alike: every default, nothing watched", () => {
+    const empty = parseConfig("{}", "c.yaml");
+    assert.ok(empty.ok);
+    assert.deepEqual(empty.value.calculations, []);
+    assert.equal(empty.value.discovery, undefined);
+    assert.equal(empty.value.cache.ttlMs, 30_000);
+    for (const text of ["", "\n", "# nothing to watch yet\n"]) assert.deepEqual(parseConfig(text, "c.yaml"), empty, JSON.stringify(text));
+  });
+
   it("fills discovery's defaults when only its workgroups are given", () => {
     const parsed = parseConfig(`discovery: {workgroups: all}`, "c.yaml");
     assert.ok(parsed.ok);
@@ -148,7 +157,16 @@ describe("config", () => {
       'config.yaml: cache.ttl: "30" is not a duration: use a number with a unit, such as 30s, 5m, 1h30m or 250ms',
     ],
     ["a zero TTL", `calculations: []\ncache: {ttl: 0s}`, "config.yaml: cache.ttl: must be longer than 0s"],
-    ["a number as TTL", `calculations: []\ncache: {ttl: 30}`, "config.yaml: cache.ttl: expected a string, got number 30"],
+    [
+      "a number as TTL",
+      `calculations: []\ncache: {ttl: 30}`,
+      'config.yaml: cache.ttl: 30 is a number without a unit: use a duration such as "30s" (ms, s, m, h, d or w)',
+    ],
+    [
+      "a list as interval",
+      `discovery: {workgroups: all, interval: [1m]}`,
+      'config.yaml: discovery.interval: expected a duration such as "30s", got a list',
+    ],
     [
       "a malformed ID",
       `calculations: [not-a-uuid]`,
@@ -214,7 +232,6 @@ describe("config", () => {
       `calculations: [${ID}]\ntargets: [{name: a}]`,
       "config.yaml: targets: with targets, calculations and discovery go under each target, not at the top level",
     ],
-    ["an empty file", "", "config.yaml: the file is empty: it needs at least a `calculations` list"],
     ["a list at the top", "- a\n- b", "config.yaml: (top level): expected a mapping, got a list"],
     [
       "a YAML syntax error",
