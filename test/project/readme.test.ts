@@ -230,7 +230,7 @@ describe("README's examples", () => {
     assert.equal(shipped.value.aws.endpoint, undefined, "README says the shipped file sets no aws.endpoint");
     assert.match(await readReadme(), /its `aws\.endpoint` is a comment/);
     // Uncomment the endpoint and the discovery block, as their comments invite.
-    const uncommented = text.replace(/^(\s*)# (endpoint: )/m, "$1$2").replace(/^# (discovery:| {2}\w+: )/gm, "$1");
+    const uncommented = text.replace(/^(\s*)# (endpoint: )/m, "$1$2").replace(/^# (discovery:|metrics:| {2}\w+: )/gm, "$1");
     const parsed = parseConfig(uncommented, "config.yaml, uncommented");
     assert.ok(parsed.ok, parsed.ok ? "" : formatConfigError(parsed.error));
     assert.equal(parsed.value.aws.endpoint, "http://127.0.0.1:4566");
