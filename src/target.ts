@@ -7,6 +7,7 @@ import type { Clock } from "./clock.js";
 import type { DiscoveryConfig, ExporterConfig } from "./config/config.js";
 import { Discoverer, type Discovered } from "./discovery.js";
 import type { WorkGroupSummary } from "./sessions/session.js";
+import type { BodyPart } from "./exposition/gzip-body.js";
 import { renderFamilies } from "./exposition/text-format.js";
 import type { FamilyGenerator } from "./exposition/family-generator.js";
 import { err, ok, type Result } from "./result.js";
@@ -227,11 +228,11 @@ export class Target {
   }
 
   /**
-   * The full body of this target's /metrics, in chunks to write one after
-   * the other. Never throws: Athena failures become samples, and the
+   * The full body of this target's /metrics, in parts to write one after
+   * the other (see gzip-body.ts for the two ways to write them). Never throws: Athena failures become samples, and the
    * refresh stops waiting at `deadline`.
    */
-  async scrape(deadline: AbortSignal): Promise<Buffer[]> {
+  async scrape(deadline: AbortSignal): Promise<BodyPart[]> {
     const stop = this.metrics.scrapeDuration.startTimer();
     const ids = this.trackedIds();
     this.metrics.calculationsTracked.set(ids.length);

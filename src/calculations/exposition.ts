@@ -2,6 +2,7 @@ import type { Calculation } from "./calculation.js";
 import type { CalculationEntry } from "./cache.js";
 import { CALCULATION_FAMILIES, renderCalculation, renderSettled, type KnownCalculation } from "./metrics.js";
 import { assembleFamilies } from "../exposition/text-format.js";
+import type { BodyPart } from "../exposition/gzip-body.js";
 import { SettledArena, type SettledHandle } from "../exposition/settled-arena.js";
 
 /**
@@ -29,12 +30,12 @@ export class CalculationExposition {
   }
 
   /**
-   * The families in chunks to write in order: the settled text as the
-   * arena holds it, then the unfinished and the failing among `ids`,
+   * The families in parts to write in order: the settled text as the
+   * arena holds it (with its gzip members), then the unfinished and the failing among `ids`,
    * rendered now. Every ID has its up sample: one Athena has not answered
    * for yet shows up 0 with the error "Pending".
    */
-  render(ids: readonly string[], lookup: (id: string) => CalculationEntry | undefined, nowSeconds: number): Buffer[] {
+  render(ids: readonly string[], lookup: (id: string) => CalculationEntry | undefined, nowSeconds: number): BodyPart[] {
     const dynamic: string[][] = CALCULATION_FAMILIES.map(() => []);
     for (const id of ids) {
       if (this.#settled.has(id)) continue;
@@ -48,6 +49,6 @@ export class CalculationExposition {
         if (text !== "") dynamic[family]?.push(text);
       });
     }
-    return assembleFamilies(CALCULATION_FAMILIES, (family) => this.#arena.views(family), dynamic);
+    return assembleFamilies(CALCULATION_FAMILIES, (family) => this.#arena.precompressed(family), dynamic);
   }
 }

@@ -9,7 +9,14 @@
  * overwritten with a comment line of the same length (the text format
  * ignores `#` lines that are not HELP or TYPE), and the streams are
  * compacted once dead bytes outnumber live ones.
+ *
+ * Each chunk also keeps its text as one gzip member, made lazily by the
+ * first gzip scrape after the chunk changed: a drop costs the next gzip
+ * scrape one chunk's compression, not the whole stream's. 64 KiB of text
+ * per member keeps the concatenated members within a few percent of one
+ * gzip of the whole text (measured in test/unit/exposition/gzip-body.test.ts).
  */
+import { gzipMember, type Precompressed } from "./gzip-body.js";
 
 const CHUNK_BYTES = 64 * 1024;
 /** Positions are packed with lengths into one float64: position * 2^16 + length. */
@@ -22,6 +29,10 @@ class FamilyStream {
   chunks: Buffer[] = [];
   /** Bytes written in each chunk. */
   filled: number[] = [];
+  /** Each chunk's text as a gzip member, while the chunk is as it was compressed. */
+  members: (Buffer | undefined)[] = [];
+  /** Bumped on every change to a chunk, so a compression that raced one is not kept. */
+  versions: number[] = [];
   live = 0;
   dead = 0;
 
@@ -31,6 +42,8 @@ class FamilyStream {
     if (last < 0 || (this.filled[last] ?? 0) + bytes.length > CHUNK_BYTES) {
       this.chunks.push(Buffer.allocUnsafe(CHUNK_BYTES));
       this.filled.push(0);
+      this.members.push(undefined);
+      this.versions.push(0);
       last++;
     }
     const chunk = this.chunks[last];
@@ -38,15 +51,18 @@ class FamilyStream {
     if (chunk === undefined) throw new Error("unreachable: a chunk was just added");
     bytes.copy(chunk, offset);
     this.filled[last] = offset + bytes.length;
+    this.#changed(last);
     this.live += bytes.length;
     return last * CHUNK_BYTES + offset;
   }
 
   /** Replaces bytes with "#   …   \n" of the same length; every sample line is longer than 2 bytes. */
   tombstone(position: number, length: number): void {
-    const chunk = this.chunks[Math.floor(position / CHUNK_BYTES)];
+    const index = Math.floor(position / CHUNK_BYTES);
+    const chunk = this.chunks[index];
     const offset = position % CHUNK_BYTES;
     if (chunk === undefined || length < 2) return;
+    this.#changed(index);
     chunk[offset] = 0x23; // '#'
     chunk.fill(0x20, offset + 1, offset + length - 1); // ' '
     chunk[offset + length - 1] = 0x0a; // '\n'
@@ -67,6 +83,40 @@ class FamilyStream {
 
   get bytes(): number {
     return this.live + this.dead;
+  }
+
+  #changed(index: number): void {
+    this.members[index] = undefined;
+    this.versions[index] = (this.versions[index] ?? 0) + 1;
+  }
+
+  /**
+   * The text as it is now, with its gzip members. Chunks are captured with
+   * their lengths: text appended later is not part of it, and a drop
+   * meanwhile only turns lines into comment lines of the same length.
+   */
+  snapshot(): Precompressed {
+    const text = this.views();
+    const members = [...this.members];
+    const versions = [...this.versions];
+    return {
+      text,
+      bytes: text.reduce((n, view) => n + view.length, 0),
+      gzip: () =>
+        Promise.all(
+          text.map((view, i) => {
+            const kept = members[i];
+            if (kept !== undefined) return kept;
+            // A copy: a drop rewriting the chunk while the thread pool reads it would tear a line.
+            const copy = Buffer.from(view);
+            const version = this.versions[i];
+            return gzipMember(copy).then((member) => {
+              if (version === versions[i] && this.versions[i] === version) this.members[i] = member;
+              return member;
+            });
+          }),
+        ),
+    };
   }
 }
 
@@ -104,6 +154,11 @@ export class SettledArena {
   /** The bytes of family `family`, as views to write one after the other. */
   views(family: number): Buffer[] {
     return this.#streams[family]?.views() ?? [];
+  }
+
+  /** The bytes of family `family` with their gzip members. */
+  precompressed(family: number): Precompressed | undefined {
+    return this.#streams[family]?.snapshot();
   }
 
   bytes(family: number): number {

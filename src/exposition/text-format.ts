@@ -5,6 +5,8 @@
  * redo that work on every scrape.
  */
 
+import { partBytes, type BodyPart } from "./gzip-body.js";
+
 export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 export type MetricType = "gauge" | "counter" | "histogram";
@@ -75,22 +77,26 @@ export function renderFamilies(specs: readonly FamilySpec[], bodies: readonly (r
 }
 
 /**
- * Assembles families into chunks to write in order: per family, its
- * header, the `fixed` bytes (text kept encoded), then the `dynamic` lines
- * rendered for this scrape. Families with no samples are left out.
+ * Assembles families into parts to write in order: per family, its
+ * header, the `fixed` part (text kept encoded, and compressed), then the
+ * `dynamic` lines rendered for this scrape. Families with no samples are
+ * left out. Each family's fixed part stays whole, so a family can be left
+ * out without touching another's bytes.
  */
 export function assembleFamilies(
   specs: readonly FamilySpec[],
-  fixed: (family: number) => readonly Buffer[],
+  fixed: (family: number) => BodyPart | undefined,
   dynamic: readonly (readonly string[])[],
-): Buffer[] {
-  const chunks: Buffer[] = [];
+): BodyPart[] {
+  const parts: BodyPart[] = [];
   specs.forEach((spec, family) => {
-    const kept = fixed(family).filter((b) => b.length > 0);
+    const kept = fixed(family);
     const lines = dynamic[family] ?? [];
-    if (kept.length === 0 && lines.length === 0) return;
-    chunks.push(Buffer.from(familyHeader(spec), "utf8"), ...kept);
-    if (lines.length > 0) chunks.push(Buffer.from(lines.join(""), "utf8"));
+    const hasKept = kept !== undefined && partBytes(kept) > 0;
+    if (!hasKept && lines.length === 0) return;
+    parts.push(Buffer.from(familyHeader(spec), "utf8"));
+    if (hasKept) parts.push(kept);
+    if (lines.length > 0) parts.push(Buffer.from(lines.join(""), "utf8"));
   });
-  return chunks;
+  return parts;
 }

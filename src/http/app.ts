@@ -5,6 +5,8 @@ import { CONTENT_TYPE } from "../exposition/text-format.js";
 import type { Target } from "../target.js";
 import type { ProcessMetrics } from "../self-metrics.js";
 import type { Targets } from "../targets.js";
+import { negotiateEncoding } from "./encoding.js";
+import { gzipBody, identityBody, type BodyPart } from "../exposition/gzip-body.js";
 import { refreshBudgetMs } from "./scrape-deadline.js";
 import type { Result } from "../result.js";
 import { VERSION } from "../version.js";
@@ -100,16 +102,23 @@ export function createHttpApp(targets: Targets, processMetrics: ProcessMetrics, 
   app.post("/-/reload", reload);
   app.put("/-/reload", reload);
 
-  const scrapeTarget = async (target: Target, timeoutHeader: string | undefined): Promise<Buffer[]> => {
+  const scrapeTarget = async (target: Target, timeoutHeader: string | undefined): Promise<BodyPart[]> => {
     const budget = refreshBudgetMs(timeoutHeader, target.config.scrape.timeoutMs);
     return target.scrape(AbortSignal.timeout(budget));
   };
 
   app.get("/metrics", async (req, res) => {
+    // Caches in between must not hand a gzip body to a client that did not ask for one.
+    res.set("Vary", "Accept-Encoding");
+    const encoding = negotiateEncoding(req);
+    if (encoding === undefined) {
+      res.status(406).type("text/plain").send("406 no acceptable encoding: /metrics answers in gzip or identity\n");
+      return;
+    }
     const name = typeof req.query.target === "string" ? req.query.target : undefined;
     const timeoutHeader = req.get("X-Prometheus-Scrape-Timeout-Seconds");
     const processText = async (): Promise<Buffer> => Buffer.from(await processMetrics.registry.metrics(), "utf8");
-    let chunks: Buffer[];
+    let chunks: BodyPart[];
     if (targets.single !== undefined) {
       if (name !== undefined) {
         res.status(400).type("text/plain").send("this exporter has no named targets: scrape /metrics without ?target=\n");
@@ -130,14 +139,18 @@ export function createHttpApp(targets: Targets, processMetrics: ProcessMetrics, 
       }
       chunks = await scrapeTarget(target, timeoutHeader);
     }
+    const body = encoding === "gzip" ? await gzipBody(chunks) : identityBody(chunks);
     res.set("Content-Type", CONTENT_TYPE);
-    res.set("Content-Length", String(chunks.reduce((n, c) => n + c.length, 0)));
+    if (encoding === "gzip") res.set("Content-Encoding", "gzip");
+    res.set("Content-Length", String(body.reduce((n, c) => n + c.length, 0)));
     if (req.method === "HEAD") {
       res.end();
       return;
     }
-    // Written as they are: no copy of a body that can be hundreds of MiB.
-    for (const chunk of chunks) res.write(chunk);
+    // Written as they are: no copy of a body that can be hundreds of MiB; corked, so they leave in few writev calls.
+    res.cork();
+    for (const chunk of body) res.write(chunk);
+    res.uncork();
     res.end();
   });
 

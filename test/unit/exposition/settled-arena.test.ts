@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import type { Calculation } from "../../../src/calculations/calculation.js";
 import { CALCULATION_FAMILIES, renderSettled } from "../../../src/calculations/metrics.js";
 import { assembleFamilies, renderFamilies } from "../../../src/exposition/text-format.js";
+import { identityBody } from "../../../src/exposition/gzip-body.js";
 import { SettledArena } from "../../../src/exposition/settled-arena.js";
 import { parseExposition, promtoolCheckMetrics } from "../../helpers.js";
 
@@ -24,7 +25,7 @@ function calculation(i: number): Calculation {
 
 const lines = (i: number): string[] => renderSettled(calculation(i).id, calculation(i), "wg");
 const text = (arena: SettledArena): string =>
-  Buffer.concat(assembleFamilies(CALCULATION_FAMILIES, (f) => arena.views(f), [])).toString("utf8");
+  Buffer.concat(identityBody(assembleFamilies(CALCULATION_FAMILIES, (f) => arena.precompressed(f), []))).toString("utf8");
 const expected = (indices: number[]): string =>
   renderFamilies(
     CALCULATION_FAMILIES,

@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { gunzipSync, gzipSync } from "node:zlib";
+import type { Calculation } from "../../../src/calculations/calculation.js";
+import { CALCULATION_FAMILIES, renderSettled } from "../../../src/calculations/metrics.js";
+import { gzipBody, identityBody, type BodyPart } from "../../../src/exposition/gzip-body.js";
+import { SettledArena } from "../../../src/exposition/settled-arena.js";
+import { assembleFamilies } from "../../../src/exposition/text-format.js";
+
+function calculation(i: number): Calculation {
+  const hex = i.toString(16).padStart(8, "0");
+  return {
+    id: `${hex}-9f1e-4c4b-9d07-6a8c0c2b5c11`,
+    sessionId: `5b1c3d4e-${String(i % 97).padStart(4, "0")}-4a6b-8c9d-0e1f2a3b4c01`,
+    description: `nightly job ${i % 40} – Übersicht`,
+    workingDirectory: `s3://bucket/wd/${i % 7}/`,
+    state: i % 9 === 0 ? "FAILED" : "COMPLETED",
+    stateChangeReason: i % 9 === 0 ? `error "${i}"` : "",
+    submittedAt: 1_700_000_000 + i * 13,
+    completedAt: 1_700_000_100 + i * 17,
+    dpuExecutionSeconds: (i * 7) / 10,
+    progress: "",
+    result: { stdOutS3Uri: "", stdErrorS3Uri: "", resultS3Uri: "", resultType: "TEXT" },
+  };
+}
+
+const lines = (i: number): string[] => renderSettled(calculation(i).id, calculation(i), `wg-${i % 5}`);
+
+/** The arena's families with a dynamic line in the first, as a scrape assembles them. */
+function body(arena: SettledArena): BodyPart[] {
+  const dynamic = CALCULATION_FAMILIES.map((_, f) => (f === 0 ? ['athena_calculation_state{calculation_execution_id="x"} 1\n'] : []));
+  return [...assembleFamilies(CALCULATION_FAMILIES, (f) => arena.precompressed(f), dynamic), Buffer.from("# EOF-ish tail\n")];
+}
+
+const identity = (parts: readonly BodyPart[]): Buffer => Buffer.concat(identityBody(parts));
+const gunzipped = async (parts: readonly BodyPart[]): Promise<Buffer> => gunzipSync(Buffer.concat(await gzipBody(parts)));
+
+function filled(n: number): { arena: SettledArena; handles: Float64Array[] } {
+  const arena = new SettledArena(CALCULATION_FAMILIES.length);
+  const handles = Array.from({ length: n }, (_, i) => arena.add(lines(i)));
+  return { arena, handles };
+}
+
+describe("gzip body of members", () => {
+  it("decompresses to exactly the identity body, across many chunks", async () => {
+    const { arena } = filled(3000);
+    assert.ok(arena.views(1).length > 3, "the info family spans several chunks");
+    const parts = body(arena);
+    assert.deepEqual(await gunzipped(parts), identity(parts));
+  });
+
+  it("stays within 1.25x of one gzip of the same text", async () => {
+    const { arena } = filled(10_000);
+    const parts = body(arena);
+    const members = Buffer.concat(await gzipBody(parts)).length;
+    const oneShot = gzipSync(identity(parts)).length;
+    const ratio = members / oneShot;
+    console.log(
+      `# 10,000 settled: identity ${identity(parts).length} B, one gzip ${oneShot} B, members ${members} B, ratio ${ratio.toFixed(3)}`,
+    );
+    assert.ok(ratio <= 1.25, `members are ${ratio.toFixed(3)}x one gzip`);
+  });
+
+  it("after drops, recompresses only the dropped calculations' chunks and still decodes to the identity body", async () => {
+    const { arena, handles } = filled(3000);
+    const before = await Promise.all(CALCULATION_FAMILIES.map((_, f) => arena.precompressed(f)?.gzip() ?? []));
+    // The first and the last calculation: the first chunk and the chunk still being filled.
+    for (const i of [0, 2999]) {
+      const handle = handles[i];
+      assert.ok(handle);
+      arena.remove(handle);
+    }
+    const parts = body(arena);
+    const text = identity(parts).toString("utf8");
+    assert.ok(!text.includes(calculation(0).id) && !text.includes(calculation(2999).id));
+    assert.deepEqual(await gunzipped(parts), identity(parts));
+    const after = await Promise.all(CALCULATION_FAMILIES.map((_, f) => arena.precompressed(f)?.gzip() ?? []));
+    const infoBefore = before[1] ?? [];
+    const infoAfter = after[1] ?? [];
+    assert.equal(infoAfter.length, infoBefore.length);
+    const kept = infoAfter.filter((member, i) => member === infoBefore[i]).length;
+    assert.equal(kept, infoBefore.length - 2, "every member but the first and the last is the one made before the drops");
+    // Made once per change: a second gzip scrape compresses nothing again.
+    const again = (await arena.precompressed(1)?.gzip()) ?? [];
+    assert.ok(again.every((member, i) => member === infoAfter[i]));
+  });
+
+  it("decodes to the identity body after compaction", async () => {
+    const { arena, handles } = filled(3000);
+    await gzipBody(body(arena));
+    // Dropping most of them compacts the streams on the way; the last drops leave dead bytes a final compaction takes out.
+    handles.slice(0, 2500).forEach((h) => arena.remove(h));
+    assert.deepEqual(await gunzipped(body(arena)), identity(body(arena)));
+    arena.compact();
+    const parts = body(arena);
+    const text = identity(parts).toString("utf8");
+    assert.ok(!text.includes("#                "), "compaction took the dead bytes out");
+    assert.ok(text.includes(calculation(2700).id));
+    assert.deepEqual(await gunzipped(parts), identity(parts));
+  });
+
+  it("serves a scrape's own snapshot when calculations settle and drop while it compresses", async () => {
+    const { arena, handles } = filled(2000);
+    const parts = body(arena);
+    const textThen = identity(parts).toString("utf8");
+    const compressing = gzipBody(parts);
+    arena.add(lines(5000));
+    const dropped = handles[1000];
+    assert.ok(dropped);
+    arena.remove(dropped);
+    const decoded = gunzipSync(Buffer.concat(await compressing)).toString("utf8");
+    assert.ok(!decoded.includes(calculation(5000).id), "text settled after the scrape rendered is not in it");
+    // A line dropped meanwhile is either still whole or a comment of the same length: the lengths match.
+    assert.equal(decoded.length, textThen.length);
+    assert.deepEqual(await gunzipped(body(arena)), identity(body(arena)));
+  });
+
+  it("leaves out a family whose part is not asked for, without touching the others' members", async () => {
+    const { arena } = filled(500);
+    const all = await gunzipped(body(arena));
+    const withoutInfo = assembleFamilies(CALCULATION_FAMILIES, (f) => (f === 1 ? undefined : arena.precompressed(f)), []);
+    const decoded = (await gunzipped(withoutInfo)).toString("utf8");
+    assert.ok(!decoded.includes("athena_calculation_info"));
+    assert.ok(all.toString("utf8").includes("athena_calculation_info"));
+    assert.deepEqual(Buffer.from(decoded), identity(withoutInfo));
+  });
+
+  it("is a valid gzip stream even with nothing in it", async () => {
+    assert.equal(gunzipSync(Buffer.concat(await gzipBody([]))).length, 0);
+  });
+});
