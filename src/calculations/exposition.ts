@@ -11,9 +11,18 @@ import { SettledArena, type SettledHandle } from "../exposition/settled-arena.js
  * scrape writes as they are; the others are rendered on each scrape from
  * what the cache holds.
  */
+/** The one family whose text moves with the clock (an unfinished calculation's duration): rendered on every scrape. */
+const CLOCK_FAMILY = CALCULATION_FAMILIES.findIndex((f) => f.name === "athena_calculation_duration_seconds");
+
 export class CalculationExposition {
   readonly #arena = new SettledArena(CALCULATION_FAMILIES.length);
   readonly #settled = new Map<string, SettledHandle>();
+  /**
+   * An unfinished calculation's text, kept while the cache holds the same
+   * entry (a refresh replaces it): a warm scrape renders only the clock's
+   * family again.
+   */
+  readonly #rendered = new WeakMap<CalculationEntry, readonly string[]>();
 
   /** Keeps a calculation's text for good: it never changes again. */
   settle(calculation: Calculation, workgroup: string): void {
@@ -37,6 +46,7 @@ export class CalculationExposition {
    */
   render(ids: readonly string[], lookup: (id: string) => CalculationEntry | undefined, nowSeconds: number): BodyPart[] {
     const dynamic: string[][] = CALCULATION_FAMILIES.map(() => []);
+    const clockFamily = CALCULATION_FAMILIES[CLOCK_FAMILY];
     for (const id of ids) {
       if (this.#settled.has(id)) continue;
       const entry = lookup(id);
@@ -44,9 +54,15 @@ export class CalculationExposition {
       if (entry?.calculation !== undefined && entry.workgroup !== undefined && entry.refreshedAt !== undefined) {
         known = { calculation: entry.calculation, workgroup: entry.workgroup, time: { nowSeconds, refreshedAt: entry.refreshedAt } };
       }
-      const error = entry === undefined ? "Pending" : entry.error?.code;
-      renderCalculation({ id, error, known }).forEach((text, family) => {
-        if (text !== "") dynamic[family]?.push(text);
+      const subject = { id, error: entry === undefined ? ("Pending" as const) : entry.error?.code, known };
+      let lines = entry === undefined ? undefined : this.#rendered.get(entry);
+      if (lines === undefined) {
+        lines = renderCalculation(subject);
+        if (entry !== undefined) this.#rendered.set(entry, lines);
+      }
+      lines.forEach((text, family) => {
+        const now = family === CLOCK_FAMILY && clockFamily !== undefined ? clockFamily.render(subject) : text;
+        if (now !== "") dynamic[family]?.push(now);
       });
     }
     return assembleFamilies(CALCULATION_FAMILIES, (family) => this.#arena.precompressed(family), dynamic);

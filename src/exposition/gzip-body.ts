@@ -7,8 +7,15 @@
  */
 import { gzip } from "node:zlib";
 import { promisify } from "node:util";
+import pLimit from "p-limit";
 
 const gzipAsync = promisify(gzip);
+/**
+ * Members compressed at once: libuv's pool has four threads, and each
+ * compression holds about 300 KiB of zlib state, so a first gzip scrape of
+ * a large body queues here instead of allocating hundreds of them.
+ */
+const compressing = pLimit(2);
 
 /** Text that never changes, with its gzip members made at most once per change. */
 export interface Precompressed {
@@ -40,8 +47,13 @@ export function identityBody(parts: readonly BodyPart[]): Buffer[] {
  * One gzip member of `text`, compressed on libuv's thread pool: a large
  * body compressed synchronously would hold every other request back.
  */
-export function gzipMember(text: Buffer): Promise<Buffer> {
-  return gzipAsync(text);
+export function gzipMember(text: Buffer, options: { copy?: boolean } = {}): Promise<Buffer> {
+  return compressing(() => {
+    // A copy made when its turn comes, not all at once: text a drop may rewrite while the pool reads it.
+    const input = options.copy === true ? Buffer.from(text) : text;
+    // One output buffer as large as a member's text: one callback per member rather than one per 16 KiB.
+    return gzipAsync(input, { chunkSize: Math.max(16 * 1024, input.length) });
+  });
 }
 
 /**

@@ -106,11 +106,10 @@ class FamilyStream {
         Promise.all(
           text.map((view, i) => {
             const kept = members[i];
-            if (kept !== undefined) return kept;
-            // A copy: a drop rewriting the chunk while the thread pool reads it would tear a line.
-            const copy = Buffer.from(view);
+            if (kept !== undefined) return Promise.resolve(kept);
+            // Copied when compressed: a drop rewriting the chunk while the thread pool reads it would tear a line.
             const version = this.versions[i];
-            return gzipMember(copy).then((member) => {
+            return gzipMember(view, { copy: true }).then((member) => {
               if (version === versions[i] && this.versions[i] === version) this.members[i] = member;
               return member;
             });

@@ -89,8 +89,9 @@ describe("Accept-Encoding negotiation", () => {
     );
     const servers = [probe, createHttpApp(targets, processMetrics, { logger })].map((app) => app.listen(0, "127.0.0.1"));
     await Promise.all(servers.map((s) => new Promise((r) => s.once("listening", r))));
-    [url, metricsUrl] = servers.map((s) => `http://127.0.0.1:${(s.address() as AddressInfo).port}/`);
-    metricsUrl += "metrics";
+    const [probeServer, exporterServer] = servers.map((s) => `http://127.0.0.1:${(s.address() as AddressInfo).port}/`);
+    url = probeServer ?? "";
+    metricsUrl = `${exporterServer ?? ""}metrics`;
     close = async () => {
       await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
     };
