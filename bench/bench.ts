@@ -42,8 +42,8 @@ const TTL_S = 30;
 /** Fewer at 100,000, where 20 scrapes of 250 MiB outlast cache.ttl. */
 const warmScrapes = (n: number): number => (n >= 100_000 ? 10 : 20);
 /** Scrapes a real Prometheus takes of each target, and its interval (and timeout) by size. */
-const PROMETHEUS_SCRAPES = 5;
-const prometheusInterval = (n: number): number => (n >= 100_000 ? 20 : n >= 10_000 ? 5 : 2);
+const prometheusScrapes = (n: number): number => (n >= 100_000 ? 3 : 5);
+const prometheusInterval = (n: number): number => (n >= 100_000 ? 60 : n >= 10_000 ? 5 : 2);
 const CREDENTIALS = {
   AWS_ACCESS_KEY_ID: "AKIDBENCH",
   AWS_SECRET_ACCESS_KEY: "bench-secret",
@@ -294,7 +294,7 @@ async function run(n: number, dir: string, baselineRss: number): Promise<Row> {
     const prometheus = await prometheusView(
       { exporter: new URL(url).host, floor: new URL(gzipFloorServer.url).host },
       prometheusInterval(n),
-      PROMETHEUS_SCRAPES,
+      prometheusScrapes(n),
     );
     await gzipFloorServer.close();
 
@@ -363,6 +363,78 @@ async function run(n: number, dir: string, baselineRss: number): Promise<Row> {
   }
 }
 
+function table(rows: readonly Row[]): string {
+  const kib = (b: number): string => `${(b / 1024).toFixed(2)} KiB`;
+  const lines = [
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}.`,
+    `Simulator: ${LATENCY[0]}–${LATENCY[1]} ms per call, quota ${QUOTA} requests/s; exporter: ${RATE} requests/s, ${CONCURRENCY} in flight, cache.ttl ${TTL_S}s; ${UNFINISHED_SHARE * 100}% of calculations unfinished.`,
+    "",
+    "| tracked | warm scrape p50 / p99 | static floor p50 / p99 | ratio p50 / p99 | body | calls per warm scrape (none due) | calls when the unfinished are due | scrape with calls due | naive calls per scrape | ratio | naive scrape | cold start to first complete scrape | throttles seen (ours / naive) | memory per calculation, heap + buffers (ours / naive) | RSS per calculation |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows.map((r) => {
+      const w50 = percentile(r.warm, 50);
+      const w99 = percentile(r.warm, 99);
+      const f50 = percentile(r.floor, 50);
+      const f99 = percentile(r.floor, 99);
+      return [
+        "",
+        r.n.toLocaleString("en"),
+        `${ms(w50)} / ${ms(w99)}`,
+        `${ms(f50)} / ${ms(f99)}`,
+        `${(w50 / f50).toFixed(2)}x / ${(w99 / f99).toFixed(2)}x`,
+        `${r.bodyMiB.toFixed(1)} MiB`,
+        r.callsPerWarmScrape.toFixed(1),
+        `${r.dueCalls} (${r.unfinished} unfinished; ${r.dueSessionCalls} GetSession for ${r.sessions} sessions)`,
+        ms(r.dueMs),
+        r.naiveCalls === undefined ? "not run" : String(r.naiveCalls),
+        r.naiveCalls === undefined ? "" : `${(r.dueCalls / r.naiveCalls).toFixed(3)}x`,
+        r.naiveScrapeMs === undefined ? "" : ms(r.naiveScrapeMs),
+        `${r.coldS.toFixed(1)} s`,
+        `${r.throttled} / ${r.naiveThrottled ?? "–"}`,
+        `${kib(r.heapPerCalc)} / ${r.naiveHeapPerCalc === undefined ? "–" : kib(r.naiveHeapPerCalc)}${r.naiveHeapPerCalc === undefined ? "" : ` (${(r.heapPerCalc / r.naiveHeapPerCalc).toFixed(2)}x)`}`,
+        kib(r.rssPerCalc),
+        "",
+      ]
+        .join(" | ")
+        .trim();
+    }),
+    "",
+    "With `Accept-Encoding: gzip` (ours against, in the same run, the same body compressed once beforehand and sent from memory, the floor; and compressed on every request, the peer):",
+    "",
+    "| tracked | encoding | warm scrape p50 / p99 | pre-compressed floor p50 / p99 | ratio to floor p50 / p99 | compress-per-request peer p50 / p99 | ratio to peer p50 / p99 | bytes on the wire | one-shot gzip | size ratio | Prometheus scrape_duration_seconds p50 / max, ours | same, floor | ratio p50 | samples Prometheus scraped / in the body |",
+    "| ---: | :-- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows.map((r) => {
+      const pair = (xs: number[]): string => `${ms(percentile(xs, 50))} / ${ms(percentile(xs, 99))}`;
+      const ratio = (a: number[], b: number[]): string =>
+        `${(percentile(a, 50) / percentile(b, 50)).toFixed(2)}x / ${(percentile(a, 99) / percentile(b, 99)).toFixed(2)}x`;
+      const p = r.prometheus;
+      const seen = (job: string): string =>
+        `${ms(p.p50Ms[job] ?? NaN)} / ${ms(p.maxMs[job] ?? NaN)}${p.allUp[job] === 1 ? "" : " (a scrape failed)"} (${p.scrapes[job] ?? 0} scrapes)`;
+      return [
+        "",
+        r.n.toLocaleString("en"),
+        r.gzipEncoding,
+        pair(r.gzip),
+        pair(r.gzipFloor),
+        ratio(r.gzip, r.gzipFloor),
+        pair(r.gzipPeer),
+        ratio(r.gzip, r.gzipPeer),
+        kib(r.wireBytes),
+        kib(r.oneShotBytes),
+        `${(r.wireBytes / r.oneShotBytes).toFixed(3)}x`,
+        seen("exporter"),
+        seen("floor"),
+        `${((p.p50Ms.exporter ?? NaN) / (p.p50Ms.floor ?? NaN)).toFixed(2)}x`,
+        `${p.samples.exporter ?? NaN} / ${r.bodySamples}`,
+        "",
+      ]
+        .join(" | ")
+        .trim();
+    }),
+  ];
+  return lines.join("\n");
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "ace-bench-"));
   try {
@@ -374,77 +446,12 @@ async function main(): Promise<void> {
     await sim0.stop();
 
     const rows: Row[] = [];
-    for (const n of sizes) rows.push(await run(n, dir, baselineRss));
-
-    const kib = (b: number): string => `${(b / 1024).toFixed(2)} KiB`;
-    const lines = [
-      `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}.`,
-      `Simulator: ${LATENCY[0]}–${LATENCY[1]} ms per call, quota ${QUOTA} requests/s; exporter: ${RATE} requests/s, ${CONCURRENCY} in flight, cache.ttl ${TTL_S}s; ${UNFINISHED_SHARE * 100}% of calculations unfinished.`,
-      "",
-      "| tracked | warm scrape p50 / p99 | static floor p50 / p99 | ratio p50 / p99 | body | calls per warm scrape (none due) | calls when the unfinished are due | scrape with calls due | naive calls per scrape | ratio | naive scrape | cold start to first complete scrape | throttles seen (ours / naive) | memory per calculation, heap + buffers (ours / naive) | RSS per calculation |",
-      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-      ...rows.map((r) => {
-        const w50 = percentile(r.warm, 50);
-        const w99 = percentile(r.warm, 99);
-        const f50 = percentile(r.floor, 50);
-        const f99 = percentile(r.floor, 99);
-        return [
-          "",
-          r.n.toLocaleString("en"),
-          `${ms(w50)} / ${ms(w99)}`,
-          `${ms(f50)} / ${ms(f99)}`,
-          `${(w50 / f50).toFixed(2)}x / ${(w99 / f99).toFixed(2)}x`,
-          `${r.bodyMiB.toFixed(1)} MiB`,
-          r.callsPerWarmScrape.toFixed(1),
-          `${r.dueCalls} (${r.unfinished} unfinished; ${r.dueSessionCalls} GetSession for ${r.sessions} sessions)`,
-          ms(r.dueMs),
-          r.naiveCalls === undefined ? "not run" : String(r.naiveCalls),
-          r.naiveCalls === undefined ? "" : `${(r.dueCalls / r.naiveCalls).toFixed(3)}x`,
-          r.naiveScrapeMs === undefined ? "" : ms(r.naiveScrapeMs),
-          `${r.coldS.toFixed(1)} s`,
-          `${r.throttled} / ${r.naiveThrottled ?? "–"}`,
-          `${kib(r.heapPerCalc)} / ${r.naiveHeapPerCalc === undefined ? "–" : kib(r.naiveHeapPerCalc)}${r.naiveHeapPerCalc === undefined ? "" : ` (${(r.heapPerCalc / r.naiveHeapPerCalc).toFixed(2)}x)`}`,
-          kib(r.rssPerCalc),
-          "",
-        ]
-          .join(" | ")
-          .trim();
-      }),
-      "",
-      "With `Accept-Encoding: gzip` (ours against, in the same run, the same body compressed once beforehand and sent from memory, the floor; and compressed on every request, the peer):",
-      "",
-      "| tracked | encoding | warm scrape p50 / p99 | pre-compressed floor p50 / p99 | ratio to floor p50 / p99 | compress-per-request peer p50 / p99 | ratio to peer p50 / p99 | bytes on the wire | one-shot gzip | size ratio | Prometheus scrape_duration_seconds p50 / max, ours | same, floor | ratio p50 | samples Prometheus scraped / in the body |",
-      "| ---: | :-- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-      ...rows.map((r) => {
-        const pair = (xs: number[]): string => `${ms(percentile(xs, 50))} / ${ms(percentile(xs, 99))}`;
-        const ratio = (a: number[], b: number[]): string =>
-          `${(percentile(a, 50) / percentile(b, 50)).toFixed(2)}x / ${(percentile(a, 99) / percentile(b, 99)).toFixed(2)}x`;
-        const p = r.prometheus;
-        const seen = (job: string): string =>
-          `${ms(p.p50Ms[job] ?? NaN)} / ${ms(p.maxMs[job] ?? NaN)}${p.allUp[job] === 1 ? "" : " (a scrape failed)"}`;
-        return [
-          "",
-          r.n.toLocaleString("en"),
-          r.gzipEncoding,
-          pair(r.gzip),
-          pair(r.gzipFloor),
-          ratio(r.gzip, r.gzipFloor),
-          pair(r.gzipPeer),
-          ratio(r.gzip, r.gzipPeer),
-          kib(r.wireBytes),
-          kib(r.oneShotBytes),
-          `${(r.wireBytes / r.oneShotBytes).toFixed(3)}x`,
-          seen("exporter"),
-          seen("floor"),
-          `${((p.p50Ms.exporter ?? NaN) / (p.p50Ms.floor ?? NaN)).toFixed(2)}x`,
-          `${p.samples.exporter ?? NaN} / ${r.bodySamples}`,
-          "",
-        ]
-          .join(" | ")
-          .trim();
-      }),
-    ];
-    process.stdout.write(`${lines.join("\n")}\n`);
+    for (const n of sizes) {
+      rows.push(await run(n, dir, baselineRss));
+      // A size that fails later (a long run on a busy machine) leaves the rows measured so far.
+      if (rows.length < sizes.length) process.stderr.write(`${table(rows)}\n`);
+    }
+    process.stdout.write(`${table(rows)}\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
