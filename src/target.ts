@@ -239,8 +239,10 @@ export class Target {
     // Sessions first: a calculation's workgroup lookup then finds its session fresh in the cache.
     // A calculation's first refresh teaches a new session, which its lookup fetches.
     const sessions = await this.#sessions.refresh(this.trackedSessionIds(), deadline);
-    const calculations = await this.#cache.refresh(ids, deadline);
-    this.metrics.cacheHits.inc(calculations.hits + sessions.hits);
+    // A settled calculation is never fetched again: it is a hit without a cache lookup (and its promise) on every scrape.
+    const unsettled = ids.filter((id) => !this.#exposition.isSettled(id));
+    const calculations = await this.#cache.refresh(unsettled, deadline);
+    this.metrics.cacheHits.inc(calculations.hits + (ids.length - unsettled.length) + sessions.hits);
     this.metrics.cacheMisses.inc(calculations.misses + sessions.misses);
     const nowSeconds = this.deps.clock.now() / 1000;
     const body = this.#exposition.render(ids, (id) => this.#cache.peek(id), nowSeconds);

@@ -30,6 +30,11 @@ export class CalculationExposition {
     this.#settled.set(calculation.id, this.#arena.add(renderSettled(calculation.id, calculation, workgroup)));
   }
 
+  /** Whether a calculation's text is kept for good: it is never fetched again. */
+  isSettled(id: string): boolean {
+    return this.#settled.has(id);
+  }
+
   /** Takes a settled calculation's text out. */
   drop(id: string): void {
     const handle = this.#settled.get(id);
