@@ -1,12 +1,17 @@
 /**
- * npm run bench [-- --sizes=1000,10000,100000]
+ * npm run bench [-- --sizes=1000,10000] (or BENCH_SIZES=1000,10000)
  *
  * Measures the exporter (built, in a child process, through the real SDK)
  * against the Athena simulator with per-call latency and a request quota,
- * beside two baselines run in the same session: a static server sending the
+ * beside baselines run in the same session: a static server sending the
  * identical body from memory (the floor for scrape latency), and a naive
  * prom-client exporter that calls GetCalculationExecution for every ID on
- * every scrape (the baseline for API calls and memory).
+ * every scrape (the baseline for API calls and memory). With
+ * `Accept-Encoding: gzip`: a static server sending the body compressed once
+ * beforehand (the floor), one compressing it on every request (the peer:
+ * prom-client behind compression middleware), a one-shot gzip of the text
+ * (the size to meet), and a real Prometheus scraping the exporter and the
+ * floor side by side (scrape_duration_seconds as Prometheus sees it).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -15,6 +20,7 @@ import type { AddressInfo } from "node:net";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
 import { AthenaClient } from "@aws-sdk/client-athena";
 import { pino } from "pino";
 import { parseConfig } from "../src/config/config.js";
@@ -23,15 +29,21 @@ import { SYSTEM_CLOCK } from "../src/clock.js";
 import { SINGLE_SHARD } from "../src/shard.js";
 import { Target } from "../src/target.js";
 import { AthenaSimulator } from "../simulator/server.js";
+import { compressingServer, precompressedServer, rawGet, type RawAnswer } from "./gzip-baselines.js";
 import { NaiveExporter } from "./naive-exporter.js";
+import { prometheusView, type PrometheusView } from "./prometheus-scrapes.js";
+import { populate, UNFINISHED_SHARE } from "./workload.js";
 
 const LATENCY: [number, number] = [30, 80];
 const QUOTA = 1000; // simulated Athena requests/s
 const RATE = 900; // the exporter's aws.requestsPerSecond, under the quota
 const CONCURRENCY = 64;
 const TTL_S = 30;
-const WARM_SCRAPES = 20;
-const UNFINISHED_SHARE = 0.05;
+/** Fewer at 100,000, where 20 scrapes of 250 MiB outlast cache.ttl. */
+const warmScrapes = (n: number): number => (n >= 100_000 ? 10 : 20);
+/** Scrapes a real Prometheus takes of each target, and its interval (and timeout) by size. */
+const prometheusScrapes = (n: number): number => (n >= 100_000 ? 3 : 5);
+const prometheusInterval = (n: number): number => (n >= 100_000 ? 60 : n >= 10_000 ? 5 : 2);
 const CREDENTIALS = {
   AWS_ACCESS_KEY_ID: "AKIDBENCH",
   AWS_SECRET_ACCESS_KEY: "bench-secret",
@@ -42,9 +54,16 @@ const CREDENTIALS = {
 Object.assign(process.env, CREDENTIALS);
 
 const { values } = parseArgs({
-  options: { sizes: { type: "string", default: "1000,10000,100000" }, "naive-max": { type: "string", default: "10000" } },
+  options: {
+    sizes: { type: "string", default: process.env.BENCH_SIZES ?? "1000,10000,100000" },
+    "naive-max": { type: "string", default: "10000" },
+    // Until the exporter answers gzip, the gzip columns would measure identity: refuse unless asked.
+    "allow-identity": { type: "boolean", default: false },
+  },
 });
 const sizes = values.sizes.split(",").map(Number);
+const bad = sizes.filter((n) => !Number.isInteger(n) || n < 1);
+if (bad.length > 0) throw new Error(`--sizes (or BENCH_SIZES) wants positive whole numbers separated by commas, not ${values.sizes}`);
 const naiveMax = Number(values["naive-max"]);
 
 const percentile = (xs: number[], p: number): number => {
@@ -65,28 +84,6 @@ async function timedGet(url: string, headers: Record<string, string> = {}): Prom
 function metric(body: string, name: string): number {
   const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(body);
   return Number(m?.[1] ?? NaN);
-}
-
-function populate(sim: AthenaSimulator, n: number): string[] {
-  const ids: string[] = [];
-  let session = "";
-  const now = Date.now();
-  for (let i = 0; i < n; i++) {
-    if (i % 100 === 0) session = sim.state.addSession(`spark-wg-${(i / 100) % 4}`).id;
-    const unfinished = i % Math.round(1 / UNFINISHED_SHARE) === 0;
-    const finalState = i % 10 === 1 ? "FAILED" : i % 10 === 2 ? "CANCELED" : "COMPLETED";
-    ids.push(
-      sim.state.addCalculation({
-        sessionId: session,
-        description: `nightly job ${i % 50}`,
-        state: unfinished ? "RUNNING" : finalState,
-        stateChangeReason: finalState === "FAILED" && !unfinished ? "AnalysisException: Table or view not found" : "",
-        submittedAtMs: now - 3_600_000,
-        ...(unfinished ? {} : { completedAtMs: now - 600_000, dpuExecutionMillis: 1000 + i }),
-      }).id,
-    );
-  }
-  return ids;
 }
 
 async function startExporterProcess(endpoint: string, ids: readonly string[], dir: string): Promise<{ url: string; child: ChildProcess }> {
@@ -123,6 +120,28 @@ async function startExporterProcess(endpoint: string, ids: readonly string[], di
     }
   }
   throw new Error("exporter did not start");
+}
+
+const GZIP = { "Accept-Encoding": "gzip" };
+
+/** The exporter's answer to a gzip request, refused when it is not gzip (unless --allow-identity). */
+function expectGzip(answer: RawAnswer, what: string): RawAnswer {
+  if (answer.status !== 200) throw new Error(`${what} answered ${answer.status}`);
+  if (answer.contentEncoding !== "gzip" && !values["allow-identity"]) {
+    throw new Error(`${what} answered Accept-Encoding: gzip with Content-Encoding ${answer.contentEncoding ?? "(none)"}`);
+  }
+  return answer;
+}
+
+async function timedRuns(times: number, get: () => Promise<RawAnswer>): Promise<{ ms: number[]; last: RawAnswer }> {
+  const ms: number[] = [];
+  let last: RawAnswer | undefined;
+  for (let i = 0; i < times; i++) {
+    last = await get();
+    ms.push(last.ms);
+  }
+  if (last === undefined) throw new Error("no runs");
+  return { ms, last };
 }
 
 async function staticServer(body: Buffer): Promise<{ url: string; server: Server }> {
@@ -193,6 +212,17 @@ interface Row {
   throttled: number;
   warm: number[];
   floor: number[];
+  /** The one scrape after cache.ttl, which waits for the unfinished and the sessions. */
+  dueMs: number;
+  gzip: number[];
+  gzipFloor: number[];
+  gzipPeer: number[];
+  /** Content-Encoding of the exporter's answer to Accept-Encoding: gzip. */
+  gzipEncoding: string;
+  wireBytes: number;
+  oneShotBytes: number;
+  bodySamples: number;
+  prometheus: PrometheusView;
   bodyMiB: number;
   callsPerWarmScrape: number;
   dueCalls: number;
@@ -232,25 +262,47 @@ async function run(n: number, dir: string, baselineRss: number): Promise<Row> {
     process.stderr.write(`[${n}] warm scrapes...\n`);
     const callsBefore = sim.calls();
     const warm: number[] = [];
-    for (let i = 0; i < WARM_SCRAPES; i++) {
+    for (let i = 0; i < warmScrapes(n); i++) {
       const r = await timedGet(`${url}/metrics`, long);
       warm.push(r.ms);
       body = r.body;
     }
-    const callsPerWarmScrape = (sim.calls() - callsBefore) / WARM_SCRAPES;
+    const callsPerWarmScrape = (sim.calls() - callsBefore) / warmScrapes(n);
     const rss = metric(body, "process_resident_memory_bytes");
 
     const buffer = Buffer.from(body);
     const floorServer = await staticServer(buffer);
     const floor: number[] = [];
-    for (let i = 0; i < WARM_SCRAPES; i++) floor.push((await timedGet(floorServer.url)).ms);
+    for (let i = 0; i < warmScrapes(n); i++) floor.push((await timedGet(floorServer.url)).ms);
     floorServer.server.close();
+
+    process.stderr.write(`[${n}] gzip scrapes: ours, pre-compressed floor, compress-per-request peer...\n`);
+    const oneShot = gzipSync(buffer);
+    const gzipCallsBefore = sim.calls();
+    const ours = await timedRuns(warmScrapes(n), async () =>
+      expectGzip(await rawGet(`${url}/metrics`, { ...GZIP, ...long }), "the exporter"),
+    );
+    const gzipFloorServer = await precompressedServer(oneShot);
+    const gzipFloor = (await timedRuns(warmScrapes(n), () => rawGet(gzipFloorServer.url, GZIP))).ms;
+    const peerServer = await compressingServer(buffer);
+    const gzipPeer = (await timedRuns(warmScrapes(n), () => rawGet(peerServer.url, GZIP))).ms;
+    await peerServer.close();
+    const gzipCalls = sim.calls() - gzipCallsBefore;
+    if (gzipCalls > 0) process.stderr.write(`[${n}] note: ${gzipCalls} Athena calls fell due during the gzip scrapes\n`);
+
+    process.stderr.write(`[${n}] a real Prometheus scraping the exporter and the floor...\n`);
+    const prometheus = await prometheusView(
+      { exporter: new URL(url).host, floor: new URL(gzipFloorServer.url).host },
+      prometheusInterval(n),
+      prometheusScrapes(n),
+    );
+    await gzipFloorServer.close();
 
     process.stderr.write(`[${n}] waiting ${TTL_S}s for the unfinished to be due...\n`);
     await sleep(TTL_S * 1000 + 500);
     const beforeDue = sim.calls();
     const beforeDueSessions = sim.calls("GetSession");
-    await timedGet(`${url}/metrics`, long);
+    const dueMs = (await timedGet(`${url}/metrics`, long)).ms;
     const dueCalls = sim.calls() - beforeDue;
     const dueSessionCalls = sim.calls("GetSession") - beforeDueSessions;
 
@@ -283,6 +335,15 @@ async function run(n: number, dir: string, baselineRss: number): Promise<Row> {
       throttled,
       warm,
       floor,
+      dueMs,
+      gzip: ours.ms,
+      gzipFloor,
+      gzipPeer,
+      gzipEncoding: ours.last.contentEncoding ?? "identity",
+      wireBytes: ours.last.bytes.length,
+      oneShotBytes: oneShot.length,
+      bodySamples: body.split("\n").filter((l) => l !== "" && !l.startsWith("#")).length,
+      prometheus,
       bodyMiB: buffer.length / 2 ** 20,
       callsPerWarmScrape,
       dueCalls,
@@ -302,6 +363,78 @@ async function run(n: number, dir: string, baselineRss: number): Promise<Row> {
   }
 }
 
+function table(rows: readonly Row[]): string {
+  const kib = (b: number): string => `${(b / 1024).toFixed(2)} KiB`;
+  const lines = [
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}.`,
+    `Simulator: ${LATENCY[0]}–${LATENCY[1]} ms per call, quota ${QUOTA} requests/s; exporter: ${RATE} requests/s, ${CONCURRENCY} in flight, cache.ttl ${TTL_S}s; ${UNFINISHED_SHARE * 100}% of calculations unfinished.`,
+    "",
+    "| tracked | warm scrape p50 / p99 | static floor p50 / p99 | ratio p50 / p99 | body | calls per warm scrape (none due) | calls when the unfinished are due | scrape with calls due | naive calls per scrape | ratio | naive scrape | cold start to first complete scrape | throttles seen (ours / naive) | memory per calculation, heap + buffers (ours / naive) | RSS per calculation |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows.map((r) => {
+      const w50 = percentile(r.warm, 50);
+      const w99 = percentile(r.warm, 99);
+      const f50 = percentile(r.floor, 50);
+      const f99 = percentile(r.floor, 99);
+      return [
+        "",
+        r.n.toLocaleString("en"),
+        `${ms(w50)} / ${ms(w99)}`,
+        `${ms(f50)} / ${ms(f99)}`,
+        `${(w50 / f50).toFixed(2)}x / ${(w99 / f99).toFixed(2)}x`,
+        `${r.bodyMiB.toFixed(1)} MiB`,
+        r.callsPerWarmScrape.toFixed(1),
+        `${r.dueCalls} (${r.unfinished} unfinished; ${r.dueSessionCalls} GetSession for ${r.sessions} sessions)`,
+        ms(r.dueMs),
+        r.naiveCalls === undefined ? "not run" : String(r.naiveCalls),
+        r.naiveCalls === undefined ? "" : `${(r.dueCalls / r.naiveCalls).toFixed(3)}x`,
+        r.naiveScrapeMs === undefined ? "" : ms(r.naiveScrapeMs),
+        `${r.coldS.toFixed(1)} s`,
+        `${r.throttled} / ${r.naiveThrottled ?? "–"}`,
+        `${kib(r.heapPerCalc)} / ${r.naiveHeapPerCalc === undefined ? "–" : kib(r.naiveHeapPerCalc)}${r.naiveHeapPerCalc === undefined ? "" : ` (${(r.heapPerCalc / r.naiveHeapPerCalc).toFixed(2)}x)`}`,
+        kib(r.rssPerCalc),
+        "",
+      ]
+        .join(" | ")
+        .trim();
+    }),
+    "",
+    "With `Accept-Encoding: gzip` (ours against, in the same run, the same body compressed once beforehand and sent from memory, the floor; and compressed on every request, the peer):",
+    "",
+    "| tracked | encoding | warm scrape p50 / p99 | pre-compressed floor p50 / p99 | ratio to floor p50 / p99 | compress-per-request peer p50 / p99 | ratio to peer p50 / p99 | bytes on the wire | one-shot gzip | size ratio | Prometheus scrape_duration_seconds p50 / max, ours | same, floor | ratio p50 | samples Prometheus scraped / in the body |",
+    "| ---: | :-- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows.map((r) => {
+      const pair = (xs: number[]): string => `${ms(percentile(xs, 50))} / ${ms(percentile(xs, 99))}`;
+      const ratio = (a: number[], b: number[]): string =>
+        `${(percentile(a, 50) / percentile(b, 50)).toFixed(2)}x / ${(percentile(a, 99) / percentile(b, 99)).toFixed(2)}x`;
+      const p = r.prometheus;
+      const seen = (job: string): string =>
+        `${ms(p.p50Ms[job] ?? NaN)} / ${ms(p.maxMs[job] ?? NaN)}${p.allUp[job] === 1 ? "" : " (a scrape failed)"} (${p.scrapes[job] ?? 0} scrapes)`;
+      return [
+        "",
+        r.n.toLocaleString("en"),
+        r.gzipEncoding,
+        pair(r.gzip),
+        pair(r.gzipFloor),
+        ratio(r.gzip, r.gzipFloor),
+        pair(r.gzipPeer),
+        ratio(r.gzip, r.gzipPeer),
+        kib(r.wireBytes),
+        kib(r.oneShotBytes),
+        `${(r.wireBytes / r.oneShotBytes).toFixed(3)}x`,
+        seen("exporter"),
+        seen("floor"),
+        `${((p.p50Ms.exporter ?? NaN) / (p.p50Ms.floor ?? NaN)).toFixed(2)}x`,
+        `${p.samples.exporter ?? NaN} / ${r.bodySamples}`,
+        "",
+      ]
+        .join(" | ")
+        .trim();
+    }),
+  ];
+  return lines.join("\n");
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "ace-bench-"));
   try {
@@ -313,43 +446,12 @@ async function main(): Promise<void> {
     await sim0.stop();
 
     const rows: Row[] = [];
-    for (const n of sizes) rows.push(await run(n, dir, baselineRss));
-
-    const kib = (b: number): string => `${(b / 1024).toFixed(2)} KiB`;
-    const lines = [
-      `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}.`,
-      `Simulator: ${LATENCY[0]}–${LATENCY[1]} ms per call, quota ${QUOTA} requests/s; exporter: ${RATE} requests/s, ${CONCURRENCY} in flight, cache.ttl ${TTL_S}s; ${UNFINISHED_SHARE * 100}% of calculations unfinished.`,
-      "",
-      "| tracked | warm scrape p50 / p99 | static floor p50 / p99 | ratio p50 / p99 | body | calls per warm scrape (none due) | calls when the unfinished are due | naive calls per scrape | ratio | naive scrape | cold start to first complete scrape | throttles seen (ours / naive) | memory per calculation, heap + buffers (ours / naive) | RSS per calculation |",
-      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-      ...rows.map((r) => {
-        const w50 = percentile(r.warm, 50);
-        const w99 = percentile(r.warm, 99);
-        const f50 = percentile(r.floor, 50);
-        const f99 = percentile(r.floor, 99);
-        return [
-          "",
-          r.n.toLocaleString("en"),
-          `${ms(w50)} / ${ms(w99)}`,
-          `${ms(f50)} / ${ms(f99)}`,
-          `${(w50 / f50).toFixed(2)}x / ${(w99 / f99).toFixed(2)}x`,
-          `${r.bodyMiB.toFixed(1)} MiB`,
-          r.callsPerWarmScrape.toFixed(1),
-          `${r.dueCalls} (${r.unfinished} unfinished; ${r.dueSessionCalls} GetSession for ${r.sessions} sessions)`,
-          r.naiveCalls === undefined ? "not run" : String(r.naiveCalls),
-          r.naiveCalls === undefined ? "" : `${(r.dueCalls / r.naiveCalls).toFixed(3)}x`,
-          r.naiveScrapeMs === undefined ? "" : ms(r.naiveScrapeMs),
-          `${r.coldS.toFixed(1)} s`,
-          `${r.throttled} / ${r.naiveThrottled ?? "–"}`,
-          `${kib(r.heapPerCalc)} / ${r.naiveHeapPerCalc === undefined ? "–" : kib(r.naiveHeapPerCalc)}${r.naiveHeapPerCalc === undefined ? "" : ` (${(r.heapPerCalc / r.naiveHeapPerCalc).toFixed(2)}x)`}`,
-          kib(r.rssPerCalc),
-          "",
-        ]
-          .join(" | ")
-          .trim();
-      }),
-    ];
-    process.stdout.write(`${lines.join("\n")}\n`);
+    for (const n of sizes) {
+      rows.push(await run(n, dir, baselineRss));
+      // A size that fails later (a long run on a busy machine) leaves the rows measured so far.
+      if (rows.length < sizes.length) process.stderr.write(`${table(rows)}\n`);
+    }
+    process.stdout.write(`${table(rows)}\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

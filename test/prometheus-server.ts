@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
+import { request, createServer as createHttpServer, type IncomingHttpHeaders } from "node:http";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -39,6 +40,8 @@ export interface RunningPrometheus {
 export async function startPrometheus(
   target: string | { readonly scrapeConfigs: readonly unknown[] },
   rules: string,
+  /** Prometheus durations; the defaults (1s, 1s) suit small bodies, a body of 100,000 calculations needs longer. */
+  options: { readonly scrapeInterval?: string; readonly scrapeTimeout?: string } = {},
 ): Promise<RunningPrometheus> {
   const binary = requireBinary("prometheus");
   const dir = await mkdtemp(join(tmpdir(), "ace-prometheus-"));
@@ -50,7 +53,7 @@ export async function startPrometheus(
   await writeFile(
     join(dir, "prometheus.yml"),
     stringify({
-      global: { scrape_interval: "1s", scrape_timeout: "1s", evaluation_interval: "1s" },
+      global: { scrape_interval: options.scrapeInterval ?? "1s", scrape_timeout: options.scrapeTimeout ?? "1s", evaluation_interval: "1s" },
       rule_files: ["alerts.yml"],
       scrape_configs: scrapeConfigs,
     }),
@@ -111,5 +114,47 @@ export async function startPrometheus(
         .alerts,
     labelValues: (label, match) => api<string[]>(`/api/v1/label/${label}/values?match[]=${encodeURIComponent(match)}`),
     stop,
+  };
+}
+
+/** What one request through a recordingProxy asked for and what came back. */
+export interface ProxiedExchange {
+  readonly requestHeaders: IncomingHttpHeaders;
+  readonly status: number;
+  readonly responseHeaders: IncomingHttpHeaders;
+  readonly wireBytes: number;
+}
+
+/**
+ * A loopback HTTP proxy to `upstream` (host:port) that passes bytes through
+ * untouched and records each exchange's headers and body size on the wire,
+ * so a test sees what Prometheus itself asked for and received (its
+ * Accept-Encoding, the Content-Encoding of the answer).
+ */
+export async function recordingProxy(upstream: string): Promise<{ target: string; exchanges: ProxiedExchange[]; stop(): Promise<void> }> {
+  const [host = "", port = ""] = upstream.split(":");
+  const exchanges: ProxiedExchange[] = [];
+  const server = createHttpServer((req, res) => {
+    const out = request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      let wireBytes = 0;
+      answer.on("data", (chunk: Buffer) => (wireBytes += chunk.length));
+      answer.on("end", () =>
+        exchanges.push({ requestHeaders: req.headers, status: answer.statusCode ?? 0, responseHeaders: answer.headers, wireBytes }),
+      );
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    out.on("error", () => res.destroy());
+    req.pipe(out);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    target: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    exchanges,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
