@@ -60,12 +60,16 @@ export function identityBody(parts: readonly BodyPart[]): Buffer[] {
  * The deflate piece of `text`, compressed on libuv's thread pool: a large
  * body compressed synchronously would hold every other request back.
  */
-export function deflatePiece(text: Buffer, options: { copy?: boolean } = {}): Promise<DeflatePiece> {
+export function deflatePiece(text: Buffer, options: { copy?: boolean; fast?: boolean } = {}): Promise<DeflatePiece> {
   return compressing(async () => {
     // A copy made when its turn comes, not all at once: text a drop may rewrite while the pool reads it.
     const input = options.copy === true ? Buffer.from(text) : text;
     // One output buffer as large as the text: one callback per piece rather than one per 16 KiB.
-    const data = await deflateRawAsync(input, { chunkSize: Math.max(16 * 1024, input.length), finishFlush: constants.Z_SYNC_FLUSH });
+    const data = await deflateRawAsync(input, {
+      chunkSize: Math.max(16 * 1024, input.length),
+      finishFlush: constants.Z_SYNC_FLUSH,
+      level: options.fast === true ? constants.Z_BEST_SPEED : constants.Z_DEFAULT_COMPRESSION,
+    });
     return { data, crc: crc32(input), length: input.length };
   });
 }
@@ -86,7 +90,9 @@ export async function gzipBody(parts: readonly BodyPart[]): Promise<Buffer[]> {
     if (run.length === 0) return;
     const text = run.length === 1 ? run[0] : Buffer.concat(run);
     run = [];
-    if (text !== undefined && text.length > 0) pending.push(deflatePiece(text).then((piece) => [piece]));
+    // Text rendered for this scrape only is compressed at zlib's fastest level: it is a small share of the
+    // body and its cost is paid on every scrape, while kept pieces are compressed well once.
+    if (text !== undefined && text.length > 0) pending.push(deflatePiece(text, { fast: true }).then((piece) => [piece]));
   };
   for (const part of parts) {
     if (Buffer.isBuffer(part)) {
