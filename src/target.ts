@@ -15,7 +15,7 @@ import { err, ok, type Result } from "./result.js";
 import type { ApiError } from "./athena/errors.js";
 import { SessionCache, type SessionEntry } from "./sessions/cache.js";
 import { PRICE_FAMILIES, SessionDpuCounter } from "./sessions/dpu-counter.js";
-import { renderWorkgroupTags, SESSION_FAMILIES, WORKGROUP_FAMILIES, WORKGROUP_TAGS_FAMILY } from "./sessions/metrics.js";
+import { renderWorkgroupTags, SESSION_FAMILIES, WORKGROUP_FAMILIES } from "./sessions/metrics.js";
 import { FinishTally } from "./calculations/finish-tally.js";
 import { FinishedCounters } from "./calculations/finished-counters.js";
 import { TargetMetrics } from "./self-metrics.js";
@@ -284,7 +284,7 @@ export class Target {
     return (
       renderFamilies(SESSION_FAMILIES, bodies(SESSION_FAMILIES, subjects), hidden) +
       renderFamilies(WORKGROUP_FAMILIES, bodies(WORKGROUP_FAMILIES, this.#workgroups), hidden) +
-      (hidden.has(WORKGROUP_TAGS_FAMILY.name) ? "" : renderWorkgroupTags(this.#workgroups, this.#config.discovery?.workgroupTags ?? [])) +
+      renderWorkgroupTags(this.#workgroups, this.#config.discovery?.workgroupTags ?? [], hidden) +
       renderFamilies(PRICE_FAMILIES, bodies(PRICE_FAMILIES, [this.#config.cost.dpuHourPriceUsd]), hidden)
     );
   }

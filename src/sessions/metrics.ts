@@ -1,6 +1,6 @@
 import type { RefreshErrorCode } from "../athena/errors.js";
 import { defineFamily, type FamilyGenerator, type SampleOf } from "../exposition/family-generator.js";
-import { familyHeader, sample, truncateLabelValue, type FamilySpec } from "../exposition/text-format.js";
+import { familyHeader, NOTHING_HIDDEN, sample, truncateLabelValue, type FamilySpec } from "../exposition/text-format.js";
 import { isSessionEnded, SESSION_STATES, type Session, type WorkGroupSummary } from "./session.js";
 
 /** What the exporter holds of one session when it renders it. */
@@ -205,8 +205,12 @@ export function tagLabel(key: string): string {
   return `tag_${key.replace(/[^a-zA-Z0-9_]/g, "_")}`;
 }
 
-export function renderWorkgroupTags(workgroups: readonly WorkGroupSummary[], keys: readonly string[]): string {
-  if (keys.length === 0) return "";
+export function renderWorkgroupTags(
+  workgroups: readonly WorkGroupSummary[],
+  keys: readonly string[],
+  hidden: ReadonlySet<string> = NOTHING_HIDDEN,
+): string {
+  if (keys.length === 0 || hidden.has(WORKGROUP_TAGS_FAMILY.name)) return "";
   const lines = workgroups
     .filter((w) => w.tags !== undefined)
     .map((w) =>
