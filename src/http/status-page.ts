@@ -76,7 +76,8 @@ function targetSection(name: string | undefined, target: Target): string {
       `<tr><td><code>${shown(id)}</code></td><td>${shown(entry?.state ?? "")}</td><td>${isoTime(entry?.calculation?.submittedAt)}</td><td>${shown(entry?.calculation?.description ?? "")}</td><td>${shown(entry?.calculation?.progress ?? "")}</td></tr>`,
   );
 
-  const sessionStates = counts(target.trackedSessionIds().map((id) => target.sessionEntry(id)?.session?.state ?? "PENDING"));
+  const sessionIds = target.trackedSessionIds();
+  const sessionStates = counts(sessionIds.map((id) => target.sessionEntry(id)?.session?.state ?? "PENDING"));
 
   const discovery = target.discoveryStatus();
   const discoveryText = !discovery.enabled
@@ -90,7 +91,7 @@ function targetSection(name: string | undefined, target: Target): string {
   return `<section>
 <h2>${name === undefined ? "Target" : `Target ${shown(name)}`}</h2>
 ${name === undefined ? "" : `<p><a href="/metrics?target=${escapeHtml(encodeURIComponent(name))}">Metrics of target ${shown(name)}</a></p>`}
-<p>Watching ${ids.length} calculation execution${ids.length === 1 ? "" : "s"} and ${target.trackedSessionIds().length} sessions.</p>
+<p>Watching ${ids.length} calculation execution${ids.length === 1 ? "" : "s"} and ${sessionIds.length} sessions.</p>
 <p>Discovery: ${discoveryText}.</p>
 ${countTable("Calculations by state", byState, [...CALCULATION_STATES, "PENDING"])}
 ${countTable("Sessions by state", sessionStates, [])}
