@@ -1,42 +1,65 @@
 /**
  * The CRC-32 of two texts one after the other, from the CRC-32 of each and
  * the second's length, without reading the texts again: zlib's
- * crc32_combine (Mark Adler's method), which Node's zlib does not expose.
- * It lets a gzip body's trailer be made from the CRCs its kept pieces were
- * stored with. Operators are 32x32 matrices over GF(2), one row per bit.
+ * crc32_combine as of zlib 1.2.12 (Mark Adler's method by multiplication
+ * modulo the polynomial), which Node's zlib does not expose. It lets a gzip
+ * body's trailer be made from the CRCs its kept pieces were stored with.
+ *
+ * A gzip scrape combines one CRC per kept piece (hundreds at 10,000
+ * calculations), so the factor for a length is kept: pieces of settled text
+ * share a handful of lengths, and then a combination is one multiplication.
  */
-const CRC32_POLYNOMIAL = 0xedb88320;
+const POLYNOMIAL = 0xedb88320;
+/** x^0, as CRC-32 holds polynomials: bit-reflected, x^0 in the top bit. */
+const ONE = 0x80000000;
 
-function times(matrix: Uint32Array, vector: number): number {
-  let sum = 0;
-  for (let i = 0; vector !== 0; i++, vector >>>= 1) if ((vector & 1) !== 0) sum ^= matrix[i] ?? 0;
-  return sum >>> 0;
+/** a(x) * b(x) modulo the CRC-32 polynomial. */
+function multiplyModP(a: number, b: number): number {
+  let product = 0;
+  for (let m = ONE; m !== 0; m >>>= 1) {
+    if ((a & m) !== 0) {
+      product ^= b;
+      if ((a & (m - 1)) === 0) break;
+    }
+    b = (b & 1) !== 0 ? (b >>> 1) ^ POLYNOMIAL : b >>> 1;
+  }
+  return product >>> 0;
 }
 
-function square(into: Uint32Array, matrix: Uint32Array): void {
-  for (let i = 0; i < 32; i++) into[i] = times(matrix, matrix[i] ?? 0);
+/** x^(2^k) modulo the polynomial, for k = 0..31. */
+const X_TO_TWO_TO_THE: Uint32Array = (() => {
+  const table = new Uint32Array(32);
+  let p = ONE >>> 1; // x^1
+  table[0] = p;
+  for (let k = 1; k < 32; k++) table[k] = p = multiplyModP(p, p);
+  return table;
+})();
+
+/** x^(8 * bytes) modulo the polynomial: the factor that appends `bytes` zero bytes to a CRC. */
+function zeroBytesFactor(bytes: number): number {
+  let p = ONE;
+  // 8 * bytes = bytes * 2^3: start three squarings up. Lengths beyond 2^53 cannot occur.
+  for (let k = 3; bytes > 0; k++, bytes = Math.floor(bytes / 2)) {
+    if (bytes % 2 === 1) p = multiplyModP(X_TO_TWO_TO_THE[k & 31] ?? 0, p);
+  }
+  return p;
+}
+
+/** Factors by length, bounded: settled pieces have few distinct lengths, scrape text many. */
+const factors = new Map<number, number>();
+const MAX_FACTORS = 1024;
+
+function factorFor(bytes: number): number {
+  let factor = factors.get(bytes);
+  if (factor === undefined) {
+    factor = zeroBytesFactor(bytes);
+    if (factors.size >= MAX_FACTORS) factors.clear();
+    factors.set(bytes, factor);
+  }
+  return factor;
 }
 
 export function crc32Combine(crc1: number, crc2: number, length2: number): number {
   if (length2 <= 0) return crc1 >>> 0;
-  const even = new Uint32Array(32);
-  const odd = new Uint32Array(32);
-  // The operator for one zero bit.
-  odd[0] = CRC32_POLYNOMIAL;
-  for (let i = 1, row = 1; i < 32; i++, row <<= 1) odd[i] = row >>> 0;
-  square(even, odd); // two zero bits
-  square(odd, even); // four zero bits
-  let crc = crc1 >>> 0;
-  let bytes = length2;
-  // Apply length2 zero bytes to crc1, squaring the operator for each bit of the length.
-  do {
-    square(even, odd);
-    if (bytes % 2 === 1) crc = times(even, crc);
-    bytes = Math.floor(bytes / 2);
-    if (bytes === 0) break;
-    square(odd, even);
-    if (bytes % 2 === 1) crc = times(odd, crc);
-    bytes = Math.floor(bytes / 2);
-  } while (bytes !== 0);
-  return (crc ^ crc2) >>> 0;
+  return (multiplyModP(factorFor(length2), crc1 >>> 0) ^ crc2) >>> 0;
 }

@@ -20,4 +20,11 @@ describe("crc32Combine", () => {
     const b = Buffer.alloc(5_000_000, 'athena_calculation_state{state="COMPLETED"} 1\n');
     assert.equal(crc32Combine(crc32(a), crc32(b), b.length), crc32(Buffer.concat([a, b])));
   });
+
+  it("chains hundreds of pieces, most of one length, as a gzip scrape does", () => {
+    const pieces = Array.from({ length: 300 }, (_, i) => Buffer.alloc(i % 7 === 0 ? 1000 + i : 65536, `piece ${i} `));
+    let crc = 0;
+    for (const piece of pieces) crc = crc32Combine(crc, crc32(piece), piece.length);
+    assert.equal(crc, crc32(Buffer.concat(pieces)));
+  });
 });
