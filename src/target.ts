@@ -8,14 +8,12 @@ import type { DiscoveryConfig, ExporterConfig } from "./config/config.js";
 import { Discoverer, type Discovered, type DiscoveryRun } from "./discovery.js";
 import type { WorkGroupSummary } from "./sessions/session.js";
 import type { BodyPart } from "./exposition/gzip-body.js";
-import { renderFamilies } from "./exposition/text-format.js";
 import { hiddenFamilies } from "./exposition/family-filter.js";
-import type { FamilyGenerator } from "./exposition/family-generator.js";
 import { err, ok, type Result } from "./result.js";
 import type { ApiError } from "./athena/errors.js";
 import { SessionCache, type SessionEntry } from "./sessions/cache.js";
-import { PRICE_FAMILIES, SessionDpuCounter } from "./sessions/dpu-counter.js";
-import { renderWorkgroupTags, SESSION_FAMILIES, WORKGROUP_FAMILIES } from "./sessions/metrics.js";
+import { SessionDpuCounter } from "./sessions/dpu-counter.js";
+import { SessionExposition } from "./sessions/exposition.js";
 import { FinishTally } from "./calculations/finish-tally.js";
 import { FinishedCounters } from "./calculations/finished-counters.js";
 import { TargetMetrics } from "./self-metrics.js";
@@ -31,6 +29,9 @@ export interface TargetDeps {
   /** From AWS settings to the Athena API (the SDK's in production). */
   readonly athenaApis: AthenaApiFactory;
 }
+
+/** One empty list, so that kept session text sees the same tag keys on every scrape. */
+const NO_TAGS: readonly string[] = [];
 
 interface Tracked {
   readonly discovered: readonly string[];
@@ -51,6 +52,7 @@ export class Target {
   readonly #exposition = new CalculationExposition();
   readonly #sessions: SessionCache;
   readonly #sessionDpu: SessionDpuCounter;
+  readonly #sessionExposition = new SessionExposition();
   /** The session of each calculation the cache has answered for, to watch the sessions of listed calculations. */
   readonly #sessionOf = new Map<string, string>();
   #sessionIds: { readonly discovered: readonly string[]; readonly calculations: number; readonly ids: readonly string[] } = {
@@ -255,38 +257,26 @@ export class Target {
     // A calculation's first refresh teaches a new session, which its lookup fetches.
     const sessions = await this.#sessions.refresh(this.trackedSessionIds(), deadline);
     // A settled calculation is never fetched again: it is a hit without a cache lookup (and its promise) on every scrape.
-    const unsettled = ids.filter((id) => !this.#exposition.isSettled(id));
+    const unsettled = this.#exposition.unsettled(ids);
     const calculations = await this.#cache.refresh(unsettled, deadline);
     this.metrics.cacheHits.inc(calculations.hits + (ids.length - unsettled.length) + sessions.hits);
     this.metrics.cacheMisses.inc(calculations.misses + sessions.misses);
     const nowSeconds = this.deps.clock.now() / 1000;
     const hidden = this.#hidden;
-    const body = this.#exposition.render(ids, (id) => this.#cache.peek(id), nowSeconds, hidden);
-    const text = this.#counters.expose(hidden) + this.#renderSessions(this.trackedSessionIds(), hidden) + this.#sessionDpu.expose(hidden);
-    stop();
-    return [...body, Buffer.from(text, "utf8"), Buffer.from(await this.metrics.registry.metrics(), "utf8")];
-  }
-
-  /** Sessions, workgroups and the price: few, so rendered on every scrape. */
-  #renderSessions(sessionIds: readonly string[], hidden: ReadonlySet<string>): string {
-    const subjects = sessionIds.map((id) => {
-      const entry = this.#sessions.peek(id);
-      const { session, refreshedAt } = entry ?? {};
-      return {
-        id,
-        error: entry === undefined ? ("Pending" as const) : entry.error?.code,
-        known: session === undefined || refreshedAt === undefined ? undefined : { session, refreshedAt },
-      };
+    // Asked again: calculations that settled in this refresh are the arena's now.
+    const body = this.#exposition.render(this.#exposition.unsettled(ids), (id) => this.#cache.peek(id), nowSeconds, hidden);
+    const sessionText = this.#sessionExposition.render({
+      ids: this.trackedSessionIds(),
+      peek: (id) => this.#sessions.peek(id),
+      workgroups: this.#workgroups,
+      tagKeys: this.#config.discovery?.workgroupTags ?? NO_TAGS,
+      price: this.#config.cost.dpuHourPriceUsd,
+      hidden,
     });
-    // A family none of whose subjects has a sample is left out, header and all.
-    const bodies = <T>(families: readonly FamilyGenerator<T>[], of: readonly T[]): string[][] =>
-      families.map((family) => of.map((subject) => family.render(subject)).filter((text) => text !== ""));
-    return (
-      renderFamilies(SESSION_FAMILIES, bodies(SESSION_FAMILIES, subjects), hidden) +
-      renderFamilies(WORKGROUP_FAMILIES, bodies(WORKGROUP_FAMILIES, this.#workgroups), hidden) +
-      renderWorkgroupTags(this.#workgroups, this.#config.discovery?.workgroupTags ?? [], hidden) +
-      renderFamilies(PRICE_FAMILIES, bodies(PRICE_FAMILIES, [this.#config.cost.dpuHourPriceUsd]), hidden)
-    );
+    const counters = Buffer.from(this.#counters.expose(hidden), "utf8");
+    const sessionDpu = Buffer.from(this.#sessionDpu.expose(hidden), "utf8");
+    stop();
+    return [...body, counters, sessionText, sessionDpu, Buffer.from(await this.metrics.registry.metrics(), "utf8")];
   }
 
   /**

@@ -1,33 +1,62 @@
+import { sameList } from "../same-list.js";
 import type { Calculation } from "./calculation.js";
 import type { CalculationEntry } from "./cache.js";
-import { CALCULATION_FAMILIES, renderCalculation, renderSettled, type KnownCalculation } from "./metrics.js";
-import { assembleFamilies, NOTHING_HIDDEN } from "../exposition/text-format.js";
-import type { BodyPart } from "../exposition/gzip-body.js";
+import { CALCULATION_FAMILIES, renderCalculation, renderSettled, type CalculationSubject } from "./metrics.js";
+import { assembleFamilies, formatValue, NOTHING_HIDDEN } from "../exposition/text-format.js";
+import { keptText, type BodyPart, type Precompressed } from "../exposition/gzip-body.js";
 import { SettledArena, type SettledHandle } from "../exposition/settled-arena.js";
+
+/** The one family whose text moves with the clock (an unfinished calculation's duration): rendered on every scrape. */
+const CLOCK_FAMILY = CALCULATION_FAMILIES.findIndex((f) => f.name === "athena_calculation_duration_seconds");
+const clockFamily = CALCULATION_FAMILIES[CLOCK_FAMILY];
+
+/**
+ * The text of the unsettled calculations as of the cache entries it was
+ * rendered from: it stands until one of them is replaced (a refresh, a
+ * failure) or the set changes, so a warm scrape renders only the clock's
+ * family, and a gzip scrape finds the rest compressed already.
+ */
+interface UnsettledText {
+  readonly ids: readonly string[];
+  readonly entries: readonly (CalculationEntry | undefined)[];
+  /** Per family, the text of every family but the clock's. */
+  readonly kept: readonly (Precompressed | undefined)[];
+  /** Per calculation, its lines of the clock's family up to the value: only the values are formatted on each scrape. */
+  readonly clockHeads: readonly (readonly string[])[];
+}
+
+/** What the exposition renders of a calculation the cache holds (or does not hold yet: "Pending"). */
+function subjectOf(id: string, entry: CalculationEntry | undefined, nowSeconds: number): CalculationSubject {
+  const known =
+    entry?.calculation !== undefined && entry.workgroup !== undefined && entry.refreshedAt !== undefined
+      ? { calculation: entry.calculation, workgroup: entry.workgroup, time: { nowSeconds, refreshedAt: entry.refreshedAt } }
+      : undefined;
+  return { id, error: entry === undefined ? "Pending" : entry.error?.code, known };
+}
 
 /**
  * The text of the per-calculation families. Settled calculations are
  * rendered once, when they settle, into the arena's byte streams that a
- * scrape writes as they are; the others are rendered on each scrape from
- * what the cache holds.
+ * scrape writes as they are; the others are rendered when their cache
+ * entry changes, and only their durations on each scrape.
  */
-/** The one family whose text moves with the clock (an unfinished calculation's duration): rendered on every scrape. */
-const CLOCK_FAMILY = CALCULATION_FAMILIES.findIndex((f) => f.name === "athena_calculation_duration_seconds");
-
 export class CalculationExposition {
   readonly #arena = new SettledArena(CALCULATION_FAMILIES.length);
   readonly #settled = new Map<string, SettledHandle>();
-  /**
-   * An unfinished calculation's text, kept while the cache holds the same
-   * entry (a refresh replaces it): a warm scrape renders only the clock's
-   * family again.
-   */
-  readonly #rendered = new WeakMap<CalculationEntry, readonly string[]>();
+  /** Bumped when a calculation settles or is dropped: what `unsettled` last answered stands until then. */
+  #version = 0;
+  #unsettledOf: { readonly ids: readonly string[]; readonly version: number; readonly unsettled: readonly string[] } = {
+    ids: [],
+    version: 0,
+    unsettled: [],
+  };
+  #unsettledText: UnsettledText = { ids: [], entries: [], kept: [], clockHeads: [] };
 
   /** Keeps a calculation's text for good: it never changes again. */
   settle(calculation: Calculation, workgroup: string): void {
     this.drop(calculation.id);
     this.#settled.set(calculation.id, this.#arena.add(renderSettled(calculation.id, calculation, workgroup)));
+    this.#version++;
   }
 
   /** Whether a calculation's text is kept for good: it is never fetched again. */
@@ -41,41 +70,71 @@ export class CalculationExposition {
     if (handle === undefined) return;
     this.#arena.remove(handle);
     this.#settled.delete(id);
+    this.#version++;
   }
 
   /**
-   * The families in parts to write in order: the settled text as the
-   * arena holds it (with its kept deflate pieces), then the unfinished and the failing among `ids`,
-   * rendered now. Every ID has its up sample: one Athena has not answered
-   * for yet shows up 0 with the error "Pending". Families in `hidden` are
-   * left out, their settled text kept for when they are shown again.
+   * The IDs among `ids` not settled, in order: those still fetched and
+   * rendered. Worked out again only when `ids` (by identity) or the settled
+   * set changed, so a warm scrape of 10,000 does not look each one up.
+   */
+  unsettled(ids: readonly string[]): readonly string[] {
+    const last = this.#unsettledOf;
+    if (last.ids === ids && last.version === this.#version) return last.unsettled;
+    const unsettled = ids.filter((id) => !this.#settled.has(id));
+    this.#unsettledOf = { ids, version: this.#version, unsettled };
+    return unsettled;
+  }
+
+  /**
+   * The families in parts to write in order: the settled text as the arena
+   * holds it (with its kept deflate pieces), then that of `unsettled` (the
+   * unfinished and the failing, from `unsettled()`). Every ID has its up
+   * sample: one Athena has not answered for yet shows up 0 with the error
+   * "Pending". Families in `hidden` are left out, their settled text kept
+   * for when they are shown again.
    */
   render(
-    ids: readonly string[],
+    unsettled: readonly string[],
     lookup: (id: string) => CalculationEntry | undefined,
     nowSeconds: number,
     hidden: ReadonlySet<string> = NOTHING_HIDDEN,
   ): BodyPart[] {
-    const dynamic: string[][] = CALCULATION_FAMILIES.map(() => []);
-    const clockFamily = CALCULATION_FAMILIES[CLOCK_FAMILY];
-    for (const id of ids) {
-      if (this.#settled.has(id)) continue;
-      const entry = lookup(id);
-      let known: KnownCalculation | undefined;
-      if (entry?.calculation !== undefined && entry.workgroup !== undefined && entry.refreshedAt !== undefined) {
-        known = { calculation: entry.calculation, workgroup: entry.workgroup, time: { nowSeconds, refreshedAt: entry.refreshedAt } };
+    const entries = unsettled.map(lookup);
+    const text = this.#unsettledTextFor(unsettled, entries, nowSeconds);
+    let clockLines = "";
+    if (clockFamily !== undefined && !hidden.has(clockFamily.name)) {
+      for (let i = 0; i < unsettled.length; i++) {
+        const subject = subjectOf(unsettled[i] ?? "", entries[i], nowSeconds);
+        const values = clockFamily.values(subject);
+        const heads = text.clockHeads[i] ?? [];
+        if (values.length !== heads.length) {
+          clockLines += clockFamily.render(subject);
+          continue;
+        }
+        for (let j = 0; j < values.length; j++) clockLines += `${heads[j]}${formatValue(values[j] ?? NaN)}\n`;
       }
-      const subject = { id, error: entry === undefined ? ("Pending" as const) : entry.error?.code, known };
-      let lines = entry === undefined ? undefined : this.#rendered.get(entry);
-      if (lines === undefined) {
-        lines = renderCalculation(subject);
-        if (entry !== undefined) this.#rendered.set(entry, lines);
-      }
-      lines.forEach((text, family) => {
-        const now = family === CLOCK_FAMILY && clockFamily !== undefined ? clockFamily.render(subject) : text;
-        if (now !== "") dynamic[family]?.push(now);
-      });
     }
-    return assembleFamilies(CALCULATION_FAMILIES, (family) => this.#arena.precompressed(family), dynamic, hidden);
+    const clock = Buffer.from(clockLines, "utf8");
+    return assembleFamilies(
+      CALCULATION_FAMILIES,
+      (family) => [this.#arena.precompressed(family), family === CLOCK_FAMILY ? clock : text.kept[family]],
+      hidden,
+    );
+  }
+
+  #unsettledTextFor(ids: readonly string[], entries: readonly (CalculationEntry | undefined)[], nowSeconds: number): UnsettledText {
+    const last = this.#unsettledText;
+    if (sameList(last.ids, ids) && sameList(last.entries, entries)) return last;
+    const subjects = ids.map((id, i) => subjectOf(id, entries[i], nowSeconds));
+    const lines = subjects.map(renderCalculation);
+    const kept = CALCULATION_FAMILIES.map((_, family) => {
+      if (family === CLOCK_FAMILY) return undefined;
+      const text = lines.map((of) => of[family] ?? "").join("");
+      return text === "" ? undefined : keptText(Buffer.from(text, "utf8"));
+    });
+    const clockHeads = subjects.map((subject) => clockFamily?.heads(subject) ?? []);
+    this.#unsettledText = { ids, entries, kept, clockHeads };
+    return this.#unsettledText;
   }
 }

@@ -19,6 +19,10 @@ export interface FamilyDefinition<T, L extends readonly string[]> extends Family
 export interface FamilyGenerator<T> extends FamilySpec {
   /** The subject's sample lines in this family, "" when it has none. */
   readonly render: (subject: T) => string;
+  /** Each sample line up to its value (`name{labels} `): what stays while only the values move. */
+  readonly heads: (subject: T) => string[];
+  /** Each sample's value, in the order of `heads`: a line is its head, the value formatted, and "\n". */
+  readonly values: (subject: T) => number[];
 }
 
 /** Checks a definition's label values against its label names (at compile time) and makes its renderer. */
@@ -27,15 +31,19 @@ export function defineFamily<T, const L extends readonly string[]>(definition: F
   // `name{a="` , `,b="` …: the constant parts of each line, joined once here rather than on every sample.
   const openers = spec.labelNames.map((label, i) => `${i === 0 ? `${spec.name}{` : ","}${label}="`);
   const close = openers.length === 0 ? `${spec.name} ` : `"} `;
+  const head = (values: readonly string[]): string => {
+    let out = "";
+    for (let i = 0; i < openers.length; i++) out += (i === 0 ? "" : '"') + (openers[i] ?? "") + escapeLabelValue(values[i] ?? "");
+    return out + close;
+  };
   return {
     ...spec,
     render(subject: T): string {
       let out = "";
-      for (const [values, value] of generate(subject)) {
-        for (let i = 0; i < openers.length; i++) out += (i === 0 ? "" : '"') + (openers[i] ?? "") + escapeLabelValue(values[i] ?? "");
-        out += `${close}${formatValue(value)}\n`;
-      }
+      for (const [values, value] of generate(subject)) out += `${head(values)}${formatValue(value)}\n`;
       return out;
     },
+    heads: (subject) => generate(subject).map(([values]) => head(values)),
+    values: (subject) => generate(subject).map(([, value]) => value),
   };
 }

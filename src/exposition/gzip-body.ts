@@ -8,7 +8,7 @@
  * Go's reader (Prometheus's) reads concatenated members, but browsers and
  * many clients stop after the first one.
  */
-import { constants, crc32, deflateRaw } from "node:zlib";
+import { constants, crc32, deflateRaw, deflateRawSync } from "node:zlib";
 import { promisify } from "node:util";
 import pLimit from "p-limit";
 import { crc32Combine } from "./crc32-combine.js";
@@ -74,6 +74,48 @@ export function deflatePiece(text: Buffer, options: { copy?: boolean; fast?: boo
   });
 }
 
+/**
+ * Text rendered once and written by many scrapes until it is replaced (an
+ * unfinished calculation's lines between refreshes, the sessions'): its
+ * deflate piece is made by the first gzip scrape that needs it, at the
+ * default level as settled text is, and kept with it.
+ */
+export function keptText(text: Buffer): Precompressed {
+  let piece: Promise<readonly DeflatePiece[]> | undefined;
+  return {
+    text: [text],
+    bytes: text.length,
+    gzip() {
+      piece ??= deflatePiece(text).then(
+        (made) => [made],
+        (error: unknown) => {
+          // Not kept: the next scrape tries again.
+          piece = undefined;
+          throw error;
+        },
+      );
+      return piece;
+    },
+  };
+}
+
+/**
+ * Text rendered for one scrape up to this size is compressed on the event
+ * loop: at zlib's fastest level 64 KiB takes a fraction of a millisecond,
+ * less than a round trip through the thread pool, which is what a warm
+ * scrape would otherwise wait on.
+ */
+const COMPRESS_INLINE_MAX = 64 * 1024;
+
+function fastPiece(text: Buffer): DeflatePiece {
+  const data = deflateRawSync(text, {
+    chunkSize: Math.max(16 * 1024, text.length),
+    finishFlush: constants.Z_SYNC_FLUSH,
+    level: constants.Z_BEST_SPEED,
+  });
+  return { data, crc: crc32(text), length: text.length };
+}
+
 /** ID1 ID2, deflate, no flags, no mtime, no extra flags, OS unknown (RFC 1952). */
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
 /** An empty stored block marked final: it ends the deflate data the pieces began. */
@@ -92,7 +134,9 @@ export async function gzipBody(parts: readonly BodyPart[]): Promise<Buffer[]> {
     run = [];
     // Text rendered for this scrape only is compressed at zlib's fastest level: it is a small share of the
     // body and its cost is paid on every scrape, while kept pieces are compressed well once.
-    if (text !== undefined && text.length > 0) pending.push(deflatePiece(text, { fast: true }).then((piece) => [piece]));
+    if (text === undefined || text.length === 0) return;
+    if (text.length <= COMPRESS_INLINE_MAX) pending.push(Promise.resolve([fastPiece(text)]));
+    else pending.push(deflatePiece(text, { fast: true }).then((piece) => [piece]));
   };
   for (const part of parts) {
     if (Buffer.isBuffer(part)) {

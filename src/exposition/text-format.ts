@@ -5,7 +5,7 @@
  * redo that work on every scrape.
  */
 
-import { partBytes, type BodyPart } from "./gzip-body.js";
+import { keptText, partBytes, type BodyPart, type Precompressed } from "./gzip-body.js";
 
 export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -86,29 +86,36 @@ export function renderFamilies(
 }
 
 /**
- * Assembles families into parts to write in order: per family, its
- * header, the `fixed` part (text kept encoded, and compressed), then the
- * `dynamic` lines rendered for this scrape. Families with no samples are
- * left out, and so are those named in `hidden` (metrics.allow /
- * metrics.deny). Each family's fixed part stays whole, so a family can be
- * left out without touching another's bytes, and its kept text stays kept.
+ * Assembles families into parts to write in order: per family, its header
+ * and then its parts (text kept encoded and compressed, or rendered for
+ * this scrape). Families with no bytes are left out, and so are those
+ * named in `hidden` (metrics.allow / metrics.deny). Each family's parts
+ * stay whole, so a family can be left out without touching another's
+ * bytes, and kept text stays kept.
  */
+/** Each family's header, encoded and compressed once: a scrape compresses none of them again. */
+const keptHeaders = new WeakMap<FamilySpec, Precompressed>();
+
+function keptHeader(spec: FamilySpec): Precompressed {
+  let header = keptHeaders.get(spec);
+  if (header === undefined) {
+    header = keptText(Buffer.from(familyHeader(spec), "utf8"));
+    keptHeaders.set(spec, header);
+  }
+  return header;
+}
+
 export function assembleFamilies(
   specs: readonly FamilySpec[],
-  fixed: (family: number) => BodyPart | undefined,
-  dynamic: readonly (readonly string[])[],
+  partsOf: (family: number) => readonly (BodyPart | undefined)[],
   hidden: ReadonlySet<string> = NOTHING_HIDDEN,
 ): BodyPart[] {
   const parts: BodyPart[] = [];
   specs.forEach((spec, family) => {
     if (hidden.has(spec.name)) return;
-    const kept = fixed(family);
-    const lines = dynamic[family] ?? [];
-    const hasKept = kept !== undefined && partBytes(kept) > 0;
-    if (!hasKept && lines.length === 0) return;
-    parts.push(Buffer.from(familyHeader(spec), "utf8"));
-    if (hasKept) parts.push(kept);
-    if (lines.length > 0) parts.push(Buffer.from(lines.join(""), "utf8"));
+    const own = partsOf(family).filter((part): part is BodyPart => part !== undefined && partBytes(part) > 0);
+    if (own.length === 0) return;
+    parts.push(keptHeader(spec), ...own);
   });
   return parts;
 }

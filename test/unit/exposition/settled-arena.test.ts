@@ -25,7 +25,7 @@ function calculation(i: number): Calculation {
 
 const lines = (i: number): string[] => renderSettled(calculation(i).id, calculation(i), "wg");
 const text = (arena: SettledArena): string =>
-  Buffer.concat(identityBody(assembleFamilies(CALCULATION_FAMILIES, (f) => arena.precompressed(f), []))).toString("utf8");
+  Buffer.concat(identityBody(assembleFamilies(CALCULATION_FAMILIES, (f) => [arena.precompressed(f)]))).toString("utf8");
 const expected = (indices: number[]): string =>
   renderFamilies(
     CALCULATION_FAMILIES,
