@@ -73,12 +73,18 @@ const percentile = (xs: number[], p: number): number => {
 const ms = (x: number): string => `${x.toFixed(1)} ms`;
 const sleep = (t: number): Promise<void> => new Promise((r) => setTimeout(r, t));
 
+/**
+ * An uncompressed GET timed to its last byte. It asks for identity in so
+ * many words: fetch() would send Accept-Encoding: gzip on its own, which
+ * the exporter honours and a static server ignores, so the identity
+ * columns would time the exporter's gzip and the client's gunzip against
+ * plain bytes (they did, until 2026-11-26).
+ */
 async function timedGet(url: string, headers: Record<string, string> = {}): Promise<{ ms: number; body: string }> {
-  const t = performance.now();
-  const res = await fetch(url, { headers });
-  const body = await res.text();
-  if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
-  return { ms: performance.now() - t, body };
+  const answer = await rawGet(url, { ...headers, "Accept-Encoding": "identity" });
+  if (answer.status !== 200) throw new Error(`${url} answered ${answer.status}`);
+  if (answer.contentEncoding !== undefined) throw new Error(`${url} answered identity with Content-Encoding ${answer.contentEncoding}`);
+  return { ms: answer.ms, body: answer.bytes.toString("utf8") };
 }
 
 function metric(body: string, name: string): number {
