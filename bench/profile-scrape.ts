@@ -2,7 +2,7 @@
  * Developer tool, not part of the bench: starts the simulator with N
  * calculations and the built exporter with --cpu-prof, takes warm scrapes,
  * and leaves the V8 CPU profile in --dir for a look at where a scrape goes.
- * node --import tsx bench/profile-scrape.ts --n=10000 --scrapes=50 --encoding=gzip --dir=/tmp/prof
+ * node --import tsx bench/profile-scrape.ts --n=10000 --scrapes=50 --encoding=gzip --dir=/tmp/prof [--no-profile]
  */
 import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
@@ -13,6 +13,7 @@ import { rawGet } from "./gzip-baselines.js";
 import { populate } from "./workload.js";
 
 const { values } = parseArgs({
+  allowNegative: true,
   options: {
     n: { type: "string", default: "10000" },
     scrapes: { type: "string", default: "50" },

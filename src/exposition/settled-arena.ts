@@ -16,6 +16,7 @@
  * per piece keeps the joined pieces within a few percent of one gzip of
  * the whole text (measured in test/unit/exposition/gzip-body.test.ts).
  */
+import { crc32Combine } from "./crc32-combine.js";
 import { deflatePiece, type DeflatePiece, type Precompressed } from "./gzip-body.js";
 
 const CHUNK_BYTES = 64 * 1024;
@@ -35,6 +36,10 @@ class FamilyStream {
   versions: number[] = [];
   live = 0;
   dead = 0;
+  /** Bumped on every change to any chunk: the snapshot handed out stands until then. */
+  #version = 0;
+  #snapshot: Precompressed | undefined;
+  #snapshotVersion = -1;
 
   append(bytes: Buffer): number {
     if (bytes.length >= LENGTH_SPAN || bytes.length > CHUNK_BYTES) throw new RangeError(`${bytes.length} bytes of one family's text`);
@@ -88,34 +93,79 @@ class FamilyStream {
   #changed(index: number): void {
     this.members[index] = undefined;
     this.versions[index] = (this.versions[index] ?? 0) + 1;
+    this.#version++;
   }
 
   /**
-   * The text as it is now, with its gzip members. Chunks are captured with
-   * their lengths: text appended later is not part of it, and a drop
-   * meanwhile only turns lines into comment lines of the same length.
+   * The text as it is now, with its deflate pieces. Chunks are captured
+   * with their lengths: text appended later is not part of it, and a drop
+   * meanwhile only turns lines into comment lines of the same length. The
+   * same snapshot is handed out until the stream changes, and once every
+   * chunk's piece is in, its gzip form is the pieces joined into one, so a
+   * warm scrape sends one buffer per family, not one per chunk.
    */
   snapshot(): Precompressed {
+    if (this.#snapshot !== undefined && this.#snapshotVersion === this.#version) return this.#snapshot;
     const text = this.views();
     const members = [...this.members];
     const versions = [...this.versions];
-    return {
+    const streamVersion = this.#version;
+    let joined: Promise<readonly DeflatePiece[]> | undefined;
+    const pieces = (): Promise<DeflatePiece[]> =>
+      Promise.all(
+        text.map((view, i) => {
+          const kept = members[i];
+          if (kept !== undefined) return Promise.resolve(kept);
+          // Copied when compressed: a drop rewriting the chunk while the thread pool reads it would tear a line.
+          const version = this.versions[i];
+          return deflatePiece(view, { copy: true }).then((member) => {
+            if (version === versions[i] && this.versions[i] === version) this.members[i] = member;
+            return member;
+          });
+        }),
+      );
+    const snapshot: Precompressed = {
       text,
       bytes: text.reduce((n, view) => n + view.length, 0),
-      gzip: () =>
-        Promise.all(
-          text.map((view, i) => {
-            const kept = members[i];
-            if (kept !== undefined) return Promise.resolve(kept);
-            // Copied when compressed: a drop rewriting the chunk while the thread pool reads it would tear a line.
-            const version = this.versions[i];
-            return deflatePiece(view, { copy: true }).then((member) => {
-              if (version === versions[i] && this.versions[i] === version) this.members[i] = member;
-              return member;
-            });
-          }),
-        ),
+      gzip: () => {
+        joined ??= pieces().then(
+          (made) => [this.#join(made, streamVersion)],
+          (error: unknown) => {
+            joined = undefined;
+            throw error;
+          },
+        );
+        return joined;
+      },
     };
+    this.#snapshot = snapshot;
+    this.#snapshotVersion = streamVersion;
+    return snapshot;
+  }
+
+  /**
+   * The pieces as one: their deflate data one after the other is itself
+   * sync-flushed and not final. While the stream is as they were made
+   * from, each chunk's kept piece becomes a view into the joined buffer,
+   * so the pieces are held once.
+   */
+  #join(pieces: readonly DeflatePiece[], streamVersion: number): DeflatePiece {
+    if (pieces.length === 1 && pieces[0] !== undefined) return pieces[0];
+    const data = Buffer.concat(pieces.map((piece) => piece.data));
+    let crc = 0;
+    let length = 0;
+    for (const piece of pieces) {
+      crc = crc32Combine(crc, piece.crc, piece.length);
+      length += piece.length;
+    }
+    if (this.#version === streamVersion) {
+      let offset = 0;
+      pieces.forEach((piece, i) => {
+        this.members[i] = { ...piece, data: data.subarray(offset, offset + piece.data.length) };
+        offset += piece.data.length;
+      });
+    }
+    return { data, crc, length };
   }
 }
 
