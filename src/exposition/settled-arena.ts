@@ -10,9 +10,10 @@
  * ignores `#` lines that are not HELP or TYPE), and the streams are
  * compacted once dead bytes outnumber live ones.
  *
- * Each chunk also keeps its text as one deflate piece, made lazily by the
- * first gzip scrape after the chunk changed: a drop costs the next gzip
- * scrape one chunk's compression, not the whole stream's. 64 KiB of text
+ * Each chunk also keeps its text as one deflate piece, made in the
+ * background when the chunk fills, or by the first gzip scrape after it
+ * changed: a drop costs the next gzip scrape one chunk's compression, not
+ * the whole stream's. 64 KiB of text
  * per piece keeps the joined pieces within a few percent of one gzip of
  * the whole text (measured in test/unit/exposition/gzip-body.test.ts).
  */
@@ -40,11 +41,15 @@ class FamilyStream {
   #version = 0;
   #snapshot: Precompressed | undefined;
   #snapshotVersion = -1;
+  /** Compressions under way, per chunk, with the version of the chunk they read. */
+  readonly #making = new Map<number, { readonly version: number; readonly piece: Promise<DeflatePiece> }>();
 
   append(bytes: Buffer): number {
     if (bytes.length >= LENGTH_SPAN || bytes.length > CHUNK_BYTES) throw new RangeError(`${bytes.length} bytes of one family's text`);
     let last = this.chunks.length - 1;
     if (last < 0 || (this.filled[last] ?? 0) + bytes.length > CHUNK_BYTES) {
+      // The chunk is full: its piece is made now, in the background, not by the first gzip scrape.
+      if (last >= 0) this.#pieceOf(last, this.#view(last), this.versions[last] ?? 0).catch(() => undefined);
       this.chunks.push(Buffer.allocUnsafe(CHUNK_BYTES));
       this.filled.push(0);
       this.members.push(undefined);
@@ -83,7 +88,47 @@ class FamilyStream {
   }
 
   views(): Buffer[] {
-    return this.chunks.map((chunk, i) => chunk.subarray(0, this.filled[i] ?? 0));
+    return this.chunks.map((_, i) => this.#view(i));
+  }
+
+  #view(index: number): Buffer {
+    return this.chunks[index]?.subarray(0, this.filled[index] ?? 0) ?? Buffer.alloc(0);
+  }
+
+  /**
+   * The deflate piece of chunk `index` as it was at `version` (`view`, its
+   * text then): the kept one while the chunk is still so, the one under
+   * way if one is, else one made now and kept if the chunk has not changed
+   * meanwhile.
+   */
+  #pieceOf(index: number, view: Buffer, version: number): Promise<DeflatePiece> {
+    const current = this.versions[index] === version;
+    const kept = this.members[index];
+    if (current && kept !== undefined) return Promise.resolve(kept);
+    const making = this.#making.get(index);
+    if (making !== undefined && making.version === version) return making.piece;
+    const done = (): void => {
+      if (this.#making.get(index)?.piece === piece) this.#making.delete(index);
+    };
+    // Copied when compressed: a drop rewriting the chunk while the thread pool reads it would tear a line.
+    const piece = deflatePiece(view, { copy: true }).then(
+      (made) => {
+        done();
+        if (this.versions[index] === version) this.members[index] = made;
+        return made;
+      },
+      (error: unknown) => {
+        done();
+        throw error;
+      },
+    );
+    if (current) this.#making.set(index, { version, piece });
+    return piece;
+  }
+
+  /** Resolves once the compressions under way are done (the tests wait on it). */
+  async compressed(): Promise<void> {
+    await Promise.allSettled([...this.#making.values()].map((making) => making.piece));
   }
 
   get bytes(): number {
@@ -115,13 +160,7 @@ class FamilyStream {
       Promise.all(
         text.map((view, i) => {
           const kept = members[i];
-          if (kept !== undefined) return Promise.resolve(kept);
-          // Copied when compressed: a drop rewriting the chunk while the thread pool reads it would tear a line.
-          const version = this.versions[i];
-          return deflatePiece(view, { copy: true }).then((member) => {
-            if (version === versions[i] && this.versions[i] === version) this.members[i] = member;
-            return member;
-          });
+          return kept === undefined ? this.#pieceOf(i, view, versions[i] ?? 0) : Promise.resolve(kept);
         }),
       );
     const snapshot: Precompressed = {
@@ -208,6 +247,11 @@ export class SettledArena {
   /** The bytes of family `family` with their gzip members. */
   precompressed(family: number): Precompressed | undefined {
     return this.#streams[family]?.snapshot();
+  }
+
+  /** Resolves once the chunks' compressions under way are done. */
+  async compressed(): Promise<void> {
+    await Promise.all(this.#streams.map((stream) => stream.compressed()));
   }
 
   bytes(family: number): number {
