@@ -78,8 +78,20 @@ export function deflatePiece(text: Buffer, options: { copy?: boolean; fast?: boo
       finishFlush: constants.Z_SYNC_FLUSH,
       level: options.fast === true ? constants.Z_BEST_SPEED : constants.Z_DEFAULT_COMPRESSION,
     });
-    return { data, crc: crc32(input), length: input.length };
+    return { data: exact(data), crc: crc32(input), length: input.length };
   });
+}
+
+/**
+ * A kept piece in a buffer of its own size: zlib's answer is a view into
+ * an output buffer as large as the text, and a piece of a few KiB kept for
+ * good would hold all of it (twice the settled text's memory, in all).
+ */
+function exact(data: Buffer): Buffer {
+  if (data.buffer.byteLength - data.length < 1024) return data;
+  const copy = Buffer.allocUnsafeSlow(data.length);
+  data.copy(copy);
+  return copy;
 }
 
 /**

@@ -152,17 +152,11 @@ class FamilyStream {
   snapshot(): Precompressed {
     if (this.#snapshot !== undefined && this.#snapshotVersion === this.#version) return this.#snapshot;
     const text = this.views();
-    const members = [...this.members];
+    // Versions, not pieces: a snapshot that held its chunks' pieces would keep them after they are joined.
     const versions = [...this.versions];
     const streamVersion = this.#version;
     let joined: Promise<readonly DeflatePiece[]> | undefined;
-    const pieces = (): Promise<DeflatePiece[]> =>
-      Promise.all(
-        text.map((view, i) => {
-          const kept = members[i];
-          return kept === undefined ? this.#pieceOf(i, view, versions[i] ?? 0) : Promise.resolve(kept);
-        }),
-      );
+    const pieces = (): Promise<DeflatePiece[]> => Promise.all(text.map((view, i) => this.#pieceOf(i, view, versions[i] ?? 0)));
     const snapshot: Precompressed = {
       text,
       bytes: text.reduce((n, view) => n + view.length, 0),

@@ -3,7 +3,14 @@ import { describe, it } from "node:test";
 import { crc32, gunzipSync, gzipSync, inflateRawSync } from "node:zlib";
 import type { Calculation } from "../../../src/calculations/calculation.js";
 import { CALCULATION_FAMILIES, renderSettled } from "../../../src/calculations/metrics.js";
-import { gzipBody, identityBody, piecesCompressedSoFar, type BodyPart, type DeflatePiece } from "../../../src/exposition/gzip-body.js";
+import {
+  deflatePiece,
+  gzipBody,
+  identityBody,
+  piecesCompressedSoFar,
+  type BodyPart,
+  type DeflatePiece,
+} from "../../../src/exposition/gzip-body.js";
 import { SettledArena } from "../../../src/exposition/settled-arena.js";
 import { assembleFamilies } from "../../../src/exposition/text-format.js";
 
@@ -74,6 +81,21 @@ describe("gzip body of kept pieces", () => {
       `# 10,000 settled: identity ${identity(parts).length} B, one gzip ${oneShot} B, pieces ${members} B, ratio ${ratio.toFixed(3)}`,
     );
     assert.ok(ratio <= 1.25, `pieces are ${ratio.toFixed(3)}x one gzip`);
+  });
+
+  it("holds a kept piece in a buffer of its own size, not zlib's output buffer as large as the text", async () => {
+    const { arena } = filled(3000);
+    await arena.compressed();
+    const [joined] = (await arena.precompressed(1)?.gzip()) ?? [];
+    assert.ok(joined !== undefined);
+    const text = arena.bytes(1);
+    assert.ok(joined.data.length < text / 5, `${joined.data.length} B of deflate data for ${text} B of text`);
+    assert.ok(
+      joined.data.buffer.byteLength - joined.data.length < 1024,
+      `${joined.data.buffer.byteLength} B held for ${joined.data.length}`,
+    );
+    const piece = await deflatePiece(Buffer.alloc(64 * 1024, "athena_calculation_up 1\n"));
+    assert.ok(piece.data.buffer.byteLength - piece.data.length < 1024, `${piece.data.buffer.byteLength} B held for ${piece.data.length}`);
   });
 
   it("after drops, recompresses only the dropped calculations' chunks and still decodes to the identity body", async () => {
