@@ -147,6 +147,9 @@ export class CalculationCache {
       workgroup = found.value;
     }
 
+    // lru-cache aborts the fetch of an entry deleted (forgotten: no longer tracked) or replaced meanwhile, and
+    // drops what it returns: an answer that lands then must not reach the counters or the settled text either.
+    if (signal.aborted) return this.#failed(id, stale, { code: "Other", message: "the entry left the cache", aborted: true }, signal);
     this.events.refreshed(calculation, workgroup);
     if (stale?.error !== undefined) {
       this.options.logger.info({ calculation_execution_id: id }, "calculation refresh recovered");
