@@ -8,7 +8,7 @@
  * Go's reader (Prometheus's) reads concatenated members, but browsers and
  * many clients stop after the first one.
  */
-import { constants, crc32, deflateRaw, deflateRawSync } from "node:zlib";
+import { constants, crc32, deflateRaw, deflateRawSync, type ZlibOptions } from "node:zlib";
 import { promisify } from "node:util";
 import pLimit from "p-limit";
 import { crc32Combine } from "./crc32-combine.js";
@@ -72,14 +72,44 @@ export function deflatePiece(text: Buffer, options: { copy?: boolean; fast?: boo
   return compressing(async () => {
     // A copy made when its turn comes, not all at once: text a drop may rewrite while the pool reads it.
     const input = options.copy === true ? Buffer.from(text) : text;
-    // One output buffer as large as the text: one callback per piece rather than one per 16 KiB.
-    const data = await deflateRawAsync(input, {
-      chunkSize: Math.max(16 * 1024, input.length),
-      finishFlush: constants.Z_SYNC_FLUSH,
-      level: options.fast === true ? constants.Z_BEST_SPEED : constants.Z_DEFAULT_COMPRESSION,
-    });
+    const data = await deflateRawAsync(
+      input,
+      pieceOptions(input, options.fast === true ? constants.Z_BEST_SPEED : constants.Z_DEFAULT_COMPRESSION),
+    );
     return { data: exact(data), crc: crc32(input), length: input.length };
   });
+}
+
+/** Deflate data that ends on a byte boundary and is not final, in one output buffer as large as the text (one callback, not one per 16 KiB). */
+function pieceOptions(text: Buffer, level: number): ZlibOptions {
+  return { chunkSize: Math.max(16 * 1024, text.length), finishFlush: constants.Z_SYNC_FLUSH, level };
+}
+
+/** The CRC-32 and length of the texts of `pieces` one after the other, as a gzip trailer or a joined piece needs them. */
+export function textOfPieces(pieces: readonly DeflatePiece[]): { readonly crc: number; readonly length: number } {
+  let crc = 0;
+  let length = 0;
+  for (const piece of pieces) {
+    crc = crc32Combine(crc, piece.crc, piece.length);
+    length += piece.length;
+  }
+  return { crc, length };
+}
+
+/**
+ * `make`'s promise, made at the first call and kept for the next ones;
+ * forgotten if it rejects, so that the next call (the next scrape) tries
+ * again.
+ */
+export function keptPromise<T>(make: () => Promise<T>): () => Promise<T> {
+  let kept: Promise<T> | undefined;
+  return () => {
+    kept ??= make().catch((error: unknown) => {
+      kept = undefined;
+      throw error;
+    });
+    return kept;
+  };
 }
 
 /**
@@ -101,21 +131,10 @@ function exact(data: Buffer): Buffer {
  * default level as settled text is, and kept with it.
  */
 export function keptText(text: Buffer): Precompressed {
-  let piece: Promise<readonly DeflatePiece[]> | undefined;
   return {
     text: [text],
     bytes: text.length,
-    gzip() {
-      piece ??= deflatePiece(text).then(
-        (made) => [made],
-        (error: unknown) => {
-          // Not kept: the next scrape tries again.
-          piece = undefined;
-          throw error;
-        },
-      );
-      return piece;
-    },
+    gzip: keptPromise(async () => [await deflatePiece(text)]),
   };
 }
 
@@ -128,12 +147,7 @@ export function keptText(text: Buffer): Precompressed {
 const COMPRESS_INLINE_MAX = 256 * 1024;
 
 function fastPiece(text: Buffer): DeflatePiece {
-  const data = deflateRawSync(text, {
-    chunkSize: Math.max(16 * 1024, text.length),
-    finishFlush: constants.Z_SYNC_FLUSH,
-    level: constants.Z_BEST_SPEED,
-  });
-  return { data, crc: crc32(text), length: text.length };
+  return { data: deflateRawSync(text, pieceOptions(text, constants.Z_BEST_SPEED)), crc: crc32(text), length: text.length };
 }
 
 /** ID1 ID2, deflate, no flags, no mtime, no extra flags, OS unknown (RFC 1952). */
@@ -168,12 +182,7 @@ export async function gzipBody(parts: readonly BodyPart[]): Promise<Buffer[]> {
   }
   flush();
   const pieces = (await Promise.all(pending)).flat();
-  let crc = 0;
-  let length = 0;
-  for (const piece of pieces) {
-    crc = crc32Combine(crc, piece.crc, piece.length);
-    length += piece.length;
-  }
+  const { crc, length } = textOfPieces(pieces);
   const trailer = Buffer.alloc(8);
   trailer.writeUInt32LE(crc >>> 0, 0);
   trailer.writeUInt32LE(length % 2 ** 32, 4);

@@ -17,8 +17,7 @@
  * per piece keeps the joined pieces within a few percent of one gzip of
  * the whole text (measured in test/unit/exposition/gzip-body.test.ts).
  */
-import { crc32Combine } from "./crc32-combine.js";
-import { deflatePiece, type DeflatePiece, type Precompressed } from "./gzip-body.js";
+import { deflatePiece, keptPromise, textOfPieces, type DeflatePiece, type Precompressed } from "./gzip-body.js";
 
 const CHUNK_BYTES = 64 * 1024;
 /** Positions are packed with lengths into one float64: position * 2^16 + length. */
@@ -155,21 +154,13 @@ class FamilyStream {
     // Versions, not pieces: a snapshot that held its chunks' pieces would keep them after they are joined.
     const versions = [...this.versions];
     const streamVersion = this.#version;
-    let joined: Promise<readonly DeflatePiece[]> | undefined;
-    const pieces = (): Promise<DeflatePiece[]> => Promise.all(text.map((view, i) => this.#pieceOf(i, view, versions[i] ?? 0)));
     const snapshot: Precompressed = {
       text,
       bytes: text.reduce((n, view) => n + view.length, 0),
-      gzip: () => {
-        joined ??= pieces().then(
-          (made) => [this.#join(made, streamVersion)],
-          (error: unknown) => {
-            joined = undefined;
-            throw error;
-          },
-        );
-        return joined;
-      },
+      gzip: keptPromise(async () => {
+        const pieces = await Promise.all(text.map((view, i) => this.#pieceOf(i, view, versions[i] ?? 0)));
+        return [this.#join(pieces, streamVersion)];
+      }),
     };
     this.#snapshot = snapshot;
     this.#snapshotVersion = streamVersion;
@@ -185,12 +176,6 @@ class FamilyStream {
   #join(pieces: readonly DeflatePiece[], streamVersion: number): DeflatePiece {
     if (pieces.length === 1 && pieces[0] !== undefined) return pieces[0];
     const data = Buffer.concat(pieces.map((piece) => piece.data));
-    let crc = 0;
-    let length = 0;
-    for (const piece of pieces) {
-      crc = crc32Combine(crc, piece.crc, piece.length);
-      length += piece.length;
-    }
     if (this.#version === streamVersion) {
       let offset = 0;
       pieces.forEach((piece, i) => {
@@ -198,7 +183,7 @@ class FamilyStream {
         offset += piece.data.length;
       });
     }
-    return { data, crc, length };
+    return { data, ...textOfPieces(pieces) };
   }
 }
 

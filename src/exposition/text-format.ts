@@ -85,14 +85,6 @@ export function renderFamilies(
   return out;
 }
 
-/**
- * Assembles families into parts to write in order: per family, its header
- * and then its parts (text kept encoded and compressed, or rendered for
- * this scrape). Families with no bytes are left out, and so are those
- * named in `hidden` (metrics.allow / metrics.deny). Each family's parts
- * stay whole, so a family can be left out without touching another's
- * bytes, and kept text stays kept.
- */
 /** Each family's header, encoded and compressed once: a scrape compresses none of them again. */
 const keptHeaders = new WeakMap<FamilySpec, Precompressed>();
 
@@ -105,6 +97,14 @@ function keptHeader(spec: FamilySpec): Precompressed {
   return header;
 }
 
+/**
+ * Assembles families into parts to write in order: per family, its header
+ * and then its parts (text kept encoded and compressed, or rendered for
+ * this scrape). Families with no bytes are left out, and so are those
+ * named in `hidden` (metrics.allow / metrics.deny). Each family's parts
+ * stay whole, so a family can be left out without touching another's
+ * bytes, and kept text stays kept.
+ */
 export function assembleFamilies(
   specs: readonly FamilySpec[],
   partsOf: (family: number) => readonly (BodyPart | undefined)[],
