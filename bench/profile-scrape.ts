@@ -9,7 +9,8 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { AthenaSimulator } from "../simulator/server.js";
-import { rawGet } from "./gzip-baselines.js";
+import { gzipSync } from "node:zlib";
+import { precompressedServer, rawGet } from "./gzip-baselines.js";
 import { populate } from "./workload.js";
 
 const { values } = parseArgs({
@@ -57,10 +58,22 @@ const headers: Record<string, string> = values.encoding === "gzip" ? { "Accept-E
 for (let i = 0; i < 3; i++) await rawGet(url, headers);
 // V8's profile timestamps and hrtime are both the monotonic clock: the analysis can skip the cold start.
 console.log(`warm from ${process.hrtime.bigint() / 1000n} us`);
+// The floor beside it, scraped in turn with the exporter so both see the same machine.
+const plain = (await rawGet(url, { "Accept-Encoding": "identity" })).bytes;
+const floor = await precompressedServer(gzipSync(plain));
 const times: number[] = [];
-for (let i = 0; i < Number(values.scrapes); i++) times.push((await rawGet(url, headers)).ms);
+const floorTimes: number[] = [];
+for (let i = 0; i < Number(values.scrapes); i++) {
+  times.push((await rawGet(url, headers)).ms);
+  if (values.encoding === "gzip") floorTimes.push((await rawGet(floor.url, headers)).ms);
+}
+await floor.close();
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 times.sort((a, b) => a - b);
-console.log(`n=${n} ${values.encoding}: p50 ${times[Math.floor(times.length / 2)]?.toFixed(1)} ms, min ${times[0]?.toFixed(1)} ms`);
+console.log(`n=${n} ${values.encoding}: p50 ${median(times).toFixed(2)} ms, min ${times[0]?.toFixed(2)} ms`);
+if (floorTimes.length > 0) {
+  console.log(`pre-compressed floor p50 ${median(floorTimes).toFixed(2)} ms: ours ${(median(times) / median(floorTimes)).toFixed(2)}x`);
+}
 child.kill("SIGTERM");
 await new Promise((r) => child.once("exit", r));
 await sim.stop();
