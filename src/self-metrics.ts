@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import type { ApiErrorCode } from "./athena/errors.js";
 import type { FamilySpec } from "./exposition/text-format.js";
 import { VERSION } from "./version.js";
+import { EVENT_LOOP_FAMILY_NAMES, registerEventLoopDelay } from "./event-loop-delay.js";
 
 export const API_OPERATIONS = [
   "GetCalculationExecution",
@@ -244,6 +245,8 @@ export class ProcessMetrics {
 
   readonly targetInfo = new Gauge(promOptions(TARGET_INFO, this.registry));
 
+  readonly #stopEventLoopDelay: () => void;
+
   constructor() {
     this.configReloadSuccessful.set(1);
     this.configReloadTimestamp.set(Date.now() / 1000);
@@ -254,6 +257,14 @@ export class ProcessMetrics {
     for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {
       this.registry.removeSingleMetric(name);
     }
+    // The same families, measured without walking Node's histogram on every scrape (event-loop-delay.ts).
+    for (const name of EVENT_LOOP_FAMILY_NAMES) this.registry.removeSingleMetric(name);
+    this.#stopEventLoopDelay = registerEventLoopDelay(this.registry);
+  }
+
+  /** Stops sampling the event loop (it does not keep the process alive either way). */
+  close(): void {
+    this.#stopEventLoopDelay();
   }
 }
 

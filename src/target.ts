@@ -9,6 +9,7 @@ import { Discoverer, type Discovered, type DiscoveryRun } from "./discovery.js";
 import type { WorkGroupSummary } from "./sessions/session.js";
 import type { BodyPart } from "./exposition/gzip-body.js";
 import { hiddenFamilies } from "./exposition/family-filter.js";
+import { registryText } from "./exposition/registry-text.js";
 import { err, ok, type Result } from "./result.js";
 import type { ApiError } from "./athena/errors.js";
 import { SessionCache, type SessionEntry } from "./sessions/cache.js";
@@ -246,8 +247,9 @@ export class Target {
 
   /**
    * The full body of this target's /metrics, in parts to write one after
-   * the other (see gzip-body.ts for the two ways to write them). Never throws: Athena failures become samples, and the
-   * refresh stops waiting at `deadline`.
+   * the other (see gzip-body.ts for the two ways to write them). Never
+   * throws: Athena failures become samples, and the refresh stops waiting at
+   * `deadline`.
    */
   async scrape(deadline: AbortSignal): Promise<BodyPart[]> {
     const stop = this.metrics.scrapeDuration.startTimer();
@@ -276,7 +278,7 @@ export class Target {
     const counters = Buffer.from(this.#counters.expose(hidden), "utf8");
     const sessionDpu = Buffer.from(this.#sessionDpu.expose(hidden), "utf8");
     stop();
-    return [...body, counters, sessionText, sessionDpu, Buffer.from(await this.metrics.registry.metrics(), "utf8")];
+    return [...body, counters, sessionText, sessionDpu, Buffer.from(await registryText(this.metrics.registry), "utf8")];
   }
 
   /**

@@ -58,7 +58,8 @@ export function sample(name: string, labels: Labels, value: number): string {
   return `${name}${formatLabels(labels)} ${formatValue(value)}\n`;
 }
 
-export function familyHeader(spec: FamilySpec): string {
+/** A family's HELP and TYPE lines; `type` is a string, as prom-client's registries give it. */
+export function familyHeader(spec: { readonly name: string; readonly help: string; readonly type: string }): string {
   return `# HELP ${spec.name} ${escapeHelp(spec.help)}\n# TYPE ${spec.name} ${spec.type}\n`;
 }
 

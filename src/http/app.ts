@@ -10,6 +10,7 @@ import { gzipBody, identityBody, type BodyPart } from "../exposition/gzip-body.j
 import { refreshBudgetMs } from "./scrape-deadline.js";
 import type { Result } from "../result.js";
 import { statusPage } from "./status-page.js";
+import { registryText } from "../exposition/registry-text.js";
 
 export interface ServerOptions {
   readonly logger: Logger;
@@ -102,7 +103,7 @@ export function createHttpApp(targets: Targets, processMetrics: ProcessMetrics, 
     }
     const name = typeof req.query.target === "string" ? req.query.target : undefined;
     const timeoutHeader = req.get("X-Prometheus-Scrape-Timeout-Seconds");
-    const processText = async (): Promise<Buffer> => Buffer.from(await processMetrics.registry.metrics(), "utf8");
+    const processText = async (): Promise<Buffer> => Buffer.from(await registryText(processMetrics.registry), "utf8");
     let chunks: BodyPart[];
     if (targets.single !== undefined) {
       if (name !== undefined) {

@@ -93,6 +93,7 @@ export async function startServer(
   } catch (e) {
     // Discovery's timers would keep a process that cannot serve alive.
     await targets.close();
+    processMetrics.close();
     throw e;
   }
   const address = server.address() as AddressInfo; // a TCP listener always has an AddressInfo
@@ -112,6 +113,7 @@ export async function startServer(
         server.closeIdleConnections();
       });
       await targets.close();
+      processMetrics.close();
     },
   };
 }
