@@ -278,7 +278,8 @@ export class Target {
     const counters = Buffer.from(this.#counters.expose(hidden), "utf8");
     const sessionDpu = Buffer.from(this.#sessionDpu.expose(hidden), "utf8");
     stop();
-    return [...body, counters, sessionText, sessionDpu, Buffer.from(await registryText(this.metrics.registry), "utf8")];
+    // The text rendered for this scrape last and together (the process's follows): a gzip scrape compresses it in one piece.
+    return [...body, sessionText, counters, sessionDpu, Buffer.from(await registryText(this.metrics.registry), "utf8")];
   }
 
   /**

@@ -2,6 +2,7 @@ import { sameList } from "../same-list.js";
 import type { Calculation } from "./calculation.js";
 import type { CalculationEntry } from "./cache.js";
 import { CALCULATION_FAMILIES, renderCalculation, renderSettled, type CalculationSubject } from "./metrics.js";
+import type { FamilyGenerator } from "../exposition/family-generator.js";
 import { assembleFamilies, formatValue, NOTHING_HIDDEN } from "../exposition/text-format.js";
 import { keptText, type BodyPart, type Precompressed } from "../exposition/gzip-body.js";
 import { SettledArena, type SettledHandle } from "../exposition/settled-arena.js";
@@ -21,9 +22,15 @@ interface UnsettledText {
   readonly entries: readonly (CalculationEntry | undefined)[];
   /** Per family, the text of every family but the clock's. */
   readonly kept: readonly (Precompressed | undefined)[];
-  /** Per calculation, its lines of the clock's family up to the value: only the values are formatted on each scrape. */
-  readonly clockHeads: readonly (readonly string[])[];
+  /** Per calculation, its lines of the clock's family up to the value, encoded: only the values are formatted on each scrape. */
+  readonly clockHeads: readonly (readonly Buffer[])[];
+  /** Bytes of all `clockHeads`, and how many there are. */
+  readonly clockHeadBytes: number;
+  readonly clockHeadCount: number;
 }
+
+/** The longest text formatValue gives ("-1.7976931348623157e+308"), and the newline. */
+const MAX_VALUE_BYTES = 25;
 
 /** What the exposition renders of a calculation the cache holds (or does not hold yet: "Pending"). */
 function subjectOf(id: string, entry: CalculationEntry | undefined, nowSeconds: number): CalculationSubject {
@@ -32,6 +39,40 @@ function subjectOf(id: string, entry: CalculationEntry | undefined, nowSeconds: 
       ? { calculation: entry.calculation, workgroup: entry.workgroup, time: { nowSeconds, refreshedAt: entry.refreshedAt } }
       : undefined;
   return { id, error: entry === undefined ? "Pending" : entry.error?.code, known };
+}
+
+/**
+ * The clock family's lines for this scrape: each kept head, then its value
+ * as of now, written straight into one buffer (the largest text a warm
+ * scrape renders: one line per unfinished calculation).
+ */
+function clockText(
+  family: FamilyGenerator<CalculationSubject>,
+  ids: readonly string[],
+  entries: readonly (CalculationEntry | undefined)[],
+  text: UnsettledText,
+  nowSeconds: number,
+): Buffer {
+  const out = Buffer.allocUnsafe(text.clockHeadBytes + text.clockHeadCount * MAX_VALUE_BYTES);
+  let at = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const subject = subjectOf(ids[i] ?? "", entries[i], nowSeconds);
+    const values = family.values(subject);
+    const heads = text.clockHeads[i] ?? [];
+    // The heads were made from the same entry, so the count agrees; if it ever did not, the lines are rendered whole.
+    if (values.length !== heads.length)
+      return Buffer.from(ids.map((id, j) => family.render(subjectOf(id, entries[j], nowSeconds))).join(""), "utf8");
+    for (let j = 0; j < values.length; j++) {
+      const head = heads[j] as Buffer;
+      out.set(head, at);
+      at += head.length;
+      const value = formatValue(values[j] ?? NaN);
+      // ASCII: digits, sign, point, exponent, NaN, Inf.
+      for (let c = 0; c < value.length; c++) out[at++] = value.charCodeAt(c);
+      out[at++] = 0x0a;
+    }
+  }
+  return out.subarray(0, at);
 }
 
 /**
@@ -50,7 +91,7 @@ export class CalculationExposition {
     version: 0,
     unsettled: [],
   };
-  #unsettledText: UnsettledText = { ids: [], entries: [], kept: [], clockHeads: [] };
+  #unsettledText: UnsettledText = { ids: [], entries: [], kept: [], clockHeads: [], clockHeadBytes: 0, clockHeadCount: 0 };
 
   /** Keeps a calculation's text for good: it never changes again. */
   settle(calculation: Calculation, workgroup: string): void {
@@ -102,20 +143,8 @@ export class CalculationExposition {
   ): BodyPart[] {
     const entries = unsettled.map(lookup);
     const text = this.#unsettledTextFor(unsettled, entries, nowSeconds);
-    let clockLines = "";
-    if (clockFamily !== undefined && !hidden.has(clockFamily.name)) {
-      for (let i = 0; i < unsettled.length; i++) {
-        const subject = subjectOf(unsettled[i] ?? "", entries[i], nowSeconds);
-        const values = clockFamily.values(subject);
-        const heads = text.clockHeads[i] ?? [];
-        if (values.length !== heads.length) {
-          clockLines += clockFamily.render(subject);
-          continue;
-        }
-        for (let j = 0; j < values.length; j++) clockLines += `${heads[j]}${formatValue(values[j] ?? NaN)}\n`;
-      }
-    }
-    const clock = Buffer.from(clockLines, "utf8");
+    const clock =
+      clockFamily !== undefined && !hidden.has(clockFamily.name) ? clockText(clockFamily, unsettled, entries, text, nowSeconds) : undefined;
     return assembleFamilies(
       CALCULATION_FAMILIES,
       (family) => [this.#arena.precompressed(family), family === CLOCK_FAMILY ? clock : text.kept[family]],
@@ -133,8 +162,14 @@ export class CalculationExposition {
       const text = lines.map((of) => of[family] ?? "").join("");
       return text === "" ? undefined : keptText(Buffer.from(text, "utf8"));
     });
-    const clockHeads = subjects.map((subject) => clockFamily?.heads(subject) ?? []);
-    this.#unsettledText = { ids, entries, kept, clockHeads };
+    const clockHeads = subjects.map((subject) => (clockFamily?.heads(subject) ?? []).map((head) => Buffer.from(head, "utf8")));
+    let clockHeadBytes = 0;
+    let clockHeadCount = 0;
+    for (const heads of clockHeads) {
+      for (const head of heads) clockHeadBytes += head.length;
+      clockHeadCount += heads.length;
+    }
+    this.#unsettledText = { ids, entries, kept, clockHeads, clockHeadBytes, clockHeadCount };
     return this.#unsettledText;
   }
 }

@@ -14,6 +14,8 @@ export interface FamilyDefinition<T, L extends readonly string[]> extends Family
   readonly labelNames: L;
   /** The subject's samples in this family; none when the value is unknown. */
   readonly generate: (subject: T) => readonly SampleOf<L>[];
+  /** `generate`'s values alone, when they can be had without making the label values (the clock family's, on every scrape). */
+  readonly values?: (subject: T) => number[];
 }
 
 export interface FamilyGenerator<T> extends FamilySpec {
@@ -27,7 +29,7 @@ export interface FamilyGenerator<T> extends FamilySpec {
 
 /** Checks a definition's label values against its label names (at compile time) and makes its renderer. */
 export function defineFamily<T, const L extends readonly string[]>(definition: FamilyDefinition<T, L>): FamilyGenerator<T> {
-  const { generate, ...spec } = definition;
+  const { generate, values, ...spec } = definition;
   // `name{a="` , `,b="` …: the constant parts of each line, joined once here rather than on every sample.
   const openers = spec.labelNames.map((label, i) => `${i === 0 ? `${spec.name}{` : ","}${label}="`);
   const close = openers.length === 0 ? `${spec.name} ` : `"} `;
@@ -44,6 +46,6 @@ export function defineFamily<T, const L extends readonly string[]>(definition: F
       return out;
     },
     heads: (subject) => generate(subject).map(([values]) => head(values)),
-    values: (subject) => generate(subject).map(([, value]) => value),
+    values: values ?? ((subject) => generate(subject).map(([, value]) => value)),
   };
 }
