@@ -1,4 +1,8 @@
+import { fork } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, get, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
@@ -21,6 +25,16 @@ async function listen(server: Server): Promise<StaticServer> {
         server.close(() => r());
       }),
   };
+}
+
+/** The identity floor: the same body sent from memory as it is. */
+export function identityServer(body: Buffer): Promise<StaticServer> {
+  return listen(
+    createServer((_req, res) => {
+      res.writeHead(200, { "Content-Type": TEXT_FORMAT, "Content-Length": body.length });
+      res.end(body);
+    }),
+  );
 }
 
 /** The floor: the same body, compressed once beforehand, sent from memory. */
@@ -49,6 +63,41 @@ export function compressingServer(body: Buffer): Promise<StaticServer> {
       pipeline(Readable.from([body]), createGzip(), res).catch(() => res.destroy());
     }),
   );
+}
+
+/** The three static baselines of one body, served by a child process (baseline-process.ts). */
+export interface Baselines {
+  readonly identity: string;
+  readonly gzipFloor: string;
+  readonly peer: string;
+  close(): Promise<void>;
+}
+
+/** Starts baseline-process.ts with `body`, with the loader this process runs with (tsx). */
+export async function startBaselines(body: Buffer): Promise<Baselines> {
+  const dir = await mkdtemp(join(tmpdir(), "bench-baselines-"));
+  const file = join(dir, "body.prom");
+  await writeFile(file, body);
+  const child = fork(new URL("./baseline-process.ts", import.meta.url).pathname, [file], { execArgv: process.execArgv });
+  try {
+    const urls = await new Promise<{ identity: string; gzipFloor: string; peer: string }>((resolve, reject) => {
+      child.once("message", (m) => resolve(m as { identity: string; gzipFloor: string; peer: string }));
+      child.once("exit", (code) => reject(new Error(`the baseline process exited with ${code} before listening`)));
+    });
+    return {
+      ...urls,
+      close: async () => {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.disconnect();
+        await exited;
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    child.kill();
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 export interface RawAnswer {
