@@ -1,9 +1,11 @@
 /**
  * The static baselines in a process of their own, as the exporter is in
- * its own: a server in the bench's process answers without crossing a
- * process boundary, and on this sandbox that crossing alone costs about
- * 0.9 ms per request at 10,000 calculations (2.9 ms against 2.0 ms for the
- * same pre-compressed bytes). Run by startBaselines (gzip-baselines.ts),
+ * its own: a server in the bench's process answers without crossing the
+ * process boundary that every request to the exporter crosses. On this
+ * shared machine that crossing has cost from nothing to about 1 ms per
+ * request at 10,000 calculations (the same pre-compressed bytes served
+ * both ways, side by side: 2.9 against 2.0 ms in one run, 1.65 against
+ * 1.69 ms in another). Run by startBaselines (gzip-baselines.ts),
  * never by hand: argv[2] is the file holding the uncompressed body; the
  * ports go back over IPC.
  */

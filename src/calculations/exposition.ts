@@ -4,7 +4,8 @@ import type { CalculationEntry } from "./cache.js";
 import { CALCULATION_FAMILIES, renderCalculation, renderSettled, type CalculationSubject } from "./metrics.js";
 import type { FamilyGenerator } from "../exposition/family-generator.js";
 import { assembleFamilies, formatValue, NOTHING_HIDDEN } from "../exposition/text-format.js";
-import { keptText, type BodyPart, type Precompressed } from "../exposition/gzip-body.js";
+import { keptPromise, keptText, type BodyPart, type Precompressed } from "../exposition/gzip-body.js";
+import { deflateLines, planLines, type LinePlan } from "../exposition/line-deflate.js";
 import { SettledArena, type SettledHandle } from "../exposition/settled-arena.js";
 
 /** The one family whose text moves with the clock (an unfinished calculation's duration): rendered on every scrape. */
@@ -27,6 +28,8 @@ interface UnsettledText {
   /** Bytes of all `clockHeads`, and how many there are. */
   readonly clockHeadBytes: number;
   readonly clockHeadCount: number;
+  /** How each clock line's head repeats the one before, for a gzip scrape's deflate of the clock text. */
+  readonly clockPlan: LinePlan;
 }
 
 /** The longest text formatValue gives ("-1.7976931348623157e+308"), and the newline. */
@@ -44,7 +47,8 @@ function subjectOf(id: string, entry: CalculationEntry | undefined, nowSeconds: 
 /**
  * The clock family's lines for this scrape: each kept head, then its value
  * as of now, written straight into one buffer (the largest text a warm
- * scrape renders: one line per unfinished calculation).
+ * scrape renders: one line per unfinished calculation). A gzip scrape
+ * deflates it from the heads' plan (line-deflate.ts) rather than with zlib.
  */
 function clockText(
   family: FamilyGenerator<CalculationSubject>,
@@ -52,8 +56,10 @@ function clockText(
   entries: readonly (CalculationEntry | undefined)[],
   text: UnsettledText,
   nowSeconds: number,
-): Buffer {
+): BodyPart {
   const out = Buffer.allocUnsafe(text.clockHeadBytes + text.clockHeadCount * MAX_VALUE_BYTES);
+  const lineEnds = new Uint32Array(text.clockHeadCount);
+  let line = 0;
   let at = 0;
   for (let i = 0; i < ids.length; i++) {
     const subject = subjectOf(ids[i] ?? "", entries[i], nowSeconds);
@@ -70,9 +76,11 @@ function clockText(
       // ASCII: digits, sign, point, exponent, NaN, Inf.
       for (let c = 0; c < value.length; c++) out[at++] = value.charCodeAt(c);
       out[at++] = 0x0a;
+      lineEnds[line++] = at;
     }
   }
-  return out.subarray(0, at);
+  const lines = out.subarray(0, at);
+  return { text: [lines], bytes: lines.length, gzip: keptPromise(() => Promise.resolve([deflateLines(text.clockPlan, lines, lineEnds)])) };
 }
 
 /**
@@ -91,7 +99,15 @@ export class CalculationExposition {
     version: 0,
     unsettled: [],
   };
-  #unsettledText: UnsettledText = { ids: [], entries: [], kept: [], clockHeads: [], clockHeadBytes: 0, clockHeadCount: 0 };
+  #unsettledText: UnsettledText = {
+    ids: [],
+    entries: [],
+    kept: [],
+    clockHeads: [],
+    clockHeadBytes: 0,
+    clockHeadCount: 0,
+    clockPlan: planLines([]),
+  };
 
   /** Keeps a calculation's text for good: it never changes again. */
   settle(calculation: Calculation, workgroup: string): void {
@@ -169,7 +185,7 @@ export class CalculationExposition {
       for (const head of heads) clockHeadBytes += head.length;
       clockHeadCount += heads.length;
     }
-    this.#unsettledText = { ids, entries, kept, clockHeads, clockHeadBytes, clockHeadCount };
+    this.#unsettledText = { ids, entries, kept, clockHeads, clockHeadBytes, clockHeadCount, clockPlan: planLines(clockHeads.flat()) };
     return this.#unsettledText;
   }
 }
