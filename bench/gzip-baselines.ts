@@ -87,9 +87,13 @@ export async function startBaselines(body: Buffer): Promise<Baselines> {
     return {
       ...urls,
       close: async () => {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.disconnect();
-        await exited;
+        // Already gone (it crashed, or was killed with the bench): nothing to wait for.
+        if (child.exitCode === null && child.signalCode === null) {
+          const exited = new Promise((r) => child.once("exit", r));
+          if (child.connected) child.disconnect();
+          else child.kill();
+          await exited;
+        }
         await rm(dir, { recursive: true, force: true });
       },
     };

@@ -59,21 +59,22 @@ for (let i = 0; i < 3; i++) await rawGet(url, headers);
 // V8's profile timestamps and hrtime are both the monotonic clock: the analysis can skip the cold start.
 console.log(`warm from ${process.hrtime.bigint() / 1000n} us`);
 // The floors beside it, scraped in turn with the exporter so that all see the same machine:
-// in a process of its own as the bench runs it, and in this process.
+// in a process of its own as the bench runs it, and in this process (gzip only: they answer nothing else).
+const gzip = values.encoding === "gzip";
 const plain = (await rawGet(url, { "Accept-Encoding": "identity" })).bytes;
-const baselines = await startBaselines(plain);
-const inProcess = await precompressedServer(gzipSync(plain));
+const baselines = gzip ? await startBaselines(plain) : undefined;
+const inProcess = gzip ? await precompressedServer(gzipSync(plain)) : undefined;
 const times: number[] = [];
 const floorTimes: number[] = [];
 const inProcessTimes: number[] = [];
 for (let i = 0; i < Number(values.scrapes); i++) {
   times.push((await rawGet(url, headers)).ms);
-  if (values.encoding !== "gzip") continue;
+  if (baselines === undefined || inProcess === undefined) continue;
   floorTimes.push((await rawGet(baselines.gzipFloor, headers)).ms);
   inProcessTimes.push((await rawGet(inProcess.url, headers)).ms);
 }
-await inProcess.close();
-await baselines.close();
+await inProcess?.close();
+await baselines?.close();
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 console.log(`n=${n} ${values.encoding}: p50 ${median(times).toFixed(2)} ms, min ${Math.min(...times).toFixed(2)} ms`);
 for (const [name, xs] of [
