@@ -6,8 +6,8 @@
  * of its ~110,000 buckets: 0.3 to 0.5 ms of every scrape on this machine,
  * the largest fixed cost of a warm scrape. Here the same samples (the time
  * between ticks of a timer at prom-client's 10 ms resolution, as Node's
- * monitor records them) give min, max, mean and standard deviation exactly
- * from running sums, and the percentiles from a histogram with a range
+ * monitor records them) give min, max, mean and standard deviation from
+ * running sums (no walk, no cancellation), and the percentiles from a histogram with a range
  * bounded to an hour, as precise as Node's (three significant figures).
  */
 import { createHistogram, type RecordableHistogram } from "node:perf_hooks";
@@ -31,8 +31,8 @@ export interface DelayWindow {
 
 /**
  * Delays in nanoseconds, gathered into windows: `take()` closes one and
- * opens the next. Welford's running mean and squared deviations stay exact
- * where a plain sum of squares of ~10^7 ns values would lose digits.
+ * opens the next. Welford's running mean and squared deviations keep their
+ * digits where a plain sum of squares of ~10^7 ns values would lose them.
  */
 export class DelayWindows {
   readonly #histogram: RecordableHistogram = createHistogram({ lowest: 1_000, highest: 3_600e9, figures: 3 });

@@ -251,7 +251,9 @@ export class ProcessMetrics {
     this.configReloadSuccessful.set(1);
     this.configReloadTimestamp.set(Date.now() / 1000);
     new Gauge(promOptions(BUILD_INFO, this.registry)).set({ version: VERSION, nodejs_version: process.version }, 1);
-    collectDefaultMetrics({ register: this.registry });
+    // Its event-loop monitor cannot be left out, only slowed: event-loop-delay.ts samples instead, and
+    // removing prom-client's families below does not stop the monitor's timer, which would tick every 10 ms.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 2 ** 31 - 1 });
     // These gauges end in _total, which breaks the naming rules (promtool
     // check metrics flags them); the process_* metrics cover the same ground.
     for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {

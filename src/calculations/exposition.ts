@@ -32,8 +32,8 @@ interface UnsettledText {
   readonly clockPlan: LinePlan;
 }
 
-/** The longest text formatValue gives ("-1.7976931348623157e+308"), and the newline. */
-const MAX_VALUE_BYTES = 25;
+/** The longest text formatValue gives ("-0.0000012345678901234567": String() of a double is at most 25), and the newline. */
+const MAX_VALUE_BYTES = 26;
 
 /** What the exposition renders of a calculation the cache holds (or does not hold yet: "Pending"). */
 function subjectOf(id: string, entry: CalculationEntry | undefined, nowSeconds: number): CalculationSubject {

@@ -25,7 +25,7 @@ const ALWAYS_SHOWN = new Set([...SELF_FAMILIES, ...PROCESS_FAMILIES].map((family
 // prom-client's default metrics, which ALL_FAMILIES leaves out.
 const DEFAULT_METRIC_PREFIX = /^(process|nodejs)_/;
 
-/** The families the lists choose among, in exposition order: every one but the exporter's own health. */
+/** The families the lists choose among, in the order of README's table: every one but the exporter's own health. */
 export const FILTERABLE_FAMILIES: readonly string[] = ALL_FAMILIES.map((family) => family.name).filter((name) => !ALWAYS_SHOWN.has(name));
 
 /** An entry as a pattern: anchored at both ends, as kube-state-metrics does, so `athena_session_up` never matches a longer name. */

@@ -9,8 +9,9 @@
  * so nothing is searched on a scrape.
  *
  * One block of fixed Huffman codes (RFC 1951, 3.2.6) ended by a sync flush,
- * as zlib's pieces are (gzip-body.ts): about 52 bytes a line where zlib's
- * fastest level makes 29, for a fifth of its time; the body grows by ~2%.
+ * as zlib's pieces are (gzip-body.ts). On the durations of 500 unfinished
+ * calculations: 30 KB where zlib's fastest level makes 16, in 0.4 of its
+ * time (143-183 against 366-462 us, medians of 500); the body grows ~2%.
  */
 import { crc32 } from "node:zlib";
 import type { DeflatePiece } from "./gzip-body.js";

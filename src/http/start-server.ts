@@ -92,8 +92,11 @@ export async function startServer(
     });
   } catch (e) {
     // Discovery's timers would keep a process that cannot serve alive.
-    await targets.close();
-    processMetrics.close();
+    try {
+      await targets.close();
+    } finally {
+      processMetrics.close();
+    }
     throw e;
   }
   const address = server.address() as AddressInfo; // a TCP listener always has an AddressInfo
@@ -112,8 +115,11 @@ export async function startServer(
         server.close(() => resolve());
         server.closeIdleConnections();
       });
-      await targets.close();
-      processMetrics.close();
+      try {
+        await targets.close();
+      } finally {
+        processMetrics.close();
+      }
     },
   };
 }

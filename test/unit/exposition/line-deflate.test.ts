@@ -66,6 +66,29 @@ describe("deflateLines", () => {
     }
   });
 
+  it("codes shared parts of every length a match splits into, and lines at every distance code up to 32 KiB", () => {
+    // Shared starts of 259, 260, 516 and 517 bytes split into 256+3, 257+3, 258+258 and 258+256+3.
+    for (const shared of [3, 258, 259, 260, 515, 516, 517, 600]) {
+      const start = "s".repeat(shared);
+      const heads = ["a", "b", "c"].map((id) => Buffer.from(`${start}${id}{x="tail-shared"} `));
+      const { text, lineEnds } = lines(heads, ["1", "22", "333"]);
+      assert.ok(inflated(deflateLines(planLines(heads), text, lineEnds).data).equals(text), `shared start of ${shared}`);
+    }
+    // Lines padded so that the previous line is as far back as each distance code reaches, and one byte past 32 KiB.
+    for (const distance of [800, 1024, 1025, 3000, 8193, 20_000, 24_577, 32_767, 32_768, 32_769, 40_000]) {
+      const pad = (id: string, length: number): Buffer => {
+        const head = `m{id="${id}",pad="`;
+        const tail = '"} ';
+        return Buffer.from(head + "p".repeat(Math.max(0, length - head.length - tail.length)) + tail);
+      };
+      // Line length = head + value ("7") + newline.
+      const heads = [pad("1", distance - 2), pad("2", distance - 2), pad("3", 40)];
+      const { text, lineEnds } = lines(heads, ["7", "7", "7"]);
+      assert.equal(lineEnds[0], Math.max(distance, 20));
+      assert.ok(inflated(deflateLines(planLines(heads), text, lineEnds).data).equals(text), `previous line ${distance} bytes back`);
+    }
+  });
+
   it("is within 2.5x of zlib's fastest level on a scrape's durations, and joins a gzip body like any piece", async () => {
     // A session's calculations one after the other, as discovery lists them.
     const heads = Array.from({ length: 500 }, (_, i) =>
