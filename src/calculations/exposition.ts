@@ -25,10 +25,7 @@ interface UnsettledText {
   readonly kept: readonly (Precompressed | undefined)[];
   /** Per calculation, its lines of the clock's family up to the value, encoded: only the values are formatted on each scrape. */
   readonly clockHeads: readonly (readonly Buffer[])[];
-  /** Bytes of all `clockHeads`, and how many there are. */
-  readonly clockHeadBytes: number;
-  readonly clockHeadCount: number;
-  /** How each clock line's head repeats the one before, for a gzip scrape's deflate of the clock text. */
+  /** The same heads one after the other, with how each repeats the one before (for a gzip scrape's deflate) and their bytes. */
   readonly clockPlan: LinePlan;
 }
 
@@ -57,8 +54,9 @@ function clockText(
   text: UnsettledText,
   nowSeconds: number,
 ): BodyPart {
-  const out = Buffer.allocUnsafe(text.clockHeadBytes + text.clockHeadCount * MAX_VALUE_BYTES);
-  const lineEnds = new Uint32Array(text.clockHeadCount);
+  const plan = text.clockPlan;
+  const out = Buffer.allocUnsafe(plan.headBytes + plan.heads.length * MAX_VALUE_BYTES);
+  const lineEnds = new Uint32Array(plan.heads.length);
   let line = 0;
   let at = 0;
   for (let i = 0; i < ids.length; i++) {
@@ -80,7 +78,7 @@ function clockText(
     }
   }
   const lines = out.subarray(0, at);
-  return { text: [lines], bytes: lines.length, gzip: keptPromise(() => Promise.resolve([deflateLines(text.clockPlan, lines, lineEnds)])) };
+  return { text: [lines], bytes: lines.length, gzip: keptPromise(() => Promise.resolve([deflateLines(plan, lines, lineEnds)])) };
 }
 
 /**
@@ -104,8 +102,6 @@ export class CalculationExposition {
     entries: [],
     kept: [],
     clockHeads: [],
-    clockHeadBytes: 0,
-    clockHeadCount: 0,
     clockPlan: planLines([]),
   };
 
@@ -114,11 +110,6 @@ export class CalculationExposition {
     this.drop(calculation.id);
     this.#settled.set(calculation.id, this.#arena.add(renderSettled(calculation.id, calculation, workgroup)));
     this.#version++;
-  }
-
-  /** Whether a calculation's text is kept for good: it is never fetched again. */
-  isSettled(id: string): boolean {
-    return this.#settled.has(id);
   }
 
   /** Takes a settled calculation's text out. */
@@ -179,13 +170,7 @@ export class CalculationExposition {
       return text === "" ? undefined : keptText(Buffer.from(text, "utf8"));
     });
     const clockHeads = subjects.map((subject) => (clockFamily?.heads(subject) ?? []).map((head) => Buffer.from(head, "utf8")));
-    let clockHeadBytes = 0;
-    let clockHeadCount = 0;
-    for (const heads of clockHeads) {
-      for (const head of heads) clockHeadBytes += head.length;
-      clockHeadCount += heads.length;
-    }
-    this.#unsettledText = { ids, entries, kept, clockHeads, clockHeadBytes, clockHeadCount, clockPlan: planLines(clockHeads.flat()) };
+    this.#unsettledText = { ids, entries, kept, clockHeads, clockPlan: planLines(clockHeads.flat()) };
     return this.#unsettledText;
   }
 }

@@ -19,6 +19,8 @@ import type { DeflatePiece } from "./gzip-body.js";
 /** How each head is coded against the head before it, made once per set of heads. */
 export interface LinePlan {
   readonly heads: readonly Buffer[];
+  /** Bytes of all heads: what the lines hold besides their values and newlines. */
+  readonly headBytes: number;
   /** Bytes of head i that repeat the start of head i-1 (0, or at least 3). */
   readonly prefix: Uint16Array;
   /** Bytes of head i that repeat the end of head i-1 (0, or at least 3), after the prefix. */
@@ -38,6 +40,7 @@ const MAX_SHARED = 65_535;
 export function planLines(heads: readonly Buffer[]): LinePlan {
   const prefix = new Uint16Array(heads.length);
   const suffix = new Uint16Array(heads.length);
+  const headBytes = heads.reduce((n, head) => n + head.length, 0);
   for (let i = 1; i < heads.length; i++) {
     const head = heads[i] as Buffer;
     const before = heads[i - 1] as Buffer;
@@ -77,7 +80,7 @@ export function planLines(heads: readonly Buffer[]): LinePlan {
     }
   });
   wordStart[heads.length] = words.length;
-  return { heads, prefix, suffix, words: Uint16Array.from(words), wordBits: Uint8Array.from(wordBits), wordStart };
+  return { heads, headBytes, prefix, suffix, words: Uint16Array.from(words), wordBits: Uint8Array.from(wordBits), wordStart };
 }
 
 /** Reverses the low `n` bits of `code`: Huffman codes are sent from their top bit, the stream is filled from the bottom. */

@@ -8,19 +8,16 @@
  * calculations together.
  */
 import type { Registry } from "prom-client";
-import { escapeLabelValue, familyHeader, formatValue } from "./text-format.js";
+import { familyHeader, formatValue, sample, type Labels } from "./text-format.js";
 
-/** A label value as prom-client holds it: a histogram's `le` is a number (or "+Inf"). */
-type LabelValue = string | number;
-
-function labelsText(labels: Readonly<Record<string, LabelValue | undefined>>): string {
-  let out = "";
+/** prom-client's labels as ours: a histogram's `le` is a number (or "+Inf"), written as a sample value is. */
+function labelsOf(labels: Readonly<Record<string, string | number | undefined>>): Labels {
+  const out: (readonly [string, string])[] = [];
   for (const name in labels) {
     const value = labels[name];
-    if (value === undefined) continue;
-    out += `${out === "" ? "{" : ","}${name}="${typeof value === "number" ? formatValue(value) : escapeLabelValue(value)}"`;
+    if (value !== undefined) out.push([name, typeof value === "number" ? formatValue(value) : value]);
   }
-  return out === "" ? "" : `${out}}`;
+  return out;
 }
 
 /**
@@ -34,7 +31,7 @@ export async function registryText(registry: Registry): Promise<string> {
     out += familyHeader({ name: family.name, help: family.help, type: String(family.type) });
     for (const value of family.values) {
       const name = "metricName" in value && typeof value.metricName === "string" ? value.metricName : family.name;
-      out += `${name}${labelsText(value.labels)} ${formatValue(value.value)}\n`;
+      out += sample(name, labelsOf(value.labels), value.value);
     }
   }
   return out;
