@@ -106,6 +106,8 @@ export async function startBaselines(body: Buffer): Promise<Baselines> {
 
 export interface RawAnswer {
   readonly ms: number;
+  /** Time to the response's headers: the server's work before it sends, with one round trip. */
+  readonly headersMs: number;
   readonly status: number;
   readonly contentEncoding: string | undefined;
   /** The body as it crossed the wire (not decompressed). */
@@ -120,11 +122,13 @@ export function rawGet(url: string, headers: Record<string, string>): Promise<Ra
   const t = performance.now();
   return new Promise((resolve, reject) => {
     get(url, { headers }, (res) => {
+      const headersMs = performance.now() - t;
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () =>
         resolve({
           ms: performance.now() - t,
+          headersMs,
           status: res.statusCode ?? 0,
           contentEncoding: res.headers["content-encoding"],
           bytes: Buffer.concat(chunks),

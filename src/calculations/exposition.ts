@@ -23,6 +23,8 @@ interface UnsettledText {
   readonly entries: readonly (CalculationEntry | undefined)[];
   /** Per family, the text of every family but the clock's. */
   readonly kept: readonly (Precompressed | undefined)[];
+  /** Per calculation, what its lines were rendered from, with the clock each scrape moves to its own now. */
+  readonly clocked: readonly Clocked[];
   /** Per calculation, its lines of the clock's family up to the value, encoded: only the values are formatted on each scrape. */
   readonly clockHeads: readonly (readonly Buffer[])[];
   /** The same heads one after the other, with how each repeats the one before (for a gzip scrape's deflate) and their bytes. */
@@ -32,13 +34,24 @@ interface UnsettledText {
 /** The longest text formatValue gives ("-0.0000012345678901234567": String() of a double is at most 25), and the newline. */
 const MAX_VALUE_BYTES = 26;
 
-/** What the exposition renders of a calculation the cache holds (or does not hold yet: "Pending"). */
-function subjectOf(id: string, entry: CalculationEntry | undefined, nowSeconds: number): CalculationSubject {
-  const known =
-    entry?.calculation !== undefined && entry.workgroup !== undefined && entry.refreshedAt !== undefined
-      ? { calculation: entry.calculation, workgroup: entry.workgroup, time: { nowSeconds, refreshedAt: entry.refreshedAt } }
-      : undefined;
-  return { id, error: entry === undefined ? "Pending" : entry.error?.code, known };
+/**
+ * What the exposition renders of a calculation the cache holds (or does
+ * not hold yet: "Pending"), with its render time kept apart: the time is
+ * the one part that moves from scrape to scrape, so a warm scrape sets it
+ * rather than making the subject again for each unfinished calculation.
+ */
+interface Clocked {
+  readonly subject: CalculationSubject;
+  readonly time: { nowSeconds: number; readonly refreshedAt: number } | undefined;
+}
+
+function clockedSubjectOf(id: string, entry: CalculationEntry | undefined, nowSeconds: number): Clocked {
+  const error = entry === undefined ? "Pending" : entry.error?.code;
+  if (entry?.calculation === undefined || entry.workgroup === undefined || entry.refreshedAt === undefined) {
+    return { subject: { id, error, known: undefined }, time: undefined };
+  }
+  const time = { nowSeconds, refreshedAt: entry.refreshedAt };
+  return { subject: { id, error, known: { calculation: entry.calculation, workgroup: entry.workgroup, time } }, time };
 }
 
 /**
@@ -47,25 +60,19 @@ function subjectOf(id: string, entry: CalculationEntry | undefined, nowSeconds: 
  * scrape renders: one line per unfinished calculation). A gzip scrape
  * deflates it from the heads' plan (line-deflate.ts) rather than with zlib.
  */
-function clockText(
-  family: FamilyGenerator<CalculationSubject>,
-  ids: readonly string[],
-  entries: readonly (CalculationEntry | undefined)[],
-  text: UnsettledText,
-  nowSeconds: number,
-): BodyPart {
+function clockText(family: FamilyGenerator<CalculationSubject>, text: UnsettledText, nowSeconds: number): BodyPart {
   const plan = text.clockPlan;
   const out = Buffer.allocUnsafe(plan.headBytes + plan.heads.length * MAX_VALUE_BYTES);
   const lineEnds = new Uint32Array(plan.heads.length);
   let line = 0;
   let at = 0;
-  for (let i = 0; i < ids.length; i++) {
-    const subject = subjectOf(ids[i] ?? "", entries[i], nowSeconds);
+  let i = 0;
+  for (const { subject, time } of text.clocked) {
+    if (time !== undefined) time.nowSeconds = nowSeconds;
     const values = family.values(subject);
-    const heads = text.clockHeads[i] ?? [];
+    const heads = text.clockHeads[i++] ?? [];
     // The heads were made from the same entry, so the count agrees; if it ever did not, the lines are rendered whole.
-    if (values.length !== heads.length)
-      return Buffer.from(ids.map((id, j) => family.render(subjectOf(id, entries[j], nowSeconds))).join(""), "utf8");
+    if (values.length !== heads.length) return Buffer.from(text.clocked.map(({ subject }) => family.render(subject)).join(""), "utf8");
     for (let j = 0; j < values.length; j++) {
       const head = heads[j] as Buffer;
       out.set(head, at);
@@ -101,6 +108,7 @@ export class CalculationExposition {
     ids: [],
     entries: [],
     kept: [],
+    clocked: [],
     clockHeads: [],
     clockPlan: planLines([]),
   };
@@ -150,8 +158,7 @@ export class CalculationExposition {
   ): BodyPart[] {
     const entries = unsettled.map(lookup);
     const text = this.#unsettledTextFor(unsettled, entries, nowSeconds);
-    const clock =
-      clockFamily !== undefined && !hidden.has(clockFamily.name) ? clockText(clockFamily, unsettled, entries, text, nowSeconds) : undefined;
+    const clock = clockFamily !== undefined && !hidden.has(clockFamily.name) ? clockText(clockFamily, text, nowSeconds) : undefined;
     return assembleFamilies(
       CALCULATION_FAMILIES,
       (family) => [this.#arena.precompressed(family), family === CLOCK_FAMILY ? clock : text.kept[family]],
@@ -162,7 +169,8 @@ export class CalculationExposition {
   #unsettledTextFor(ids: readonly string[], entries: readonly (CalculationEntry | undefined)[], nowSeconds: number): UnsettledText {
     const last = this.#unsettledText;
     if (sameList(last.ids, ids) && sameList(last.entries, entries)) return last;
-    const subjects = ids.map((id, i) => subjectOf(id, entries[i], nowSeconds));
+    const clocked = ids.map((id, i) => clockedSubjectOf(id, entries[i], nowSeconds));
+    const subjects = clocked.map(({ subject }) => subject);
     const lines = subjects.map(renderCalculation);
     const kept = CALCULATION_FAMILIES.map((_, family) => {
       if (family === CLOCK_FAMILY) return undefined;
@@ -170,7 +178,7 @@ export class CalculationExposition {
       return text === "" ? undefined : keptText(Buffer.from(text, "utf8"));
     });
     const clockHeads = subjects.map((subject) => (clockFamily?.heads(subject) ?? []).map((head) => Buffer.from(head, "utf8")));
-    this.#unsettledText = { ids, entries, kept, clockHeads, clockPlan: planLines(clockHeads.flat()) };
+    this.#unsettledText = { ids, entries, kept, clocked, clockHeads, clockPlan: planLines(clockHeads.flat()) };
     return this.#unsettledText;
   }
 }
