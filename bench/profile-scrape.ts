@@ -23,6 +23,8 @@ const { values } = parseArgs({
     profile: { type: "boolean", default: true },
     // Builds to compare, scraped in turn (an A/B on the same machine moment): --main=dist/main.js --main=/tmp/old/main.js
     main: { type: "string", multiple: true, default: ["dist/main.js"] },
+    // Node options for the exporter alone, e.g. --node-option=--single-threaded
+    "node-option": { type: "string", multiple: true, default: [] },
   },
 });
 const n = Number(values.n);
@@ -40,6 +42,7 @@ const startExporter = async (main: string): Promise<{ url: string; child: Return
     process.execPath,
     [
       ...(values.profile ? ["--cpu-prof", `--cpu-prof-dir=${values.dir}`] : []),
+      ...values["node-option"],
       main,
       `--config.file=${file}`,
       `--web.listen-address=127.0.0.1:${port}`,
@@ -61,7 +64,9 @@ const startExporter = async (main: string): Promise<{ url: string; child: Return
 };
 const exporters = [];
 for (const main of values.main) exporters.push({ main, ...(await startExporter(main)), times: [] as number[], headers: [] as number[] });
-const url = exporters[0]!.url;
+const [first] = exporters;
+if (first === undefined) throw new Error("--main names no build");
+const url = first.url;
 const headers: Record<string, string> = values.encoding === "gzip" ? { "Accept-Encoding": "gzip" } : {};
 for (const e of exporters) for (let i = 0; i < 3; i++) await rawGet(e.url, headers);
 // V8's profile timestamps and hrtime are both the monotonic clock: the analysis can skip the cold start.

@@ -1,44 +1,14 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { ApiErrorCode } from "./athena/errors.js";
-import type { FamilySpec } from "./exposition/text-format.js";
+import { promOptions, selfFamily, type SelfFamilySpec } from "./self-family.js";
+import {
+  API_REQUEST_DURATION_SECONDS,
+  API_REQUEST_FAILURES_TOTAL,
+  API_REQUESTS_TOTAL,
+  API_THROTTLED_ATTEMPTS_TOTAL,
+  ApiMetrics,
+} from "./api-metrics.js";
 import { VERSION } from "./version.js";
 import { EVENT_LOOP_FAMILY_NAMES, registerEventLoopDelay } from "./event-loop-delay.js";
-
-export const API_OPERATIONS = [
-  "GetCalculationExecution",
-  "GetSession",
-  "GetWorkGroup",
-  "ListWorkGroups",
-  "ListSessions",
-  "ListCalculationExecutions",
-  "ListTagsForResource",
-  "GetCallerIdentity",
-] as const;
-export type ApiOperation = (typeof API_OPERATIONS)[number];
-
-/**
- * A family prom-client renders, described like the families we render
- * ourselves, so that README and tests read one spec; a histogram also has
- * its buckets.
- */
-export interface SelfFamilySpec<L extends readonly string[] = readonly string[]> extends FamilySpec {
-  readonly labelNames: L;
-  readonly buckets?: readonly number[];
-}
-
-/** Keeps a spec's label names as a tuple, so prom-client's label types follow from it. */
-const selfFamily = <const L extends readonly string[]>(spec: SelfFamilySpec<L>): SelfFamilySpec<L> => spec;
-
-/** prom-client's options for a spec: its name, help and labels, and where to register. */
-function promOptions<L extends readonly string[]>(spec: SelfFamilySpec<L>, registry: Registry) {
-  return {
-    name: spec.name,
-    help: spec.help,
-    labelNames: spec.labelNames,
-    registers: [registry],
-    ...(spec.buckets === undefined ? {} : { buckets: [...spec.buckets] }),
-  };
-}
 
 export const CONFIG_LAST_RELOAD_SUCCESSFUL = selfFamily({
   name: "athena_exporter_config_last_reload_successful",
@@ -78,39 +48,6 @@ export const BUILD_INFO = selfFamily({
   help: "The exporter's version and the Node.js running it; value is always 1.",
   doc: "always 1",
   labelNames: ["version", "nodejs_version"],
-});
-
-export const API_REQUESTS_TOTAL = selfFamily({
-  name: "athena_exporter_api_requests_total",
-  type: "counter",
-  help: "Requests made to the Athena API, by operation (SDK retries included in one request).",
-  doc: "Athena API requests (SDK retries inside one request)",
-  labelNames: ["operation"],
-});
-
-export const API_REQUEST_FAILURES_TOTAL = selfFamily({
-  name: "athena_exporter_api_request_failures_total",
-  type: "counter",
-  help: "Athena API requests that failed, by operation and error code.",
-  doc: "failed Athena API requests, by the error codes above",
-  labelNames: ["operation", "error"],
-});
-
-export const API_THROTTLED_ATTEMPTS_TOTAL = selfFamily({
-  name: "athena_exporter_api_throttled_attempts_total",
-  type: "counter",
-  help: "HTTP attempts Athena answered with a throttling error, by operation, including those a retry then hid.",
-  doc: "HTTP attempts Athena throttled, including those a retry hid",
-  labelNames: ["operation"],
-});
-
-export const API_REQUEST_DURATION_SECONDS = selfFamily({
-  name: "athena_exporter_api_request_duration_seconds",
-  type: "histogram",
-  help: "Latency of Athena API requests, retries included.",
-  doc: "Athena API latency, retries included",
-  labelNames: ["operation"],
-  buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
 });
 
 export const CACHE_HITS_TOTAL = selfFamily({
@@ -277,13 +214,8 @@ export class ProcessMetrics {
 export class TargetMetrics {
   readonly registry = new Registry();
 
-  readonly apiRequests = new Counter(promOptions(API_REQUESTS_TOTAL, this.registry));
-
-  readonly apiFailures = new Counter(promOptions(API_REQUEST_FAILURES_TOTAL, this.registry));
-
-  readonly apiThrottles = new Counter(promOptions(API_THROTTLED_ATTEMPTS_TOTAL, this.registry));
-
-  readonly apiDuration = new Histogram(promOptions(API_REQUEST_DURATION_SECONDS, this.registry));
+  /** The Athena API families, in a registry of their own (api-metrics.ts). */
+  readonly api = new ApiMetrics();
 
   readonly cacheHits = new Counter(promOptions(CACHE_HITS_TOTAL, this.registry));
 
@@ -306,13 +238,4 @@ export class TargetMetrics {
   readonly shardOrdinal = new Gauge(promOptions(SHARD_ORDINAL, this.registry));
 
   readonly totalShards = new Gauge(promOptions(TOTAL_SHARDS, this.registry));
-
-  /** Creates zero-valued series so that the first failure of each kind is visible to increase(). */
-  initialise(operations: readonly ApiOperation[], errors: readonly ApiErrorCode[]): void {
-    for (const operation of operations) {
-      this.apiRequests.inc({ operation }, 0);
-      this.apiThrottles.inc({ operation }, 0);
-      for (const error of errors) this.apiFailures.inc({ operation, error }, 0);
-    }
-  }
 }

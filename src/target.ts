@@ -85,7 +85,7 @@ export class Target {
     this.#capacity = config.cache.maxEntries;
     this.metrics.shardOrdinal.set(deps.shard.ordinal);
     this.metrics.totalShards.set(deps.shard.total);
-    this.#api = new SwappableAthenaApi(deps.athenaApis(config.aws, this.metrics));
+    this.#api = new SwappableAthenaApi(deps.athenaApis(config.aws, this.metrics.api));
     const startedAt = deps.clock.now() / 1000;
     const tally = new FinishTally(this.#counters, startedAt, config.cache.maxEntries);
     this.#sessionDpu = new SessionDpuCounter(startedAt, config.cache.maxEntries);
@@ -200,7 +200,7 @@ export class Target {
     const previous = this.#config;
     this.#config = next;
     this.#hidden = hiddenFamilies(next.metrics);
-    if (!isDeepStrictEqual(previous.aws, next.aws)) this.#api.target = this.deps.athenaApis(next.aws, this.metrics);
+    if (!isDeepStrictEqual(previous.aws, next.aws)) this.#api.target = this.deps.athenaApis(next.aws, this.metrics.api);
     if (previous.cache.ttlMs !== next.cache.ttlMs) {
       this.#cache.setTtl(next.cache.ttlMs);
       this.#sessions.setTtl(next.cache.ttlMs);
@@ -278,8 +278,10 @@ export class Target {
     const counters = Buffer.from(this.#counters.expose(hidden), "utf8");
     const sessionDpu = Buffer.from(this.#sessionDpu.expose(hidden), "utf8");
     stop();
-    // The text rendered for this scrape last and together (the process's follows): a gzip scrape compresses it in one piece.
-    return [...body, sessionText, counters, sessionDpu, Buffer.from(await registryText(this.metrics.registry), "utf8")];
+    // The API families' text is kept while no call changes it, so it comes before the text rendered for this scrape,
+    // which is last and together (the process's follows): a gzip scrape compresses that in one piece.
+    const api = await this.metrics.api.text();
+    return [...body, sessionText, api, counters, sessionDpu, Buffer.from(await registryText(this.metrics.registry), "utf8")];
   }
 
   /**

@@ -22,7 +22,7 @@ import type { Calculation, CalculationSummary } from "../calculations/calculatio
 import type { SessionSummary, WorkGroupSummary } from "../sessions/session.js";
 import type { ExporterConfig } from "../config/config.js";
 import { err, ok, type Result } from "../result.js";
-import { API_OPERATIONS, type ApiOperation, type TargetMetrics } from "../self-metrics.js";
+import { API_OPERATIONS, type ApiMetrics, type ApiOperation } from "../api-metrics.js";
 
 /** What the exporter needs from Athena, with failures as values. */
 export interface AthenaApi {
@@ -45,7 +45,7 @@ export type AwsCredentials = NonNullable<AthenaClientConfig["credentials"]>;
  * builds every API through one of these, so tests and the demo bring their
  * own credentials (or a double) here rather than through optional hooks.
  */
-export type AthenaApiFactory = (aws: ExporterConfig["aws"], metrics: TargetMetrics) => AthenaApi;
+export type AthenaApiFactory = (aws: ExporterConfig["aws"], metrics: ApiMetrics) => AthenaApi;
 
 /**
  * The real Athena through the SDK, signed with `credentials` or else the SDK's
@@ -126,7 +126,7 @@ export class SdkAthenaApi implements AthenaApi {
 
   constructor(
     private readonly client: AthenaClient,
-    private readonly metrics: TargetMetrics,
+    private readonly metrics: ApiMetrics,
     private readonly aws: ExporterConfig["aws"],
     private readonly logger?: Logger,
   ) {
@@ -142,7 +142,7 @@ export class SdkAthenaApi implements AthenaApi {
           return await next(args);
         } catch (e) {
           if (classifyError(e).code === "ThrottlingException") {
-            metrics.apiThrottles.inc({ operation: context.commandName?.replace(/Command$/, "") ?? "unknown" });
+            metrics.throttled(context.commandName?.replace(/Command$/, "") ?? "unknown");
           }
           throw e;
         }
@@ -266,7 +266,7 @@ export class SdkAthenaApi implements AthenaApi {
       if (!answer.ok) return answer;
       for (const item of answer.value.items) {
         if (item.ok) all.push(item.value);
-        else this.metrics.apiFailures.inc({ operation, error: "InvalidResponse" });
+        else this.metrics.failed(operation, "InvalidResponse");
       }
       token = answer.value.next;
       if (token === undefined || token === "") return ok(all);
@@ -277,7 +277,7 @@ export class SdkAthenaApi implements AthenaApi {
   /** An answer that arrived but makes no sense counts as a failure of its operation. */
   #parsed<T>(operation: ApiOperation, parsed: Result<T, string>): Result<T, ApiError> {
     if (parsed.ok) return parsed;
-    this.metrics.apiFailures.inc({ operation, error: "InvalidResponse" });
+    this.metrics.failed(operation, "InvalidResponse");
     return err({ code: "InvalidResponse", message: parsed.error });
   }
 
@@ -287,8 +287,7 @@ export class SdkAthenaApi implements AthenaApi {
       await this.#requests.removeTokens(1);
       // Retries included, one call may take maxAttempts request timeouts.
       const abortSignal = AbortSignal.any([signal, AbortSignal.timeout(this.aws.requestTimeoutMs * this.aws.maxAttempts + 1000)]);
-      this.metrics.apiRequests.inc({ operation });
-      const stop = this.metrics.apiDuration.startTimer({ operation });
+      const stop = this.metrics.started(operation);
       const started = performance.now();
       const duration = (): number => Math.round(performance.now() - started);
       try {
@@ -308,7 +307,7 @@ export class SdkAthenaApi implements AthenaApi {
           if (!credentialsHinted) this.logger?.error({ operation }, MISSING_CREDENTIALS_HINT);
           credentialsHinted = true;
         }
-        this.metrics.apiFailures.inc({ operation, error: error.code });
+        this.metrics.failed(operation, error.code);
         return err(error);
       } finally {
         stop();

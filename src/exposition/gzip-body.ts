@@ -156,6 +156,24 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]
 const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
 
 /**
+ * The deflate piece of text rendered for a scrape: at zlib's fastest level,
+ * as it is a small share of the body and its cost is paid on every scrape
+ * that renders it, where kept pieces are compressed well once.
+ */
+function scrapePiece(text: Buffer): Promise<DeflatePiece> {
+  return text.length <= COMPRESS_INLINE_MAX ? Promise.resolve(fastPiece(text)) : deflatePiece(text, { fast: true });
+}
+
+/**
+ * Text kept while it is unchanged but replaced often (a target's API
+ * families, after each call): its piece is made as text rendered for the
+ * scrape is, by the first gzip scrape that needs it, and kept with it.
+ */
+export function freshText(text: Buffer): Precompressed {
+  return { text: [text], bytes: text.length, gzip: keptPromise(async () => [await scrapePiece(text)]) };
+}
+
+/**
  * The body as one gzip stream: each run of plain parts becomes a piece
  * compressed now, kept text brings its own pieces.
  */
@@ -166,11 +184,8 @@ export async function gzipBody(parts: readonly BodyPart[]): Promise<Buffer[]> {
     if (run.length === 0) return;
     const text = run.length === 1 ? run[0] : Buffer.concat(run);
     run = [];
-    // Text rendered for this scrape only is compressed at zlib's fastest level: it is a small share of the
-    // body and its cost is paid on every scrape, while kept pieces are compressed well once.
     if (text === undefined || text.length === 0) return;
-    if (text.length <= COMPRESS_INLINE_MAX) pending.push(Promise.resolve([fastPiece(text)]));
-    else pending.push(deflatePiece(text, { fast: true }).then((piece) => [piece]));
+    pending.push(scrapePiece(text).then((piece) => [piece]));
   };
   for (const part of parts) {
     if (Buffer.isBuffer(part)) {
