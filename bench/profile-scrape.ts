@@ -52,6 +52,7 @@ const startExporter = async (main: string): Promise<{ url: string; child: Return
   );
   const url = `http://127.0.0.1:${port}/metrics`;
   for (;;) {
+    if (child.exitCode !== null) throw new Error(`${main} exited with code ${child.exitCode} before serving`);
     try {
       const r = await rawGet(url, {});
       if (r.status === 200 && r.bytes.toString().split("\nathena_calculation_up{").length - 1 >= n) break;

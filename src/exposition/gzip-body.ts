@@ -152,7 +152,7 @@ function fastPiece(text: Buffer): DeflatePiece {
 
 /** ID1 ID2, deflate, no flags, no mtime, no extra flags, OS unknown (RFC 1952). */
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
-/** An empty stored block marked final: it ends the deflate data the pieces began. */
+/** An empty block (fixed Huffman codes, the end-of-block code alone) marked final: it ends the deflate data the pieces began. */
 const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
 
 /**
@@ -162,6 +162,39 @@ const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
  */
 function scrapePiece(text: Buffer): Promise<DeflatePiece> {
   return text.length <= COMPRESS_INLINE_MAX ? Promise.resolve(fastPiece(text)) : deflatePiece(text, { fast: true });
+}
+
+/**
+ * Text rendered for one scrape up to this size is sent in stored deflate
+ * blocks, not compressed. At 10,000 calculations that text (the counters
+ * and the exporter's own metrics, ~14 KiB) took zlib 0.24 ms of every
+ * scrape here, most of it setting up and tearing down zlib's state, to
+ * save ~11 KiB of a 2 MiB body: half a percent more on the wire for a
+ * tenth of a warm scrape's time.
+ */
+const STORE_MAX = 32 * 1024;
+/** The most a stored block holds (its length is 16 bits). */
+const STORED_BLOCK_MAX = 0xffff;
+
+/**
+ * `text` as stored deflate blocks (RFC 1951 3.2.4), none final. Each
+ * starts on a byte boundary, as every piece does, so its header is one
+ * byte (BFINAL 0, BTYPE 00, five bits of padding), then LEN and NLEN;
+ * its data ends on a byte boundary too.
+ */
+export function storedPiece(text: Buffer): DeflatePiece {
+  const blocks = Math.max(1, Math.ceil(text.length / STORED_BLOCK_MAX));
+  const data = Buffer.allocUnsafe(text.length + blocks * 5);
+  let at = 0;
+  for (let start = 0; start < text.length || at === 0; start += STORED_BLOCK_MAX) {
+    const length = Math.min(STORED_BLOCK_MAX, text.length - start);
+    data[at] = 0;
+    data.writeUInt16LE(length, at + 1);
+    data.writeUInt16LE(~length & 0xffff, at + 3);
+    text.copy(data, at + 5, start, start + length);
+    at += 5 + length;
+  }
+  return { data, crc: crc32(text), length: text.length };
 }
 
 /**
@@ -185,7 +218,7 @@ export async function gzipBody(parts: readonly BodyPart[]): Promise<Buffer[]> {
     const text = run.length === 1 ? run[0] : Buffer.concat(run);
     run = [];
     if (text === undefined || text.length === 0) return;
-    pending.push(scrapePiece(text).then((piece) => [piece]));
+    pending.push(text.length <= STORE_MAX ? Promise.resolve([storedPiece(text)]) : scrapePiece(text).then((piece) => [piece]));
   };
   for (const part of parts) {
     if (Buffer.isBuffer(part)) {

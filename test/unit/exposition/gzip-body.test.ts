@@ -8,6 +8,7 @@ import {
   gzipBody,
   identityBody,
   piecesCompressedSoFar,
+  storedPiece,
   type BodyPart,
   type DeflatePiece,
 } from "../../../src/exposition/gzip-body.js";
@@ -177,5 +178,26 @@ describe("gzip body of kept pieces", () => {
 
   it("is a valid gzip stream even with nothing in it", async () => {
     assert.equal(gunzipSync(Buffer.concat(await gzipBody([]))).length, 0);
+  });
+
+  it("sends text rendered for one scrape in stored blocks that join the compressed pieces around them", async () => {
+    const text = (n: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => String.fromCharCode(32 + ((i * 7) % 90))).join(""));
+    const before = await deflatePiece(Buffer.from("before\n"));
+    const after = await deflatePiece(Buffer.from("after\n"));
+    // Across the 65,535-byte limit of one stored block.
+    for (const n of [0, 1, 100, 65_535, 65_536, 140_000]) {
+      const piece = storedPiece(text(n));
+      assert.equal(piece.length, n);
+      assert.equal(piece.crc, crc32(text(n)));
+      assert.equal(piece.data.length, n + 5 * Math.max(1, Math.ceil(n / 65_535)), `${n} bytes: one 5-byte header per block`);
+      const joined = Buffer.concat([before.data, piece.data, after.data, Buffer.from([0x03, 0x00])]);
+      assert.deepEqual(inflateRawSync(joined), Buffer.concat([Buffer.from("before\n"), text(n), Buffer.from("after\n")]), `${n} bytes`);
+    }
+  });
+
+  it("decodes a body whose scrape text is stored between kept pieces", async () => {
+    const { arena } = filled(50);
+    const parts = [...body(arena), Buffer.from("x_total 1\n".repeat(1000))];
+    assert.deepEqual(await gunzipped(parts), identity(parts));
   });
 });
