@@ -18,8 +18,10 @@ export async function refreshAll<V extends object>(
   for (const id of ids) {
     // A fresh entry is a hit: answered without fetch()'s promise and option objects, which for the
     // hundreds of unfinished calculations of a warm scrape cost more than the rest of the refresh.
-    // has() leaves the entry's place in the LRU order as it is, which is then the order of refreshes:
-    // the caches forget untracked IDs, so that order decides only when more are tracked than fit.
+    // has() leaves the entry's place in the LRU order as it is, which is then the order of refreshes.
+    // It decides only when more IDs are tracked than fit: never for calculations (no more than
+    // maxEntries are tracked, the others are forgotten), and for sessions the one least recently
+    // refreshed goes first rather than the one least recently asked for.
     if (cache.has(id)) {
       hits++;
       continue;

@@ -195,9 +195,19 @@ describe("gzip body of kept pieces", () => {
     }
   });
 
-  it("decodes a body whose scrape text is stored between kept pieces", async () => {
+  it("sends a scrape's own text of up to 32 KiB as it is, between kept pieces, and decodes to the identity body", async () => {
     const { arena } = filled(50);
-    const parts = [...body(arena), Buffer.from("x_total 1\n".repeat(1000))];
-    assert.deepEqual(await gunzipped(parts), identity(parts));
+    const scrapeText = Buffer.from(Array.from({ length: 300 }, (_, i) => `x_total{n="${i}"} ${i}\n`).join(""));
+    const tail = Buffer.from("# a kept tail\n");
+    const kept: BodyPart = { text: [tail], bytes: tail.length, gzip: () => deflatePiece(tail).then((piece) => [piece]) };
+    const parts = [...body(arena), scrapeText, kept];
+    const gzipped = Buffer.concat(await gzipBody(parts));
+    assert.ok(gzipped.includes(scrapeText), "the scrape's own text is in the body uncompressed");
+    assert.deepEqual(gunzipSync(gzipped), identity(parts));
+    // Past 32 KiB it is compressed.
+    const long = Buffer.concat(Array.from({ length: 12 }, () => scrapeText));
+    const longBody = Buffer.concat(await gzipBody([long, kept]));
+    assert.ok(long.length > 32 * 1024 && longBody.length < long.length / 2, `${longBody.length} bytes for ${long.length}`);
+    assert.deepEqual(gunzipSync(longBody), identity([long, kept]));
   });
 });
