@@ -9,7 +9,7 @@
  */
 import { Counter, Histogram, Registry } from "prom-client";
 import type { ApiErrorCode } from "./athena/errors.js";
-import { freshText, type Precompressed } from "./exposition/gzip-body.js";
+import { freshText, keptPromise, type Precompressed } from "./exposition/gzip-body.js";
 import { registryText } from "./exposition/registry-text.js";
 import { promOptions, selfFamily } from "./self-family.js";
 
@@ -66,7 +66,7 @@ export class ApiMetrics {
   readonly #duration = new Histogram(promOptions(API_REQUEST_DURATION_SECONDS, this.#registry));
   /** Bumped by every change to a value: the kept text stands while it is the same. */
   #version = 0;
-  #kept: { readonly version: number; readonly text: Promise<Precompressed> } | undefined;
+  #kept: { readonly version: number; readonly text: () => Promise<Precompressed> } | undefined;
 
   /** Creates zero-valued series so that the first failure of each kind is visible to increase(). */
   initialise(operations: readonly ApiOperation[], errors: readonly ApiErrorCode[]): void {
@@ -103,15 +103,11 @@ export class ApiMetrics {
   /** The families in the text format, formatted again only when a value changed since the last call. */
   text(): Promise<Precompressed> {
     const version = this.#version;
+    // Kept under the version read before formatting: a change made meanwhile makes the next call format
+    // again. keptPromise forgets a formatting that failed, so the next scrape tries again.
     if (this.#kept?.version !== version) {
-      // Kept under the version read before formatting: a change made meanwhile makes the next call format again.
-      const text = registryText(this.#registry).then((text) => freshText(Buffer.from(text, "utf8")));
-      this.#kept = { version, text };
-      // A failed formatting is not kept: the next scrape tries again.
-      text.catch(() => {
-        if (this.#kept?.text === text) this.#kept = undefined;
-      });
+      this.#kept = { version, text: keptPromise(async () => freshText(Buffer.from(await registryText(this.#registry), "utf8"))) };
     }
-    return this.#kept.text;
+    return this.#kept.text();
   }
 }

@@ -279,7 +279,7 @@ export class Target {
     const sessionDpu = Buffer.from(this.#sessionDpu.expose(hidden), "utf8");
     stop();
     // The API families' text is kept while no call changes it, so it comes before the text rendered for this scrape,
-    // which is last and together (the process's follows): a gzip scrape compresses that in one piece.
+    // which is last and together (the process's follows): a gzip scrape sends that as one piece.
     const api = await this.metrics.api.text();
     return [...body, sessionText, api, counters, sessionDpu, Buffer.from(await registryText(this.metrics.registry), "utf8")];
   }

@@ -66,24 +66,13 @@ function clockText(family: FamilyGenerator<CalculationSubject>, text: UnsettledT
   const lineEnds = new Uint32Array(plan.heads.length);
   let line = 0;
   let at = 0;
+  for (const { time } of text.clocked) if (time !== undefined) time.nowSeconds = nowSeconds;
   let i = 0;
-  for (const { subject, time } of text.clocked) {
-    if (time !== undefined) time.nowSeconds = nowSeconds;
+  for (const { subject } of text.clocked) {
     const values = family.values(subject);
     const heads = text.clockHeads[i++] ?? [];
     // The heads were made from the same entry, so the count agrees; if it ever did not, the lines are rendered whole.
-    if (values.length !== heads.length) {
-      return Buffer.from(
-        text.clocked
-          .map(({ subject, time }) => {
-            // The loop above has set the clocks only up to here.
-            if (time !== undefined) time.nowSeconds = nowSeconds;
-            return family.render(subject);
-          })
-          .join(""),
-        "utf8",
-      );
-    }
+    if (values.length !== heads.length) return Buffer.from(text.clocked.map(({ subject }) => family.render(subject)).join(""), "utf8");
     for (let j = 0; j < values.length; j++) {
       const head = heads[j] as Buffer;
       out.set(head, at);

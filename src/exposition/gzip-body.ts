@@ -156,9 +156,9 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]
 const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
 
 /**
- * The deflate piece of text rendered for a scrape: at zlib's fastest level,
- * as it is a small share of the body and its cost is paid on every scrape
- * that renders it, where kept pieces are compressed well once.
+ * The deflate piece of text made for a scrape, or replaced often: at
+ * zlib's fastest level, as its cost is paid again with every new text,
+ * where settled pieces are compressed well once.
  */
 function scrapePiece(text: Buffer): Promise<DeflatePiece> {
   return text.length <= COMPRESS_INLINE_MAX ? Promise.resolve(fastPiece(text)) : deflatePiece(text, { fast: true });
@@ -200,8 +200,8 @@ export function storedPiece(text: Buffer): DeflatePiece {
 
 /**
  * Text kept while it is unchanged but replaced often (a target's API
- * families, after each call): its piece is made as text rendered for the
- * scrape is, by the first gzip scrape that needs it, and kept with it.
+ * families, after each call): its piece is made by scrapePiece, by the
+ * first gzip scrape that needs it, and kept with it.
  */
 export function freshText(text: Buffer): Precompressed {
   return { text: [text], bytes: text.length, gzip: keptPromise(async () => [await scrapePiece(text)]) };

@@ -7,6 +7,7 @@ import {
   deflatePiece,
   gzipBody,
   identityBody,
+  keptPromise,
   piecesCompressedSoFar,
   storedPiece,
   type BodyPart,
@@ -209,5 +210,14 @@ describe("gzip body of kept pieces", () => {
     const longBody = Buffer.concat(await gzipBody([long, kept]));
     assert.ok(long.length > 32 * 1024 && longBody.length < long.length / 2, `${longBody.length} bytes for ${long.length}`);
     assert.deepEqual(gunzipSync(longBody), identity([long, kept]));
+  });
+
+  it("keeps a made promise for the next calls, but forgets one that failed so that the next call tries again", async () => {
+    let calls = 0;
+    const kept = keptPromise(() => (++calls === 1 ? Promise.reject(new Error("first fails")) : Promise.resolve(calls)));
+    await assert.rejects(kept(), /first fails/);
+    assert.equal(await kept(), 2);
+    assert.equal(await kept(), 2);
+    assert.equal(calls, 2);
   });
 });
