@@ -4,14 +4,13 @@ import type { AthenaApiFactory } from "./athena/client.js";
 import { CalculationCache } from "./calculations/cache.js";
 import { CalculationExposition } from "./calculations/exposition.js";
 import type { Clock } from "./clock.js";
-import type { DiscoveryConfig, ExporterConfig } from "./config/config.js";
-import { Discoverer, type Discovered, type DiscoveryRun } from "./discovery.js";
+import type { ExporterConfig } from "./config/config.js";
+import { Discovery, type Discovered, type DiscoveryRun } from "./discovery/discovery.js";
+import { Repeater } from "./discovery/repeater.js";
 import type { WorkGroupSummary } from "./sessions/session.js";
 import type { BodyPart } from "./exposition/gzip-body.js";
 import { hiddenFamilies } from "./exposition/family-filter.js";
 import { registryText } from "./exposition/registry-text.js";
-import { err, ok, type Result } from "./result.js";
-import type { ApiError } from "./athena/errors.js";
 import { SessionCache, type SessionEntry } from "./sessions/cache.js";
 import { SessionDpuCounter } from "./sessions/dpu-counter.js";
 import { SessionExposition } from "./sessions/exposition.js";
@@ -20,6 +19,9 @@ import { FinishedCounters } from "./calculations/finished-counters.js";
 import { TargetMetrics } from "./self-metrics.js";
 import { owns, type Shard } from "./shard.js";
 import { SwappableAthenaApi } from "./athena/swappable-api.js";
+import { NOTHING_TRACKED, track, type Tracking } from "./tracking.js";
+import { WatchSince } from "./watch-since.js";
+import { WorkgroupDirectory } from "./workgroup-directory.js";
 
 /** What a target is built from, besides its configuration. */
 export interface TargetDeps {
@@ -34,47 +36,34 @@ export interface TargetDeps {
 /** One empty list, so that kept session text sees the same tag keys on every scrape. */
 const NO_TAGS: readonly string[] = [];
 
-interface Tracked {
-  readonly discovered: readonly string[];
-  readonly listed: readonly string[];
-  readonly ids: readonly string[];
-}
-
 /**
  * One Athena account and region being watched: its calculations, listed and
- * discovered, refreshed through the cache on each scrape and rendered by
- * the exposition, with the counters fed from what the cache learns.
+ * discovered, refreshed through the caches on each scrape and rendered by
+ * the expositions, with the counters fed from what the caches learn.
  */
 export class Target {
   readonly metrics = new TargetMetrics();
   readonly #counters = new FinishedCounters();
+  readonly #tally: FinishTally;
   readonly #api: SwappableAthenaApi;
   readonly #cache: CalculationCache;
   readonly #exposition = new CalculationExposition();
   readonly #sessions: SessionCache;
   readonly #sessionDpu: SessionDpuCounter;
   readonly #sessionExposition = new SessionExposition();
-  /** The session of each calculation the cache has answered for, to watch the sessions of listed calculations. */
+  readonly #directory: WorkgroupDirectory;
+  readonly #since: WatchSince;
+  /** The session of each calculation an answer has named it for; kept for configured IDs, so each is fetched once to learn it. */
   readonly #sessionOf = new Map<string, string>();
-  #sessionIds: { readonly discovered: readonly string[]; readonly calculations: number; readonly ids: readonly string[] } = {
-    discovered: [],
-    calculations: -1,
-    ids: [],
-  };
-  #sessionOfVersion = 0;
-  #discoveredSessions: readonly string[] = [];
-  #discoveredWorkgroups: ReadonlyMap<string, string> = new Map();
-  #workgroups: readonly WorkGroupSummary[] = [];
   /** What the cache holds at most, fixed at start: the bound on what is tracked. */
   readonly #capacity: number;
   #config: ExporterConfig;
   /** The families metrics.allow / metrics.deny leave out, decided once per configuration. */
   #hidden: ReadonlySet<string>;
-  #discoverer: Discoverer | undefined;
-  #discovered: readonly string[] = [];
-  #tracked: Tracked = { discovered: [], listed: [], ids: [] };
-  #mine: { listed: readonly string[]; ids: readonly string[] } = { listed: [], ids: [] };
-  #leftOut = 0;
+  #discovery: { readonly discovery: Discovery; readonly repeater: Repeater } | undefined;
+  #discovered: Discovered | undefined;
+  #workgroups: readonly WorkGroupSummary[] = [];
+  #tracking: Tracking = NOTHING_TRACKED;
 
   constructor(
     config: ExporterConfig,
@@ -87,39 +76,21 @@ export class Target {
     this.metrics.totalShards.set(deps.shard.total);
     this.#api = new SwappableAthenaApi(deps.athenaApis(config.aws, this.metrics.api));
     const startedAt = deps.clock.now() / 1000;
-    const tally = new FinishTally(this.#counters, startedAt, config.cache.maxEntries);
-    this.#sessionDpu = new SessionDpuCounter(startedAt, config.cache.maxEntries);
-    this.#sessions = new SessionCache(this.#api, {
+    this.#since = new WatchSince(config.calculations, config.discovery, startedAt);
+    this.#tally = new FinishTally(this.#counters, config.cache.maxEntries);
+    this.#sessionDpu = new SessionDpuCounter(config.cache.maxEntries);
+    const cacheOptions = {
       ttlMs: config.cache.ttlMs,
       maxEntries: config.cache.maxEntries,
       logger: deps.logger,
       now: deps.clock.now,
       manualClock: deps.clock.manual,
-      refreshed: (session) => this.#sessionDpu.observe(session),
-    });
-    this.#cache = new CalculationCache(
-      this.#api,
-      (sessionId, signal) => this.#workgroupOf(sessionId, signal),
-      {
-        refreshed: (calculation, workgroup) => {
-          tally.observe(calculation, workgroup);
-          if (this.#sessionOf.get(calculation.id) !== calculation.sessionId) {
-            this.#sessionOf.set(calculation.id, calculation.sessionId);
-            this.#sessionOfVersion++;
-          }
-        },
-        settled: (calculation, workgroup) => this.#exposition.settle(calculation, workgroup),
-        dropped: (id) => this.#exposition.drop(id),
-      },
-      {
-        ttlMs: config.cache.ttlMs,
-        maxEntries: config.cache.maxEntries,
-        logger: deps.logger,
-        now: deps.clock.now,
-        manualClock: deps.clock.manual,
-      },
-    );
-    this.#startDiscovery(config.discovery);
+    };
+    this.#sessions = new SessionCache(this.#api, cacheOptions);
+    this.#directory = new WorkgroupDirectory(this.#sessions);
+    this.#cache = new CalculationCache(this.#api, (sessionId, signal) => this.#directory.workgroupOf(sessionId, signal), cacheOptions);
+    this.#retrack();
+    this.#startDiscovery(config);
   }
 
   get config(): ExporterConfig {
@@ -137,69 +108,32 @@ export class Target {
 
   /** Discovery's state for the status page: off, not yet run, or its last run. */
   discoveryStatus(): { readonly enabled: false } | { readonly enabled: true; readonly lastRun: DiscoveryRun | undefined } {
-    return this.#discoverer === undefined ? { enabled: false } : { enabled: true, lastRun: this.#discoverer.lastRun };
+    return this.#discovery === undefined ? { enabled: false } : { enabled: true, lastRun: this.#discovery.discovery.lastRun };
   }
 
-  /**
-   * This shard's listed IDs, then the IDs its discovery found (newest first)
-   * as far as the cache holds them, each once; recomputed only when one of
-   * the two changed. Calculations that stop being tracked are dropped from
-   * the cache then, and only they. A listed ID belongs to the shard its own
-   * hash names; discovery only lists the sessions whose hash names this
-   * shard, and leaves listed IDs to their own shard.
-   */
+  /** The calculations whose series this replica shows: configured ones first, then discovered ones, newest first. */
   trackedIds(): readonly string[] {
-    const discovered = this.#discovered;
-    const listed = this.#listedIds();
-    if (discovered === this.#tracked.discovered && listed === this.#tracked.listed) return this.#tracked.ids;
-    const ids = new Set(listed);
-    const everyListed = new Set(this.#config.calculations);
-    let leftOut = 0;
-    for (const id of discovered) {
-      if (everyListed.has(id) || ids.has(id)) continue;
-      if (ids.size < this.#capacity) ids.add(id);
-      else leftOut++;
-    }
-    for (const id of this.#tracked.ids) {
-      if (ids.has(id)) continue;
-      this.#cache.forget(id);
-      if (this.#sessionOf.delete(id)) this.#sessionOfVersion++;
-    }
-    this.#tracked = { discovered, listed, ids: [...ids] };
-    this.#noteLeftOut(leftOut);
-    return this.#tracked.ids;
+    return this.#tracking.shown;
   }
 
-  #noteLeftOut(leftOut: number): void {
-    this.metrics.calculationsLeftOut.set(leftOut);
-    // Logged when it starts and when it ends, not on every change.
-    if (leftOut > 0 && this.#leftOut === 0) {
-      this.deps.logger.warn(
-        { left_out: leftOut, max_entries: this.#capacity },
-        "discovery found more calculations than cache.maxEntries holds; the newest are watched, the rest left out (athena_exporter_calculations_left_out)",
-      );
-    } else if (leftOut === 0 && this.#leftOut > 0) {
-      this.deps.logger.info({ max_entries: this.#capacity }, "every discovered calculation fits in cache.maxEntries again");
-    }
-    this.#leftOut = leftOut;
-  }
-
-  #listedIds(): readonly string[] {
-    const listed = this.#config.calculations;
-    if (listed !== this.#mine.listed) this.#mine = { listed, ids: listed.filter((id) => owns(this.deps.shard, id)) };
-    return this.#mine.ids;
+  /** The sessions this replica watches: those discovery found and those of the calculations it shows. */
+  trackedSessionIds(): readonly string[] {
+    return this.#tracking.sessions;
   }
 
   /**
    * Applies a new configuration at once. Only what changed changes: every
    * calculation still tracked (listed or discovered) keeps its cache entry
    * and text, and discovery keeps what it found; calculations no longer
-   * tracked are dropped. `cache.maxEntries` alone needs a restart.
+   * tracked are dropped. What it adds counts from now on, as after a
+   * restart. `cache.maxEntries` alone needs a restart.
    */
   reconfigure(next: ExporterConfig): void {
     const previous = this.#config;
     this.#config = next;
     this.#hidden = hiddenFamilies(next.metrics);
+    const nowSeconds = this.deps.clock.now() / 1000;
+    this.#since.update(next.calculations, previous.discovery, next.discovery, nowSeconds);
     if (!isDeepStrictEqual(previous.aws, next.aws)) this.#api.target = this.deps.athenaApis(next.aws, this.metrics.api);
     if (previous.cache.ttlMs !== next.cache.ttlMs) {
       this.#cache.setTtl(next.cache.ttlMs);
@@ -211,38 +145,29 @@ export class Target {
         "cache.maxEntries takes effect at the next restart",
       );
     }
-    if (!isDeepStrictEqual(previous.discovery, next.discovery)) {
-      if (next.discovery === undefined) {
-        void this.#discoverer?.stop();
-        this.#discoverer = undefined;
-        this.#discovered = [];
-        this.#discoveredSessions = [];
-        this.#discoveredWorkgroups = new Map();
-        this.#workgroups = [];
+    const before = previous.discovery;
+    const after = next.discovery;
+    if (!isDeepStrictEqual(before, after)) {
+      if (after === undefined) {
+        void this.#discovery?.repeater.stop();
+        this.#discovery = undefined;
+        this.#applyDiscovered(undefined);
         this.metrics.discoveredCalculations.set(0);
-      } else if (this.#discoverer === undefined) {
-        this.#startDiscovery(next.discovery);
+      } else if (this.#discovery === undefined || before === undefined) {
+        this.#startDiscovery(next);
       } else {
-        this.#discoverer.reconfigure(next.discovery);
+        const listsMore =
+          after.workgroups === "all"
+            ? before.workgroups !== "all"
+            : after.workgroups.some((w) => before.workgroups === "all" || !before.workgroups.includes(w));
+        this.#applyDiscovered(this.#discovery.discovery.reconfigure(after, nowSeconds));
+        this.#discovery.repeater.reschedule(after.intervalMs, listsMore);
       }
     }
-    this.trackedIds();
-    this.trackedSessionIds();
-  }
-
-  /**
-   * The sessions to watch: those discovery found (active, or ended within
-   * the retention) and those of the tracked calculations; recomputed only
-   * when one of the two changed. Sessions no longer watched are dropped.
-   */
-  trackedSessionIds(): readonly string[] {
-    const discovered = this.#discoveredSessions;
-    if (discovered === this.#sessionIds.discovered && this.#sessionOfVersion === this.#sessionIds.calculations) return this.#sessionIds.ids;
-    const ids = new Set(discovered);
-    for (const sessionId of this.#sessionOf.values()) ids.add(sessionId);
-    for (const id of this.#sessionIds.ids) if (!ids.has(id)) this.#sessions.forget(id);
-    this.#sessionIds = { discovered, calculations: this.#sessionOfVersion, ids: [...ids] };
-    return this.#sessionIds.ids;
+    // Configured IDs no longer listed are forgotten with what was learned of them.
+    const listed = new Set(next.calculations);
+    for (const id of previous.calculations) if (!listed.has(id)) this.#sessionOf.delete(id);
+    this.#retrack();
   }
 
   /**
@@ -253,22 +178,25 @@ export class Target {
    */
   async scrape(deadline: AbortSignal): Promise<BodyPart[]> {
     const stop = this.metrics.scrapeDuration.startTimer();
-    const ids = this.trackedIds();
-    this.metrics.calculationsTracked.set(ids.length);
+    // What landed after the last scrape's deadline first, so that it is rendered now.
+    this.#takeCacheEvents();
+    this.metrics.calculationsTracked.set(this.#tracking.shown.length);
     // Sessions first: a calculation's workgroup lookup then finds its session fresh in the cache.
-    // A calculation's first refresh teaches a new session, which its lookup fetches.
-    const sessions = await this.#sessions.refresh(this.trackedSessionIds(), deadline);
+    const sessions = await this.#sessions.refresh(this.#tracking.sessions, deadline);
     // A settled calculation is never fetched again: it is a hit without a cache lookup (and its promise) on every scrape.
+    const ids = this.#tracking.ids;
     const unsettled = this.#exposition.unsettled(ids);
     const calculations = await this.#cache.refresh(unsettled, deadline);
+    this.#takeCacheEvents();
     this.metrics.cacheHits.inc(calculations.hits + (ids.length - unsettled.length) + sessions.hits);
     this.metrics.cacheMisses.inc(calculations.misses + sessions.misses);
     const nowSeconds = this.deps.clock.now() / 1000;
     const hidden = this.#hidden;
-    // Asked again: calculations that settled in this refresh are the arena's now.
-    const body = this.#exposition.render(this.#exposition.unsettled(ids), (id) => this.#cache.peek(id), nowSeconds, hidden);
+    // Asked after the refresh: calculations that settled in it are the arena's now.
+    const shown = this.#exposition.unsettled(this.#tracking.shown);
+    const body = this.#exposition.render(shown, (id) => this.#cache.peek(id), nowSeconds, hidden);
     const sessionText = this.#sessionExposition.render({
-      ids: this.trackedSessionIds(),
+      ids: this.#tracking.sessions,
       peek: (id) => this.#sessions.peek(id),
       workgroups: this.#workgroups,
       tagKeys: this.#config.discovery?.workgroupTags ?? NO_TAGS,
@@ -284,48 +212,106 @@ export class Target {
     return [...body, sessionText, api, counters, sessionDpu, Buffer.from(await registryText(this.metrics.registry), "utf8")];
   }
 
-  /**
-   * A session's workgroup, which never changes: from discovery's listing
-   * when it has it, else from the session cache, whose GetSession also
-   * feeds the session's own metrics.
-   */
-  async #workgroupOf(sessionId: string, signal: AbortSignal): Promise<Result<string, ApiError>> {
-    const listed = this.#discoveredWorkgroups.get(sessionId);
-    if (listed !== undefined) return ok(listed);
-    const entry = this.#sessions.peek(sessionId) ?? (await this.#sessions.fetch(sessionId, signal));
-    if (entry?.session !== undefined) return ok(entry.session.workgroup);
-    return err(entry?.error ?? { code: "Other" as const, message: "GetSession gave no answer" });
-  }
-
   async close(): Promise<void> {
-    await this.#discoverer?.stop();
+    await this.#discovery?.repeater.stop();
   }
 
-  /** Applies what a discovery run found: the IDs to track, session workgroups, and states that moved on. */
-  #applyDiscovered(found: Discovered): void {
-    this.#discoveredWorkgroups = found.sessionWorkgroups;
+  /**
+   * Applies what the caches learned since they were last asked: the
+   * counters, the kept text of settled calculations, and the session of
+   * each calculation. Only what this shard owns is counted or kept.
+   */
+  #takeCacheEvents(): void {
+    let learned = false;
+    for (const event of this.#cache.takeEvents()) {
+      if (event.kind === "dropped") {
+        this.#exposition.drop(event.id);
+        continue;
+      }
+      const { calculation, workgroup } = event;
+      if (this.#sessionOf.get(calculation.id) !== calculation.sessionId) {
+        this.#sessionOf.set(calculation.id, calculation.sessionId);
+        learned = true;
+      }
+      if (!owns(this.deps.shard, calculation.sessionId)) continue;
+      this.#tally.observe(calculation, workgroup, this.#since.calculation(calculation.id, workgroup));
+      if (event.settled) this.#exposition.settle(calculation, workgroup);
+    }
+    for (const session of this.#sessions.takeRefreshed()) {
+      if (!owns(this.deps.shard, session.id)) continue;
+      const listed = [...this.#sessionOf].filter(([, of]) => of === session.id).map(([id]) => id);
+      this.#sessionDpu.observe(session, this.#since.session(session.workgroup, listed));
+    }
+    if (learned) this.#retrack();
+  }
+
+  /** Works out what is tracked, and drops from the caches what no longer is: the one place where tracking changes. */
+  #retrack(): void {
+    const previous = this.#tracking;
+    const next = track({
+      listed: this.#config.calculations,
+      discovered: this.#discovered,
+      sessionOf: this.#sessionOf,
+      shard: this.deps.shard,
+      capacity: this.#capacity,
+    });
+    const ids = new Set(next.ids);
+    const listed = new Set(this.#config.calculations);
+    for (const id of previous.ids) {
+      if (ids.has(id)) continue;
+      this.#cache.forget(id);
+      if (!listed.has(id)) this.#sessionOf.delete(id);
+    }
+    const sessions = new Set(next.sessions);
+    for (const id of previous.sessions) if (!sessions.has(id)) this.#sessions.forget(id);
+    this.#noteLeftOut(previous.leftOut, next.leftOut);
+    this.#tracking = next;
+  }
+
+  #noteLeftOut(before: number, leftOut: number): void {
+    this.metrics.calculationsLeftOut.set(leftOut);
+    // Logged when it starts and when it ends, not on every change.
+    if (leftOut > 0 && before === 0) {
+      this.deps.logger.warn(
+        { left_out: leftOut, max_entries: this.#capacity },
+        "discovery found more calculations than cache.maxEntries holds; the newest are watched, the rest left out (athena_exporter_calculations_left_out)",
+      );
+    } else if (leftOut === 0 && before > 0) {
+      this.deps.logger.info({ max_entries: this.#capacity }, "every discovered calculation fits in cache.maxEntries again");
+    }
+  }
+
+  /** Applies what discovery found: the IDs to track, session workgroups, and states that moved on. */
+  #applyDiscovered(found: Discovered | undefined): void {
+    this.#discovered = found;
+    this.#directory.listed = found?.sessionWorkgroups ?? new Map();
+    this.#workgroups = found?.workgroups ?? [];
+    if (found === undefined) {
+      this.#retrack();
+      return;
+    }
     // The listing shows these ended: their final state, end time and DPU total are fetched next.
     for (const id of found.ended) this.#sessions.expire(id);
-    this.#discoveredSessions = found.sessions;
-    this.#workgroups = found.workgroups;
     for (const [id, state] of found.changed) {
       const held = this.#cache.peek(id);
       if (held?.state !== undefined && held.state !== state) this.#cache.expire(id);
     }
-    this.#discovered = found.ids;
+    this.#retrack();
   }
 
-  #startDiscovery(discovery: DiscoveryConfig | undefined): void {
-    if (discovery === undefined) return;
-    this.#discoverer = new Discoverer(
-      this.#api,
-      discovery,
-      this.metrics,
-      this.deps.logger,
-      (found) => this.#applyDiscovered(found),
-      (sessionId) => owns(this.deps.shard, sessionId),
-      this.deps.clock.now,
-    );
-    this.#discoverer.start();
+  #startDiscovery(config: ExporterConfig): void {
+    if (config.discovery === undefined) return;
+    const discovery = new Discovery(this.metrics, this.deps.logger, (sessionId) => owns(this.deps.shard, sessionId));
+    const repeater = new Repeater(config.discovery.intervalMs, async (signal) => {
+      const settings = () => this.#config.discovery;
+      const current = settings();
+      if (current === undefined) return;
+      const found = await discovery.run(this.#api, current, settings, this.deps.clock.now() / 1000, signal);
+      // A run that a reload turned discovery off (or on anew) during is not applied.
+      if (found !== undefined && this.#discovery?.discovery === discovery) this.#applyDiscovered(found);
+    });
+    void this.#discovery?.repeater.stop();
+    this.#discovery = { discovery, repeater };
+    repeater.start();
   }
 }

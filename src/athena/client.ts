@@ -32,9 +32,22 @@ export interface AthenaApi {
   listWorkGroups(signal: AbortSignal): Promise<Result<WorkGroupSummary[], ApiError>>;
   /** A workgroup's tags (ListTagsForResource on its ARN, whose account comes from STS GetCallerIdentity). */
   listWorkGroupTags(name: string, signal: AbortSignal): Promise<Result<ReadonlyMap<string, string>, ApiError>>;
-  /** Athena lists active sessions (CREATING, CREATED, IDLE, BUSY) unless a state is asked for. */
-  listSessions(workgroup: string, signal: AbortSignal, state?: SessionState): Promise<Result<SessionSummary[], ApiError>>;
-  listCalculations(sessionId: string, signal: AbortSignal): Promise<Result<CalculationSummary[], ApiError>>;
+  /** Athena lists active sessions (CREATING, CREATED, IDLE, BUSY) unless a state is asked for; newest first. */
+  listSessions(workgroup: string, signal: AbortSignal, options?: SessionListing): Promise<Result<SessionSummary[], ApiError>>;
+  /** Newest first; paging ends at the first calculation `stopAt` accepts, which is left out with all after it. */
+  listCalculations(
+    sessionId: string,
+    signal: AbortSignal,
+    stopAt?: (calculation: CalculationSummary) => boolean,
+  ): Promise<Result<CalculationSummary[], ApiError>>;
+}
+
+/** Which sessions ListSessions pages through. */
+export interface SessionListing {
+  /** Only sessions in this state (ended ones included); the active ones when absent. */
+  readonly state?: SessionState;
+  /** Paging ends at the first session this accepts, which is left out with all after it (they are older). */
+  readonly stopAt?: (session: SessionSummary) => boolean;
 }
 
 /** The credentials the SDK signs with; the default provider chain when absent. */
@@ -71,7 +84,10 @@ export const MISSING_CREDENTIALS_HINT =
 let credentialsHinted = false;
 
 const LIST_PAGE_SIZE = 100;
-/** A runaway NextToken loop ends here. */
+/**
+ * A listing longer than this many pages is taken for a runaway one: it ends
+ * as a failure rather than as a result that looks complete.
+ */
 const MAX_PAGES = 1000;
 
 /**
@@ -226,52 +242,83 @@ export class SdkAthenaApi implements AthenaApi {
     });
   }
 
-  listSessions(workgroup: string, signal: AbortSignal, state?: SessionState): Promise<Result<SessionSummary[], ApiError>> {
-    return this.#pages("ListSessions", signal, async (NextToken, abortSignal) => {
-      const page = await this.client.send(
-        new ListSessionsCommand({
-          WorkGroup: workgroup,
-          MaxResults: LIST_PAGE_SIZE,
-          NextToken,
-          ...(state === undefined ? {} : { StateFilter: state }),
-        }),
-        {
-          abortSignal,
-        },
-      );
-      return { items: (page.Sessions ?? []).map((s) => toSessionSummary(s, workgroup)), next: page.NextToken };
-    });
+  listSessions(workgroup: string, signal: AbortSignal, options: SessionListing = {}): Promise<Result<SessionSummary[], ApiError>> {
+    const { state, stopAt } = options;
+    return this.#pages(
+      "ListSessions",
+      signal,
+      async (NextToken, abortSignal) => {
+        const page = await this.client.send(
+          new ListSessionsCommand({
+            WorkGroup: workgroup,
+            MaxResults: LIST_PAGE_SIZE,
+            NextToken,
+            ...(state === undefined ? {} : { StateFilter: state }),
+          }),
+          { abortSignal },
+        );
+        return { items: (page.Sessions ?? []).map((s) => toSessionSummary(s, workgroup)), next: page.NextToken };
+      },
+      stopAt,
+    );
   }
 
-  listCalculations(sessionId: string, signal: AbortSignal): Promise<Result<CalculationSummary[], ApiError>> {
-    return this.#pages("ListCalculationExecutions", signal, async (NextToken, abortSignal) => {
-      const page = await this.client.send(
-        new ListCalculationExecutionsCommand({ SessionId: sessionId, MaxResults: LIST_PAGE_SIZE, NextToken }),
-        { abortSignal },
-      );
-      return { items: (page.Calculations ?? []).map((c) => toCalculationSummary(c, sessionId)), next: page.NextToken };
-    });
+  listCalculations(
+    sessionId: string,
+    signal: AbortSignal,
+    stopAt?: (calculation: CalculationSummary) => boolean,
+  ): Promise<Result<CalculationSummary[], ApiError>> {
+    return this.#pages(
+      "ListCalculationExecutions",
+      signal,
+      async (NextToken, abortSignal) => {
+        const page = await this.client.send(
+          new ListCalculationExecutionsCommand({ SessionId: sessionId, MaxResults: LIST_PAGE_SIZE, NextToken }),
+          { abortSignal },
+        );
+        return { items: (page.Calculations ?? []).map((c) => toCalculationSummary(c, sessionId)), next: page.NextToken };
+      },
+      stopAt,
+    );
   }
 
-  /** Follows NextToken; summaries that make no sense are left out (they have no ID or state). */
+  /**
+   * Follows NextToken until the last page, or the first item `stopAt`
+   * accepts; summaries that make no sense are left out (they have no ID or
+   * state). A token given twice, or more pages than MAX_PAGES, ends the
+   * listing as a failure: its items would look complete and are not.
+   */
   async #pages<T>(
     operation: ApiOperation,
     signal: AbortSignal,
     fetchPage: (token: string | undefined, signal: AbortSignal) => Promise<{ items: Result<T, string>[]; next: string | undefined }>,
+    stopAt?: (item: T) => boolean,
   ): Promise<Result<T[], ApiError>> {
     const all: T[] = [];
+    const tokens = new Set<string>();
     let token: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
       const answer = await this.#call(operation, signal, (abortSignal) => fetchPage(token, abortSignal));
       if (!answer.ok) return answer;
       for (const item of answer.value.items) {
-        if (item.ok) all.push(item.value);
-        else this.metrics.failed(operation, "InvalidResponse");
+        if (!item.ok) {
+          this.metrics.failed(operation, "InvalidResponse");
+          continue;
+        }
+        if (stopAt?.(item.value) === true) return ok(all);
+        all.push(item.value);
       }
       token = answer.value.next;
       if (token === undefined || token === "") return ok(all);
+      if (tokens.has(token)) return this.#runaway(operation, `${operation} gave the same NextToken twice: the listing loops`);
+      tokens.add(token);
     }
-    return ok(all);
+    return this.#runaway(operation, `${operation} gave more than ${MAX_PAGES} pages: the listing was cut short`);
+  }
+
+  #runaway<T>(operation: ApiOperation, message: string): Result<T, ApiError> {
+    this.metrics.failed(operation, "InvalidResponse");
+    return err({ code: "InvalidResponse", message });
   }
 
   /** An answer that arrived but makes no sense counts as a failure of its operation. */

@@ -235,6 +235,7 @@ export function toSessionSummary(summary: SdkSessionSummary, workgroup: string):
       id: sessionId,
       workgroup,
       state: typeof status.State === "string" ? status.State : "",
+      startedAt: safeTimestamp(status.StartDateTime),
       endedAt: safeTimestamp(status.EndDateTime),
     };
   });

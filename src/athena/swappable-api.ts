@@ -12,6 +12,6 @@ export class SwappableAthenaApi implements AthenaApi {
   getWorkGroup: AthenaApi["getWorkGroup"] = (name, signal) => this.target.getWorkGroup(name, signal);
   listWorkGroups: AthenaApi["listWorkGroups"] = (signal) => this.target.listWorkGroups(signal);
   listWorkGroupTags: AthenaApi["listWorkGroupTags"] = (name, signal) => this.target.listWorkGroupTags(name, signal);
-  listSessions: AthenaApi["listSessions"] = (workgroup, signal, state) => this.target.listSessions(workgroup, signal, state);
-  listCalculations: AthenaApi["listCalculations"] = (sessionId, signal) => this.target.listCalculations(sessionId, signal);
+  listSessions: AthenaApi["listSessions"] = (workgroup, signal, options) => this.target.listSessions(workgroup, signal, options);
+  listCalculations: AthenaApi["listCalculations"] = (sessionId, signal, stopAt) => this.target.listCalculations(sessionId, signal, stopAt);
 }

@@ -22,15 +22,15 @@ export interface CalculationEntry {
   readonly settled: boolean;
 }
 
-/** What the cache tells the rest of a target as it learns. */
-export interface CacheEvents {
-  /** Every successful refresh (the counters are fed from it). */
-  refreshed(calculation: Calculation, workgroup: string): void;
-  /** A calculation will never change again: its text can be kept, and its data dropped. */
-  settled(calculation: Calculation, workgroup: string): void;
+/**
+ * What the cache learned, reported to its owner when asked rather than
+ * called back in the middle of a refresh: the owner decides what follows.
+ */
+export type CacheEvent =
+  /** A successful refresh; `settled` once the calculation will never change again, so its text can be kept and its data is dropped. */
+  | { readonly kind: "refreshed"; readonly calculation: Calculation; readonly workgroup: string; readonly settled: boolean }
   /** A settled calculation left the cache (forgotten or evicted). */
-  dropped(id: string): void;
-}
+  | { readonly kind: "dropped"; readonly id: string };
 
 /**
  * A session's workgroup, which never changes: the target looks it up in
@@ -57,11 +57,11 @@ export interface CacheOptions {
  */
 export class CalculationCache {
   readonly #entries: LRUCache<string, CalculationEntry>;
+  #events: CacheEvent[] = [];
 
   constructor(
     private readonly api: AthenaApi,
     private readonly lookupWorkgroup: WorkgroupLookup,
-    private readonly events: CacheEvents,
     private readonly options: CacheOptions,
   ) {
     this.#entries = new LRUCache<string, CalculationEntry>({
@@ -72,9 +72,16 @@ export class CalculationCache {
       ...(options.manualClock ? { ttlResolution: 0 } : {}),
       fetchMethod: (id, stale, { signal, options: setOptions }) => this.#refreshSafely(id, stale, signal, setOptions),
       dispose: (entry, id) => {
-        if (entry.settled) events.dropped(id);
+        if (entry.settled) this.#events.push({ kind: "dropped", id });
       },
     });
+  }
+
+  /** What the cache learned since the last call, in order; the owner applies it before it renders. */
+  takeEvents(): CacheEvent[] {
+    const events = this.#events;
+    this.#events = [];
+    return events;
   }
 
   /** A new TTL for unfinished calculations, from the next fetch on. */
@@ -150,16 +157,16 @@ export class CalculationCache {
     // lru-cache aborts the fetch of an entry deleted (forgotten: no longer tracked) or replaced meanwhile, and
     // drops what it returns: an answer that lands then must not reach the counters or the settled text either.
     if (signal.aborted) return this.#failed(id, stale, { code: "Other", message: "the entry left the cache", aborted: true }, signal);
-    this.events.refreshed(calculation, workgroup);
+    const settled = isSettled(calculation);
+    this.#events.push({ kind: "refreshed", calculation, workgroup, settled });
     if (stale?.error !== undefined) {
       this.options.logger.info({ calculation_execution_id: id }, "calculation refresh recovered");
     }
     const refreshedAt = this.options.now() / 1000;
     // A settled calculation never changes again: it never goes stale, and
     // its text, which the exposition keeps, is all that needs keeping.
-    if (isSettled(calculation)) {
+    if (settled) {
       setOptions.ttl = 0;
-      this.events.settled(calculation, workgroup);
       return { calculation: undefined, state: calculation.state, workgroup, refreshedAt, error: undefined, settled: true };
     }
     setOptions.ttl = this.#entries.ttl;

@@ -15,26 +15,24 @@ type Seen = "running" | "before" | "counted" | "done";
 /**
  * Decides what the aggregate counters count: only finishes this process saw
  * happen. A calculation counts when it was seen unfinished before, or when
- * Athena says it completed after `startedAt`. So a restart (or a reload that
- * adds a calculation that finished long ago) never makes increase() count a
- * finish that happened before the restart; the per-calculation series stay
- * the record of the past.
+ * Athena says it completed after the exporter began to watch it (its
+ * workgroup or its ID, at start or on the reload that added it). So a
+ * restart or a reload never makes increase() count a finish that happened
+ * before; the per-calculation series stay the record of the past.
  */
 export class FinishTally {
   readonly #seen: LRUCache<string, Seen>;
 
   constructor(
     private readonly counters: FinishedCounters,
-    /** Unix seconds: when this process (or target) started watching. */
-    private readonly startedAt: number,
     maxEntries: number,
   ) {
     // Outlives evictions and reloads that drop a calculation: a finish is counted once.
     this.#seen = new LRUCache<string, Seen>({ max: maxEntries });
   }
 
-  /** Feeds one successful refresh. */
-  observe(calculation: Calculation, workgroup: string): void {
+  /** Feeds one successful refresh of a calculation watched since `watchedSince` (Unix seconds). */
+  observe(calculation: Calculation, workgroup: string, watchedSince: number): void {
     this.counters.declare(workgroup);
     const { id } = calculation;
     const seen = this.#seen.get(id);
@@ -45,7 +43,7 @@ export class FinishTally {
     if (seen === "before" || seen === "done") return;
     if (seen === undefined) {
       const completedAt = calculation.completedAt;
-      if (completedAt === undefined || completedAt < this.startedAt) {
+      if (completedAt === undefined || completedAt < watchedSince) {
         this.#seen.set(id, "before");
         return;
       }

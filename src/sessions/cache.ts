@@ -21,8 +21,6 @@ export interface SessionCacheOptions {
   readonly logger: Logger;
   readonly now: () => number;
   readonly manualClock: boolean;
-  /** Every successful refresh (the DPU counter is fed from it). */
-  readonly refreshed: (session: Session) => void;
 }
 
 /**
@@ -34,6 +32,7 @@ export interface SessionCacheOptions {
  */
 export class SessionCache {
   readonly #entries: LRUCache<string, SessionEntry>;
+  #refreshed: Session[] = [];
 
   constructor(
     private readonly api: AthenaApi,
@@ -46,6 +45,13 @@ export class SessionCache {
       ...(options.manualClock ? { ttlResolution: 0 } : {}),
       fetchMethod: (id, stale, { signal, options: setOptions }) => this.#refresh(id, stale, signal, setOptions),
     });
+  }
+
+  /** Every session refreshed since the last call, in order (the owner feeds its DPU counter from them). */
+  takeRefreshed(): Session[] {
+    const refreshed = this.#refreshed;
+    this.#refreshed = [];
+    return refreshed;
   }
 
   setTtl(ttlMs: number): void {
@@ -96,7 +102,7 @@ export class SessionCache {
       return { session: stale?.session, refreshedAt: stale?.refreshedAt, error: answer.error };
     }
     const session = answer.value;
-    this.options.refreshed(session);
+    this.#refreshed.push(session);
     if (stale?.error !== undefined) this.options.logger.info({ session_id: id }, "session refresh recovered");
     // An ended session with its DPU total never changes again.
     setOptions.ttl = isSessionSettled(session) ? 0 : this.#entries.ttl;

@@ -35,28 +35,26 @@ export const PRICE_FAMILIES: readonly FamilyGenerator<number>[] = [
 
 /**
  * DPU-seconds per workgroup, counted as sessions accrue them: each refresh
- * adds what a session used since the refresh before. A session first seen
- * after it began before the exporter started counts from that first sight,
- * so a restart never counts the past again; what accrues while no exporter
+ * adds what a session used since the refresh before. A session that began
+ * before the exporter began to watch it (at start, or on the reload that
+ * added its workgroup) counts from its first sight, so a restart or a
+ * reload never counts the past again; what accrues while no exporter
  * runs is not counted. Its series are born at 0 (WorkgroupCounters).
  */
 export class SessionDpuCounter {
   readonly #last: LRUCache<string, number>;
   readonly #counters = new WorkgroupCounters<"dpu">(["dpu"]);
 
-  constructor(
-    /** Unix seconds: when this target started watching. */
-    private readonly startedAt: number,
-    maxSessions: number,
-  ) {
+  constructor(maxSessions: number) {
     this.#last = new LRUCache<string, number>({ max: maxSessions });
   }
 
-  observe(session: Session): void {
+  /** Feeds one refresh of a session watched since `watchedSince` (Unix seconds: start, or the reload that added it). */
+  observe(session: Session, watchedSince: number): void {
     this.#counters.declare(session.workgroup);
     const now = session.dpuExecutionSeconds;
     if (now === undefined || !isSaneDpuSeconds(now)) return;
-    const last = this.#last.get(session.id) ?? (session.startedAt !== undefined && session.startedAt >= this.startedAt ? 0 : now);
+    const last = this.#last.get(session.id) ?? (session.startedAt !== undefined && session.startedAt >= watchedSince ? 0 : now);
     this.#last.set(session.id, Math.max(last, now));
     if (now > last) this.#counters.add(session.workgroup, "dpu", now - last);
   }

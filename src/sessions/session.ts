@@ -57,6 +57,8 @@ export interface SessionSummary {
   readonly id: string;
   readonly workgroup: string;
   readonly state: string;
+  /** Unix seconds; Athena lists the newest sessions first, by this. */
+  readonly startedAt: number | undefined;
   /** Unix seconds; set once the session has ended. */
   readonly endedAt: number | undefined;
 }

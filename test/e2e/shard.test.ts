@@ -21,15 +21,24 @@ describe("sharding", () => {
     assert.equal(parsed.ok ? "" : parsed.error, '--shard: "3" is not a whole number from 0 to 2 (--total-shards minus 1)');
   });
 
-  it("splits listed and discovered calculations across three replicas: each exported once, each fetched once", async () => {
+  it("puts each session, its calculations listed or discovered, and its DPU on one replica of three; summed, every counter is the truth", async () => {
     const simulator = new AthenaSimulator();
     const listed: string[] = [];
     const discovered: string[] = [];
-    const other = simulator.state.addSession("listed-wg");
-    for (let i = 0; i < 30; i++)
-      listed.push(simulator.state.addCalculation({ sessionId: other.id, state: "COMPLETED", dpuExecutionMillis: 1 }).id);
+    const sessions: string[] = [];
+    const simSessions: { dpuExecutionMillis: number | undefined }[] = [];
+    // Listed calculations spread over sessions whose IDs hash to every shard, in a workgroup not discovered.
     for (let s = 0; s < 6; s++) {
-      const session = simulator.state.addSession("found-wg");
+      const session = simulator.state.addSession("listed-wg", { state: "BUSY", dpuExecutionMillis: 40_000 });
+      sessions.push(session.id);
+      simSessions.push(session);
+      for (let i = 0; i < 5; i++)
+        listed.push(simulator.state.addCalculation({ sessionId: session.id, state: "COMPLETED", dpuExecutionMillis: 1000 }).id);
+    }
+    for (let s = 0; s < 6; s++) {
+      const session = simulator.state.addSession("found-wg", { state: "BUSY", dpuExecutionMillis: 40_000 });
+      sessions.push(session.id);
+      simSessions.push(session);
       for (let i = 0; i < 5; i++) discovered.push(simulator.state.addCalculation({ sessionId: session.id, state: "RUNNING" }).id);
     }
     // One calculation both listed and discoverable must still be exported once.
@@ -37,7 +46,7 @@ describe("sharding", () => {
     const endpoint = await simulator.start(0, "127.0.0.1");
     const config = testConfig(
       `aws: {region: us-east-1, endpoint: "${endpoint}", maxAttempts: 1, requestsPerSecond: 1000, listRequestsPerSecond: 1000}\n` +
-        `calculations: [${listed.join(", ")}]\ndiscovery: {workgroups: [found-wg], interval: 1h}`,
+        `calculations: [${listed.join(", ")}]\ndiscovery: {workgroups: [found-wg], interval: 1h}\ncache: {ttl: 1s}`,
     );
     const replicas = await Promise.all(
       [0, 1, 2].map((ordinal) =>
@@ -46,27 +55,49 @@ describe("sharding", () => {
     );
     try {
       const all = [...new Set([...listed, ...discovered])];
+      const ownerOf = (id: string): number => shardOf(simulator.state.calculations.get(id)?.sessionId ?? "", 3);
       let texts: string[] = [];
       await waitFor(
         async () => {
           texts = await Promise.all(replicas.map(async (r) => (await fetch(`${r.url}/metrics`)).text()));
-          return texts.reduce((n, t) => n + samplesOf(t, "athena_calculation_up").length, 0) >= all.length;
+          const exported = texts.flatMap((t) => samplesOf(t, "athena_calculation_up").map((s) => s.labels.calculation_execution_id ?? ""));
+          return exported.length === all.length && new Set(exported).size === all.length;
         },
         10_000,
-        "every calculation to be exported",
+        "every calculation to be exported once, by the replica of its session",
       );
-      const exported = texts.flatMap((t) => samplesOf(t, "athena_calculation_up").map((s) => s.labels.calculation_execution_id ?? ""));
-      assert.equal(exported.length, all.length, "no calculation is exported twice");
-      assert.deepEqual([...exported].sort(), [...all].sort());
       for (const [ordinal, text] of texts.entries()) {
         assert.equal(valueOf(text, "athena_exporter_shard_ordinal"), ordinal);
         assert.equal(valueOf(text, "athena_exporter_total_shards"), 3);
-        assert.ok(samplesOf(text, "athena_calculation_up").length > 0, `replica ${ordinal} has no work`);
+        for (const sample of samplesOf(text, "athena_calculation_up"))
+          assert.equal(ownerOf(sample.labels.calculation_execution_id ?? ""), ordinal, "a calculation is shown where its session belongs");
+        for (const sample of samplesOf(text, "athena_session_up"))
+          assert.equal(shardOf(sample.labels.session_id ?? "", 3), ordinal, "a session is shown where its ID hashes");
       }
-      assert.equal(simulator.calls("GetCalculationExecution"), all.length, "each calculation fetched by one replica only");
+      const shownSessions = texts.flatMap((t) => samplesOf(t, "athena_session_up").map((s) => s.labels.session_id ?? ""));
+      assert.deepEqual([...shownSessions].sort(), [...sessions].sort(), "every session shown once");
+      // Each listed calculation is fetched at most once per replica (to learn its session), each discovered one once.
+      assert.ok(simulator.calls("GetCalculationExecution") <= 3 * listed.length + discovered.length);
       for (const session of new Set(discovered.map((id) => simulator.state.calculations.get(id)?.sessionId ?? ""))) {
         assert.equal(simulator.calls("ListCalculationExecutions", session), 1, "each session listed by one replica only");
       }
+      // Each session uses 40 more DPU-seconds while watched: summed, the DPU counters hold them once.
+      for (const session of simSessions) session.dpuExecutionMillis = (session.dpuExecutionMillis ?? 0) + 40_000;
+      await waitFor(
+        async () => {
+          texts = await Promise.all(replicas.map(async (r) => (await fetch(`${r.url}/metrics`)).text()));
+          const sum = (workgroup: string): number =>
+            texts.reduce((n, t) => n + (valueOf(t, "athena_sessions_dpu_execution_seconds_total", { workgroup }) ?? 0), 0);
+          return sum("listed-wg") === 6 * 40 && sum("found-wg") === 6 * 40;
+        },
+        10_000,
+        "the DPU counters, summed over the replicas, to equal the sessions' DPU",
+      );
+      const completed = texts.reduce(
+        (n, t) => n + (valueOf(t, "athena_calculations_finished_total", { workgroup: "listed-wg", state: "COMPLETED" }) ?? 0),
+        0,
+      );
+      assert.equal(completed, 0, "calculations that finished before the exporter started are not counted on any replica");
     } finally {
       await Promise.all(replicas.map((r) => r.close()));
       await simulator.stop();
