@@ -32,6 +32,7 @@ import { precompressedServer, rawGet, startBaselines, type RawAnswer } from "./g
 import { NaiveExporter } from "./naive-exporter.js";
 import { prometheusView, type PrometheusView } from "./prometheus-scrapes.js";
 import { populate, UNFINISHED_SHARE } from "./workload.js";
+import { discoveryCalls } from "./discovery-calls.js";
 
 const LATENCY: [number, number] = [30, 80];
 const QUOTA = 1000; // simulated Athena requests/s
@@ -467,6 +468,7 @@ async function main(): Promise<void> {
       if (rows.length < sizes.length) process.stderr.write(`${table(rows)}\n`);
     }
     process.stdout.write(`${table(rows)}\n`);
+    process.stdout.write(`\n${await discoveryCalls()}\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

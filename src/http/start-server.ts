@@ -2,9 +2,9 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { ExporterConfig } from "../config/config.js";
-import { formatConfigError, type ConfigError } from "../config/config-file.js";
 import { createHttpApp } from "./app.js";
-import { err, ok, type Result } from "../result.js";
+import type { Result } from "../result.js";
+import { Reloader, type ConfigSource } from "./reloader.js";
 import { ProcessMetrics } from "../self-metrics.js";
 import type { Target, TargetDeps } from "../target.js";
 import { Targets } from "../targets.js";
@@ -20,12 +20,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Where reloads read the configuration from: a file, by default (the demo adds its simulator's endpoint). */
-export interface ConfigSource {
-  /** Named in the reload's log lines. */
-  readonly name: string;
-  read(): Promise<Result<ExporterConfig, ConfigError>>;
-}
+export type { ConfigSource } from "./reloader.js";
 
 export interface ServerOptions {
   /** What every target is built from. */
@@ -47,22 +42,8 @@ export async function startServer(
   const { logger } = options.deps;
   const source = options.configSource;
 
-  const reload = async (): Promise<Result<void, string>> => {
-    if (source === undefined) return err("this exporter was started without a config file");
-    const loaded = await source.read();
-    if (!loaded.ok) {
-      const reason = formatConfigError(loaded.error);
-      processMetrics.configReloadSuccessful.set(0);
-      processMetrics.configReloadFailures.inc();
-      logger.error({ file: source.name, code: loaded.error.code, reason }, "config reload failed; the previous configuration stays in use");
-      return err(reason);
-    }
-    targets.apply(loaded.value);
-    processMetrics.configReloadSuccessful.set(1);
-    processMetrics.configReloadTimestamp.set(Date.now() / 1000);
-    logger.info({ file: source.name, calculations: loaded.value.calculations.length }, "config reloaded");
-    return ok(undefined);
-  };
+  const reloader = new Reloader(source, (config) => targets.apply(config), processMetrics, logger);
+  const reload = (): Promise<Result<void, string>> => reloader.reload();
 
   const web = options.web;
   const app = createHttpApp(targets, processMetrics, {
