@@ -195,6 +195,24 @@ export function promtoolCheckMetrics(text: string): string {
   }
 }
 
+/** Scrapes until `check` accepts the text (10 s at most), and gives that text. */
+export async function scrapeUntil(
+  stack: { scrape: () => Promise<string> },
+  check: (text: string) => boolean,
+  what: string,
+): Promise<string> {
+  let text = "";
+  await waitFor(
+    async () => {
+      text = await stack.scrape();
+      return check(text);
+    },
+    10_000,
+    what,
+  );
+  return text;
+}
+
 export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {

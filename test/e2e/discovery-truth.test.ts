@@ -6,7 +6,7 @@ import { describe, it, type TestContext } from "node:test";
 import { loadConfig } from "../../src/config/config.js";
 import { startServer } from "../../src/http/start-server.js";
 import { AthenaSimulator } from "../../simulator/server.js";
-import { fileSource, memoryLogger, samplesOf, stackFor, testDeps, valueOf, waitFor, type Stack } from "../helpers.js";
+import { fileSource, memoryLogger, samplesOf, scrapeUntil, stackFor, testDeps, valueOf, type Stack } from "../helpers.js";
 
 const HOUR_MS = 3_600_000;
 const ups = (text: string): string[] => samplesOf(text, "athena_calculation_up").map((s) => s.labels.calculation_execution_id ?? "");
@@ -14,19 +14,6 @@ const finished = (text: string, workgroup: string, state: string): number =>
   valueOf(text, "athena_calculations_finished_total", { workgroup, state }) ?? 0;
 const sessionDpu = (text: string, workgroup: string): number =>
   valueOf(text, "athena_sessions_dpu_execution_seconds_total", { workgroup }) ?? 0;
-
-async function scrapeUntil(stack: { scrape: () => Promise<string> }, check: (text: string) => boolean, what: string): Promise<string> {
-  let text = "";
-  await waitFor(
-    async () => {
-      text = await stack.scrape();
-      return check(text);
-    },
-    10_000,
-    what,
-  );
-  return text;
-}
 
 /** Waits for `runs` more discovery runs to end, counted by the exporter's own gauge of when the last one succeeded or failed. */
 async function discoveryRuns(stack: Stack, runs: number): Promise<void> {

@@ -1,21 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { samplesOf, startStack, valueOf, waitFor, type Stack } from "../helpers.js";
+import { samplesOf, scrapeUntil, startStack, valueOf } from "../helpers.js";
 
 const up = (text: string): string[] => samplesOf(text, "athena_calculation_up").map((s) => s.labels.calculation_execution_id ?? "");
-
-async function scrapeUntil(stack: Stack, check: (text: string) => boolean, what: string): Promise<string> {
-  let text = "";
-  await waitFor(
-    async () => {
-      text = await stack.scrape();
-      return check(text);
-    },
-    10_000,
-    what,
-  );
-  return text;
-}
 
 describe("discovery through ListSessions and ListCalculationExecutions", () => {
   it("finds the calculations of every Spark workgroup, and new ones without a config change", async () => {
