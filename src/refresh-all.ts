@@ -4,13 +4,16 @@ import type { LRUCache } from "lru-cache";
  * Asks an lru-cache with a fetchMethod for every ID and waits for what had
  * to be fetched, or until `deadline` aborts: what is still in flight then
  * lands in the cache for the next scrape, and this one serves the last
- * known values. Says how many lookups the cache (or a request in flight)
- * answered.
+ * known values. An entry still fresh but due within `aheadMs` (the time to
+ * the next scrape) is fetched now, so no scrape serves data older than the
+ * TTL and the calls do not bunch up every other scrape. Says how many
+ * lookups the cache (or a request in flight) answered.
  */
 export async function refreshAll<V extends object>(
   cache: LRUCache<string, V>,
   ids: Iterable<string>,
   deadline: AbortSignal,
+  aheadMs = 0,
 ): Promise<{ hits: number; misses: number }> {
   const pending: Promise<unknown>[] = [];
   let hits = 0;
@@ -22,12 +25,13 @@ export async function refreshAll<V extends object>(
     // It decides only when more IDs are tracked than fit: never for calculations (no more than
     // maxEntries are tracked, the others are forgotten), and for sessions the one least recently
     // refreshed goes first rather than the one least recently asked for.
-    if (cache.has(id)) {
+    const fresh = cache.has(id);
+    if (fresh && (aheadMs <= 0 || cache.getRemainingTTL(id) > aheadMs)) {
       hits++;
       continue;
     }
     const status: LRUCache.Status<string, V> = {};
-    const fetched = cache.fetch(id, { status });
+    const fetched = cache.fetch(id, { status, forceRefresh: fresh });
     if (status.fetch === "hit") {
       hits++;
       continue;

@@ -64,6 +64,9 @@ export class Target {
   #discovered: Discovered | undefined;
   #workgroups: readonly WorkGroupSummary[] = [];
   #tracking: Tracking = NOTHING_TRACKED;
+  /** Milliseconds between the last few scrapes, and when the last began: how soon the next scrape will come. */
+  #scrapeGaps: number[] = [];
+  #lastScrapeAt: number | undefined;
 
   constructor(
     config: ExporterConfig,
@@ -182,11 +185,12 @@ export class Target {
     this.#takeCacheEvents();
     this.metrics.calculationsTracked.set(this.#tracking.shown.length);
     // Sessions first: a calculation's workgroup lookup then finds its session fresh in the cache.
-    const sessions = await this.#sessions.refresh(this.#tracking.sessions, deadline);
+    const aheadMs = this.#timeToNextScrape();
+    const sessions = await this.#sessions.refresh(this.#tracking.sessions, deadline, aheadMs);
     // A settled calculation is never fetched again: it is a hit without a cache lookup (and its promise) on every scrape.
     const ids = this.#tracking.ids;
     const unsettled = this.#exposition.unsettled(ids);
-    const calculations = await this.#cache.refresh(unsettled, deadline);
+    const calculations = await this.#cache.refresh(unsettled, deadline, aheadMs);
     this.#takeCacheEvents();
     this.metrics.cacheHits.inc(calculations.hits + (ids.length - unsettled.length) + sessions.hits);
     this.metrics.cacheMisses.inc(calculations.misses + sessions.misses);
@@ -214,6 +218,21 @@ export class Target {
 
   async close(): Promise<void> {
     await this.#discovery?.repeater.stop();
+  }
+
+  /**
+   * How long until the next scrape, judged by the longest of the last few
+   * gaps between scrapes (two Prometheus replicas make them uneven), never
+   * more than the TTL. What would be stale by then is refreshed now: with a
+   * TTL equal to the scrape interval, data is otherwise served just under
+   * the TTL at one scrape and refreshed at the next, and the calls come every
+   * other scrape.
+   */
+  #timeToNextScrape(): number {
+    const now = this.deps.clock.now();
+    if (this.#lastScrapeAt !== undefined) this.#scrapeGaps = [...this.#scrapeGaps.slice(-3), now - this.#lastScrapeAt];
+    this.#lastScrapeAt = now;
+    return Math.min(this.#config.cache.ttlMs, Math.max(0, ...this.#scrapeGaps));
   }
 
   /**

@@ -119,8 +119,8 @@ export class CalculationCache {
    * scrape, and this one serves the last known values. Says how many
    * lookups the cache (or a request in flight) answered.
    */
-  refresh(ids: readonly string[], deadline: AbortSignal): Promise<{ hits: number; misses: number }> {
-    return refreshAll(this.#entries, ids, deadline);
+  refresh(ids: readonly string[], deadline: AbortSignal, aheadMs = 0): Promise<{ hits: number; misses: number }> {
+    return refreshAll(this.#entries, ids, deadline, aheadMs);
   }
 
   /** Whatever goes wrong becomes a failed entry: a calculation never vanishes, nor is fetched on every scrape. */

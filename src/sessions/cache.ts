@@ -79,8 +79,8 @@ export class SessionCache {
     this.#entries.delete(id);
   }
 
-  refresh(ids: Iterable<string>, deadline: AbortSignal): Promise<{ hits: number; misses: number }> {
-    return refreshAll(this.#entries, ids, deadline);
+  refresh(ids: Iterable<string>, deadline: AbortSignal, aheadMs = 0): Promise<{ hits: number; misses: number }> {
+    return refreshAll(this.#entries, ids, deadline, aheadMs);
   }
 
   async #refresh(

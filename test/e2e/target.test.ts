@@ -80,7 +80,7 @@ describe("exporter end to end: real SDK against the simulator", () => {
     assert.equal(stack.simulator.calls("GetSession"), 6);
   });
 
-  it("fetches an unfinished calculation again only once its entry is older than cache.ttl", async (t) => {
+  it("fetches an unfinished calculation again only when its entry would be older than cache.ttl by the next scrape", async (t) => {
     const clock = manualClock();
     let id = "";
     const stack = await stackFor(
@@ -94,14 +94,16 @@ describe("exporter end to end: real SDK against the simulator", () => {
     );
     await stack.scrape();
     assert.equal(stack.simulator.calls("GetCalculationExecution", id), 1);
-    clock.advance(29_000);
+    clock.advance(10_000);
     stack.simulator.state.setState(id, "COMPLETED");
+    // Scrapes 10 s apart: 20 s of its TTL left outlast the next scrape.
     const cached = await stack.scrape();
     assert.equal(stack.simulator.calls("GetCalculationExecution", id), 1);
     assert.equal(valueOf(cached, "athena_calculation_state", { calculation_execution_id: id, state: "RUNNING" }), 1);
     // The duration of a running calculation follows the clock, even from the cache.
-    assert.equal(valueOf(cached, "athena_calculation_duration_seconds", { calculation_execution_id: id }), 29);
-    clock.advance(2_000);
+    assert.equal(valueOf(cached, "athena_calculation_duration_seconds", { calculation_execution_id: id }), 10);
+    // 10 s left, and the next scrape comes in 10 s: it would be served stale then, so it is fetched now.
+    clock.advance(10_000);
     const fresh = await stack.scrape();
     assert.equal(stack.simulator.calls("GetCalculationExecution", id), 2);
     assert.equal(valueOf(fresh, "athena_calculation_state", { calculation_execution_id: id, state: "COMPLETED" }), 1);
