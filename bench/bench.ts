@@ -33,6 +33,10 @@ import { NaiveExporter } from "./naive-exporter.js";
 import { prometheusView, type PrometheusView } from "./prometheus-scrapes.js";
 import { populate, UNFINISHED_SHARE } from "./workload.js";
 import { discoveryCalls } from "./discovery-calls.js";
+import { peakRss } from "./peak-rss.js";
+
+/** Peak RSS (VmHWM) of the serving process per size, printed after the main table. */
+const peaks: { n: number; bytes: number }[] = [];
 
 const LATENCY: [number, number] = [30, 80];
 const QUOTA = 1000; // simulated Athena requests/s
@@ -328,6 +332,8 @@ async function run(n: number, dir: string, baselineRss: number): Promise<Row> {
       naiveCalls = sim.calls() - c0;
       naiveThrottled = sim.throttled - t0;
     }
+    // The most the serving process was resident at once, cold start and gzip scrapes included: what a pod's limit must cover.
+    peaks.push({ n, bytes: await peakRss(child.pid ?? 0) });
     child.kill("SIGTERM");
 
     process.stderr.write(`[${n}] heap per calculation...\n`);
@@ -458,6 +464,7 @@ async function main(): Promise<void> {
     const e0 = await sim0.start(0, "127.0.0.1");
     const empty = await startExporterProcess(e0, [], dir);
     const baselineRss = metric((await timedGet(`${empty.url}/metrics`)).body, "process_resident_memory_bytes");
+    const baselinePeak = await peakRss(empty.child.pid ?? 0);
     empty.child.kill("SIGTERM");
     await sim0.stop();
 
@@ -468,6 +475,20 @@ async function main(): Promise<void> {
       if (rows.length < sizes.length) process.stderr.write(`${table(rows)}\n`);
     }
     process.stdout.write(`${table(rows)}\n`);
+    const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(0)} MiB`;
+    process.stdout.write(
+      [
+        "",
+        "Peak RSS (VmHWM) of the serving process across its cold start, warm and gzip scrapes:",
+        "| calculations | peak RSS | watching nothing | above it, per calculation |",
+        "| ---: | ---: | ---: | ---: |",
+        ...peaks.map(
+          ({ n, bytes }) =>
+            `| ${n.toLocaleString("en")} | ${mib(bytes)} | ${mib(baselinePeak)} | ${((bytes - baselinePeak) / n / 1024).toFixed(1)} KiB |`,
+        ),
+        "",
+      ].join("\n"),
+    );
     process.stdout.write(`\n${await discoveryCalls()}\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -4,20 +4,28 @@ import type { LRUCache } from "lru-cache";
  * Asks an lru-cache with a fetchMethod for every ID and waits for what had
  * to be fetched, or until `deadline` aborts: what is still in flight then
  * lands in the cache for the next scrape, and this one serves the last
- * known values. An entry still fresh but due within `aheadMs` (the time to
- * the next scrape) is fetched now, so no scrape serves data older than the
+ * known values. An entry still fresh but due before the next scrape is
+ * fetched now, so no scrape serves data older than the
  * TTL and the calls do not bunch up every other scrape. Says how many
  * lookups the cache (or a request in flight) answered.
  */
+/** How far ahead a refresh looks, and how many fetches it starts at once. */
+export interface RefreshPace {
+  /** The time to the next scrape: what would be stale by then is fetched now. */
+  readonly aheadMs: number;
+  /** Enough to keep every request slot busy (aws.maxConcurrency), few enough that a cold start stays small. */
+  readonly atOnce: number;
+}
+
 export async function refreshAll<V extends object>(
   cache: LRUCache<string, V>,
   ids: Iterable<string>,
   deadline: AbortSignal,
-  aheadMs = 0,
+  pace: RefreshPace = { aheadMs: 0, atOnce: Infinity },
 ): Promise<{ hits: number; misses: number }> {
-  const pending: Promise<unknown>[] = [];
+  const { aheadMs, atOnce } = pace;
+  const due: { readonly id: string; readonly force: boolean }[] = [];
   let hits = 0;
-  let misses = 0;
   for (const id of ids) {
     // A fresh entry is a hit: answered without fetch()'s promise and option objects, which for the
     // hundreds of unfinished calculations of a warm scrape cost more than the rest of the refresh.
@@ -26,29 +34,45 @@ export async function refreshAll<V extends object>(
     // maxEntries are tracked, the others are forgotten), and for sessions the one least recently
     // refreshed goes first rather than the one least recently asked for.
     const fresh = cache.has(id);
-    if (fresh && (aheadMs <= 0 || cache.getRemainingTTL(id) > aheadMs)) {
-      hits++;
-      continue;
-    }
-    const status: LRUCache.Status<string, V> = {};
-    const fetched = cache.fetch(id, { status, forceRefresh: fresh });
-    if (status.fetch === "hit") {
-      hits++;
-      continue;
-    }
-    if (status.fetch === "inflight") hits++;
-    else misses++;
-    // Rejects only when the entry is evicted mid-flight; the next scrape asks again.
-    pending.push(fetched.catch(() => undefined));
+    if (fresh && (aheadMs <= 0 || cache.getRemainingTTL(id) > aheadMs)) hits++;
+    else due.push({ id, force: fresh });
   }
-  if (pending.length > 0 && !deadline.aborted) {
+  if (due.length === 0) return { hits, misses: 0 };
+  let inflight = 0;
+  // A cold start makes every ID due at once: they are fed to the cache a bounded number at a time, so
+  // the process never holds thousands of requests (and their promises, timers and buffers) together.
+  // Feeding goes on after the deadline: what lands then is in the cache for the next scrape.
+  const fed = new Promise<void>((resolve) => {
+    let next = 0;
+    let open = 0;
+    const start = (): void => {
+      while (open < atOnce && next < due.length) {
+        const { id, force } = due[next++] ?? { id: "", force: false };
+        const status: LRUCache.Status<string, V> = {};
+        const fetched = cache.fetch(id, { status, forceRefresh: force });
+        if (status.fetch === "hit") {
+          inflight++;
+          continue;
+        }
+        if (status.fetch === "inflight") inflight++;
+        open++;
+        // Rejects only when the entry is evicted mid-flight; the next scrape asks again.
+        void fetched
+          .catch(() => undefined)
+          .finally(() => {
+            open--;
+            start();
+          });
+      }
+      if (open === 0 && next >= due.length) resolve();
+    };
+    start();
+  });
+  if (!deadline.aborted) {
     await new Promise<void>((resolve) => {
       deadline.addEventListener("abort", () => resolve(), { once: true });
-      Promise.all(pending).then(
-        () => resolve(),
-        () => resolve(),
-      );
+      void fed.then(() => resolve());
     });
   }
-  return { hits, misses };
+  return { hits: hits + inflight, misses: due.length - inflight };
 }

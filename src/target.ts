@@ -185,12 +185,12 @@ export class Target {
     this.#takeCacheEvents();
     this.metrics.calculationsTracked.set(this.#tracking.shown.length);
     // Sessions first: a calculation's workgroup lookup then finds its session fresh in the cache.
-    const aheadMs = this.#timeToNextScrape();
-    const sessions = await this.#sessions.refresh(this.#tracking.sessions, deadline, aheadMs);
+    const pace = { aheadMs: this.#timeToNextScrape(), atOnce: this.#config.aws.maxConcurrency };
+    const sessions = await this.#sessions.refresh(this.#tracking.sessions, deadline, pace);
     // A settled calculation is never fetched again: it is a hit without a cache lookup (and its promise) on every scrape.
     const ids = this.#tracking.ids;
     const unsettled = this.#exposition.unsettled(ids);
-    const calculations = await this.#cache.refresh(unsettled, deadline, aheadMs);
+    const calculations = await this.#cache.refresh(unsettled, deadline, pace);
     this.#takeCacheEvents();
     this.metrics.cacheHits.inc(calculations.hits + (ids.length - unsettled.length) + sessions.hits);
     this.metrics.cacheMisses.inc(calculations.misses + sessions.misses);

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { AthenaApi } from "../athena/client.js";
 import type { ApiError } from "../athena/errors.js";
 import { isSettled, type Calculation, type CalculationState } from "./calculation.js";
-import { refreshAll } from "../refresh-all.js";
+import { refreshAll, type RefreshPace } from "../refresh-all.js";
 import type { Result } from "../result.js";
 
 /** What the exporter knows of one calculation execution. */
@@ -119,8 +119,8 @@ export class CalculationCache {
    * scrape, and this one serves the last known values. Says how many
    * lookups the cache (or a request in flight) answered.
    */
-  refresh(ids: readonly string[], deadline: AbortSignal, aheadMs = 0): Promise<{ hits: number; misses: number }> {
-    return refreshAll(this.#entries, ids, deadline, aheadMs);
+  refresh(ids: readonly string[], deadline: AbortSignal, pace?: RefreshPace): Promise<{ hits: number; misses: number }> {
+    return refreshAll(this.#entries, ids, deadline, pace);
   }
 
   /** Whatever goes wrong becomes a failed entry: a calculation never vanishes, nor is fetched on every scrape. */

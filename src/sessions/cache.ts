@@ -2,7 +2,7 @@ import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
 import type { AthenaApi } from "../athena/client.js";
 import type { ApiError } from "../athena/errors.js";
-import { refreshAll } from "../refresh-all.js";
+import { refreshAll, type RefreshPace } from "../refresh-all.js";
 import { isSessionSettled, type Session } from "./session.js";
 
 /** What the exporter knows of one session. */
@@ -79,8 +79,8 @@ export class SessionCache {
     this.#entries.delete(id);
   }
 
-  refresh(ids: Iterable<string>, deadline: AbortSignal, aheadMs = 0): Promise<{ hits: number; misses: number }> {
-    return refreshAll(this.#entries, ids, deadline, aheadMs);
+  refresh(ids: Iterable<string>, deadline: AbortSignal, pace?: RefreshPace): Promise<{ hits: number; misses: number }> {
+    return refreshAll(this.#entries, ids, deadline, pace);
   }
 
   async #refresh(

@@ -76,4 +76,40 @@ describe("refreshAll", () => {
     assert.equal(fetches, 2);
     assert.equal(cache.peek("a")?.n, 2);
   });
+
+  it("starts no more fetches at once than it is paced to, and goes on feeding them after the deadline", async () => {
+    let open = 0;
+    let most = 0;
+    const cache = new LRUCache<string, { n: number }>({
+      max: 100,
+      ttl: 30_000,
+      fetchMethod: async () => {
+        open++;
+        most = Math.max(most, open);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        open--;
+        return { n: 1 };
+      },
+    });
+    const ids = Array.from({ length: 40 }, (_, i) => `id-${i}`);
+    const deadline = AbortSignal.timeout(12);
+    const answer = await refreshAll(cache, ids, deadline, { aheadMs: 0, atOnce: 4 });
+    assert.deepEqual(answer, { hits: 0, misses: 40 });
+    assert.ok(cache.size < 40, "the deadline came before all were fetched");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(most, 4, "four at once, no more");
+    assert.equal(cache.size, 40, "what the scrape did not wait for landed in the cache for the next one");
+  });
+
+  it("fetches now what is fresh but would be stale by the next scrape", async () => {
+    const { cache, fetched, clock } = cacheOnClock(30_000);
+    await refreshAll(cache, ["a", "b"], never);
+    clock.now += 15_000;
+    cache.fetch("b", { forceRefresh: true }).catch(() => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    fetched.length = 0;
+    // "a" has 15 s of its TTL left, "b" 30 s; the next scrape comes in 20 s.
+    assert.deepEqual(await refreshAll(cache, ["a", "b"], never, { aheadMs: 20_000, atOnce: 10 }), { hits: 1, misses: 1 });
+    assert.deepEqual(fetched, ["a"]);
+  });
 });
