@@ -44,38 +44,49 @@ export async function listen(
   tls: Tls | undefined,
   logger: Logger,
 ): Promise<Listener> {
-  const inFlight = new Set<ServerResponse>();
   let closing = false;
-  const tracked: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
-    inFlight.add(res);
-    res.once("close", () => inFlight.delete(res));
-    if (closing) res.setHeader("Connection", "close");
-    handler(req, res);
-  };
-  const servers = new Set<Server>();
-  const adopt = (server: Server): Server => {
-    // These servers never listen themselves; 'listening' is what starts Node's tracking of their
+  /** The server given each new connection: plain HTTP, or HTTPS with the TLS settings in use. */
+  interface Serving {
+    readonly server: Server;
+    readonly tls: boolean;
+    /** Its settings were replaced: its connections end after the answer in flight. */
+    readonly state: { retired: boolean };
+  }
+  /** Each answer in flight, with the state of the server it came through. */
+  const inFlight = new Map<ServerResponse, Serving["state"]>();
+  const serve = (next: Tls | undefined): Serving => {
+    const state = { retired: false };
+    const tracked: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
+      inFlight.set(res, state);
+      res.once("close", () => inFlight.delete(res));
+      if (closing || state.retired) res.setHeader("Connection", "close");
+      handler(req, res);
+    };
+    const server =
+      next === undefined
+        ? createHttpServer(tracked)
+        : createHttpsServer(
+            {
+              cert: next.cert,
+              key: next.key,
+              minVersion: next.minVersion,
+              ...(next.clientCa === undefined ? {} : { ca: next.clientCa }),
+              requestCert: next.clientAuth !== "NoClientCert",
+              rejectUnauthorized: next.clientAuth === "RequireAndVerifyClientCert",
+            },
+            tracked,
+          );
+    // This server never listens itself; 'listening' is what starts Node's tracking of its
     // connections, which enforces headersTimeout and requestTimeout and lets close() end idle ones.
     server.emit("listening");
-    servers.add(server);
-    return server;
+    return { server, tls: next !== undefined, state };
   };
-  const plain = adopt(createHttpServer(tracked));
-  const httpsFor = (t: Tls): Server =>
-    adopt(
-      createHttpsServer(
-        {
-          cert: t.cert,
-          key: t.key,
-          minVersion: t.minVersion,
-          ...(t.clientCa === undefined ? {} : { ca: t.clientCa }),
-          requestCert: t.clientAuth !== "NoClientCert",
-          rejectUnauthorized: t.clientAuth === "RequireAndVerifyClientCert",
-        },
-        tracked,
-      ),
-    );
-  let secure: Server | undefined = tls === undefined ? undefined : httpsFor(tls);
+  let current = serve(tls);
+  const retire = (serving: Serving): void => {
+    serving.state.retired = true;
+    for (const [res, state] of inFlight) if (state === serving.state && !res.headersSent) res.setHeader("Connection", "close");
+    serving.server.close(); // its idle connections end now, and reconnect with the settings in use
+  };
   let lastPlainHttpLog = -Infinity;
 
   const sockets = new Set<Socket>();
@@ -84,9 +95,9 @@ export async function listen(
     socket.once("close", () => sockets.delete(socket));
     // A reset before the HTTP server takes the socket would otherwise be an uncaught 'error'.
     socket.on("error", () => socket.destroy());
-    const server = secure;
-    if (server === undefined) {
-      plain.emit("connection", socket);
+    const { server, tls: secure } = current;
+    if (!secure) {
+      server.emit("connection", socket);
       return;
     }
     // Until the first byte: a client that connects and sends nothing is not kept forever.
@@ -122,18 +133,14 @@ export async function listen(
   return {
     port: (tcp.address() as AddressInfo).port, // a TCP listener always has an AddressInfo
     setTls(next) {
-      const previous = secure;
-      secure = next === undefined ? undefined : httpsFor(next);
-      if (previous === undefined) return;
-      // Its idle connections end now and reconnect with the new settings; busy ones finish their request.
-      previous.close();
-      servers.delete(previous);
+      const previous = current;
+      current = serve(next);
+      retire(previous);
     },
     async close(graceMs) {
       closing = true;
       const stopped = new Promise<void>((resolve) => tcp.close(() => resolve()));
-      for (const res of inFlight) if (!res.headersSent) res.setHeader("Connection", "close");
-      for (const server of servers) server.close(); // ends idle keep-alive connections now
+      retire(current);
       const until = Date.now() + graceMs;
       while (sockets.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
       for (const socket of sockets) socket.destroy();
