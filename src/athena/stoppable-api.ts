@@ -1,3 +1,4 @@
+import { whileEither } from "../either-signal.js";
 import type { AthenaApiFactory } from "./client.js";
 
 /**
@@ -8,15 +9,14 @@ import type { AthenaApiFactory } from "./client.js";
 export function stoppedBy(factory: AthenaApiFactory, stop: AbortSignal): AthenaApiFactory {
   return (aws, metrics) => {
     const api = factory(aws, metrics);
-    const or = (signal: AbortSignal): AbortSignal => AbortSignal.any([signal, stop]);
     return {
-      getCalculation: (id, signal) => api.getCalculation(id, or(signal)),
-      getSession: (id, signal) => api.getSession(id, or(signal)),
-      getWorkGroup: (name, signal) => api.getWorkGroup(name, or(signal)),
-      listWorkGroups: (signal) => api.listWorkGroups(or(signal)),
-      listWorkGroupTags: (name, signal) => api.listWorkGroupTags(name, or(signal)),
-      listSessions: (workgroup, signal, state) => api.listSessions(workgroup, or(signal), state),
-      listCalculations: (sessionId, signal) => api.listCalculations(sessionId, or(signal)),
+      getCalculation: (id, signal) => whileEither(signal, stop, (s) => api.getCalculation(id, s)),
+      getSession: (id, signal) => whileEither(signal, stop, (s) => api.getSession(id, s)),
+      getWorkGroup: (name, signal) => whileEither(signal, stop, (s) => api.getWorkGroup(name, s)),
+      listWorkGroups: (signal) => whileEither(signal, stop, (s) => api.listWorkGroups(s)),
+      listWorkGroupTags: (name, signal) => whileEither(signal, stop, (s) => api.listWorkGroupTags(name, s)),
+      listSessions: (workgroup, signal, state) => whileEither(signal, stop, (s) => api.listSessions(workgroup, s, state)),
+      listCalculations: (sessionId, signal) => whileEither(signal, stop, (s) => api.listCalculations(sessionId, s)),
     };
   };
 }

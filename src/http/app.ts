@@ -10,6 +10,7 @@ import { gzipBody, identityBody, type BodyPart } from "../exposition/gzip-body.j
 import { refreshBudgetMs } from "./scrape-deadline.js";
 import type { Result } from "../result.js";
 import { statusPage } from "./status-page.js";
+import { whileEither } from "../either-signal.js";
 import { registryText } from "../exposition/registry-text.js";
 
 export interface ServerOptions {
@@ -97,7 +98,7 @@ export function createHttpApp(targets: Targets, processMetrics: ProcessMetrics, 
   const scrapeTarget = async (target: Target, timeoutHeader: string | undefined): Promise<BodyPart[]> => {
     const budget = refreshBudgetMs(timeoutHeader, target.config.scrape.timeoutMs);
     const deadline = AbortSignal.timeout(budget);
-    return target.scrape(options.closing === undefined ? deadline : AbortSignal.any([deadline, options.closing]));
+    return options.closing === undefined ? target.scrape(deadline) : whileEither(deadline, options.closing, (s) => target.scrape(s));
   };
 
   app.get("/metrics", async (req, res) => {
