@@ -14,6 +14,7 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { TokenBucket } from "limiter";
 import type { Logger } from "pino";
 import pLimit from "p-limit";
+import { whileEither } from "../either-signal.js";
 import { fullBucket } from "./token-bucket.js";
 import { toCalculation, toCalculationSummary, toSession, toSessionSummary, toTag, toWorkGroupDetail, toWorkGroupSummary } from "./parse.js";
 import type { Session, SessionState } from "../sessions/session.js";
@@ -332,13 +333,14 @@ export class SdkAthenaApi implements AthenaApi {
     return this.#concurrency(async () => {
       if (operation.startsWith("List")) await this.#lists.removeTokens(1);
       await this.#requests.removeTokens(1);
-      // Retries included, one call may take maxAttempts request timeouts.
-      const abortSignal = AbortSignal.any([signal, AbortSignal.timeout(this.aws.requestTimeoutMs * this.aws.maxAttempts + 1000)]);
       const stop = this.metrics.started(operation);
       const started = performance.now();
       const duration = (): number => Math.round(performance.now() - started);
       try {
-        const answer = await send(abortSignal);
+        // Retries included, one call may take maxAttempts request timeouts. Not AbortSignal.any, whose signal
+        // lives as long as discovery's or the stop's (either-signal.ts says why).
+        const timeout = AbortSignal.timeout(this.aws.requestTimeoutMs * this.aws.maxAttempts + 1000);
+        const answer = await whileEither(signal, timeout, send);
         this.logger?.debug({ operation, duration_ms: duration(), outcome: "ok" }, "athena call");
         return ok(answer);
       } catch (e) {

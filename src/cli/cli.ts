@@ -20,7 +20,10 @@ export interface CliExtension {
   readonly adjustConfig?: (config: ExporterConfig) => ExporterConfig;
   /** Instead of the SDK's default chain. */
   readonly credentials?: AwsCredentials;
-  /** Written to stdout once the exporter listens. */
+  /**
+   * Written to stderr once the exporter listens, for the person at the terminal:
+   * stdout carries only log lines, all in the --log.format chosen.
+   */
   readonly banner?: (running: RunningServer) => string;
   /** Stops what it started; called after the exporter stops, or when it fails to start. */
   close(): Promise<void>;
@@ -52,7 +55,7 @@ export async function runCli(program: CliProgram, argv: readonly string[]): Prom
   const logger = createLogger(flags.value.logLevel, process.stdout, flags.value.logFormat);
   const config = await loadConfig(configFile);
   if (!config.ok) {
-    logger.error({ file: configFile, code: config.error.code }, "invalid configuration");
+    logger.error({ file: configFile, code: config.error.code, reason: formatConfigError(config.error) }, "invalid configuration");
     process.stderr.write(`error: invalid configuration in ${formatConfigError(config.error)}\n`);
     return 1;
   }
@@ -60,7 +63,7 @@ export async function runCli(program: CliProgram, argv: readonly string[]): Prom
   if (webConfigFile !== undefined) {
     const loaded = await loadWebConfig(webConfigFile);
     if (!loaded.ok) {
-      logger.error({ file: webConfigFile, code: loaded.error.code }, "invalid web configuration");
+      logger.error({ file: webConfigFile, code: loaded.error.code, reason: formatConfigError(loaded.error) }, "invalid web configuration");
       process.stderr.write(`error: invalid web configuration in ${formatConfigError(loaded.error)}\n`);
       return 1;
     }
@@ -88,10 +91,14 @@ export async function runCli(program: CliProgram, argv: readonly string[]): Prom
             return loaded.ok ? { ok: true, value: adjust(loaded.value) } : loaded;
           },
         },
-        ...(web === undefined ? {} : { web }),
+        ...(web === undefined || webConfigFile === undefined
+          ? {}
+          : { web, webSource: { name: webConfigFile, read: () => loadWebConfig(webConfigFile) } }),
       },
     );
   } catch (e) {
+    // In the log too, in its format, for whoever reads only the log; stderr gets the line for the terminal.
+    logger.error({ reason: describeFailure(e) }, "cannot start");
     await extension?.close();
     throw e;
   }
@@ -103,6 +110,8 @@ export async function runCli(program: CliProgram, argv: readonly string[]): Prom
   logger.info(
     {
       version: VERSION,
+      // Where SIGHUP must go: npm forwards only SIGTERM and SIGINT to the node process it started.
+      pid: process.pid,
       url: `${running.url}/metrics`,
       calculations: running.targets.all().reduce((n, e) => n + e.config.calculations.length, 0),
       targets: running.targets.names(),
@@ -114,7 +123,7 @@ export async function runCli(program: CliProgram, argv: readonly string[]): Prom
     },
     "exporter listening",
   );
-  if (extension?.banner !== undefined) process.stdout.write(extension.banner(running));
+  if (extension?.banner !== undefined) process.stderr.write(extension.banner(running));
 
   const signal = await new Promise<string>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
@@ -147,9 +156,10 @@ export function main(program: CliProgram): void {
 /**
  * Exits once nothing is left to do, or after a short grace if a timer or socket
  * of something stopped (a demo workload's schedule, a keep-alive) still holds the
- * event loop: a process manager that sent SIGTERM waits for the process to end.
+ * event loop: a process manager that sent SIGTERM waits for the process to end,
+ * and the stop as a whole is to take under a second.
  */
 function exit(code: number): void {
   process.exitCode = code;
-  setTimeout(() => process.exit(code), 1000).unref();
+  setTimeout(() => process.exit(code), 200).unref();
 }

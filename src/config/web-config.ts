@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import { createSecureContext } from "node:tls";
 import { z } from "zod";
 import { echoText } from "./echo.js";
 import { configError, parseYaml, readConfigFile, validate, type ConfigError } from "./config-file.js";
@@ -23,6 +24,8 @@ export interface WebConfig {
     | undefined;
   /** user name to bcrypt hash */
   readonly basicAuthUsers: ReadonlyMap<string, string>;
+  /** The files it was read from (the web config, then its certificate, key and CA): a change to any means reading it again. */
+  readonly files: readonly string[];
 }
 
 const CLIENT_AUTH_TYPES = [
@@ -67,7 +70,7 @@ export async function loadWebConfig(file: string): Promise<Result<WebConfig, Con
   const base = dirname(file);
   const users = new Map(Object.entries(parsed.value.basic_auth_users ?? {}));
   const tlsConfig = parsed.value.tls_server_config;
-  if (tlsConfig === undefined) return ok({ tls: undefined, basicAuthUsers: users });
+  if (tlsConfig === undefined) return ok({ tls: undefined, basicAuthUsers: users, files: [file] });
   const needsCa = tlsConfig.client_auth_type === "VerifyClientCertIfGiven" || tlsConfig.client_auth_type === "RequireAndVerifyClientCert";
   if (needsCa && tlsConfig.client_ca_file === undefined) {
     return err(
@@ -93,14 +96,23 @@ export async function loadWebConfig(file: string): Promise<Result<WebConfig, Con
   if (!cert.ok || !key.ok || !ca.ok || cert.value === undefined || key.value === undefined) {
     return err(configError("invalid", file, ["tls_server_config: cert_file and key_file are required"]));
   }
-  return ok({
-    tls: {
-      cert: cert.value,
-      key: key.value,
-      clientCa: ca.value,
-      clientAuth: tlsConfig.client_auth_type,
-      minVersion: tlsConfig.min_version === "TLS13" ? "TLSv1.3" : "TLSv1.2",
-    },
-    basicAuthUsers: users,
-  });
+  const tls = {
+    cert: cert.value,
+    key: key.value,
+    clientCa: ca.value,
+    clientAuth: tlsConfig.client_auth_type,
+    minVersion: tlsConfig.min_version === "TLS13" ? "TLSv1.3" : "TLSv1.2",
+  } as const;
+  // Checked here, not when the first client connects: a certificate renewed in two writes is read
+  // between them now and then, and that must be a refused reload, not a server that cannot handshake.
+  try {
+    createSecureContext({ cert: tls.cert, key: tls.key, ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa }) });
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    return err(configError("invalid", file, [`tls_server_config: the certificate, key or CA cannot be used: ${reason}`]));
+  }
+  const files = [tlsConfig.cert_file, tlsConfig.key_file, tlsConfig.client_ca_file].flatMap((f) =>
+    f === undefined ? [] : [resolve(base, f)],
+  );
+  return ok({ tls, basicAuthUsers: users, files: [file, ...files] });
 }

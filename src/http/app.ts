@@ -10,14 +10,20 @@ import { gzipBody, identityBody, type BodyPart } from "../exposition/gzip-body.j
 import { refreshBudgetMs } from "./scrape-deadline.js";
 import type { Result } from "../result.js";
 import { statusPage } from "./status-page.js";
+import { whileEither } from "../either-signal.js";
 import { registryText } from "../exposition/registry-text.js";
 
 export interface ServerOptions {
   readonly logger: Logger;
   /** POST /-/reload calls it; its error is the answer's reason. */
   readonly reload?: () => Promise<Result<void, string>>;
-  /** When not empty, every request but the health checks needs basic auth against these bcrypt hashes. */
-  readonly basicAuthUsers?: ReadonlyMap<string, string>;
+  /**
+   * The users of the web config in use, asked for on every request: when not
+   * empty, every request but the health checks needs basic auth against these bcrypt hashes.
+   */
+  readonly basicAuthUsers?: () => ReadonlyMap<string, string>;
+  /** Aborts when the exporter stops: scrapes in flight stop waiting for Athena and answer with what they have. */
+  readonly closing?: AbortSignal;
 }
 
 const ROUTES: Readonly<Record<string, readonly string[]>> = {
@@ -40,10 +46,11 @@ export function createHttpApp(targets: Targets, processMetrics: ProcessMetrics, 
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
-  if (options.basicAuthUsers !== undefined && options.basicAuthUsers.size > 0) {
-    const auth = basicAuth(options.basicAuthUsers);
+  const users = options.basicAuthUsers;
+  if (users !== undefined) {
+    const auth = basicAuth(users);
     app.use((req: Request, res: Response, next: NextFunction) => {
-      if (UNAUTHENTICATED.has(req.path)) next();
+      if (UNAUTHENTICATED.has(req.path) || users().size === 0) next();
       else auth(req, res, next);
     });
   }
@@ -90,7 +97,8 @@ export function createHttpApp(targets: Targets, processMetrics: ProcessMetrics, 
 
   const scrapeTarget = async (target: Target, timeoutHeader: string | undefined): Promise<BodyPart[]> => {
     const budget = refreshBudgetMs(timeoutHeader, target.config.scrape.timeoutMs);
-    return target.scrape(AbortSignal.timeout(budget));
+    const deadline = AbortSignal.timeout(budget);
+    return options.closing === undefined ? target.scrape(deadline) : whileEither(deadline, options.closing, (s) => target.scrape(s));
   };
 
   app.get("/metrics", async (req, res) => {

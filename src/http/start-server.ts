@@ -1,76 +1,143 @@
-import { createServer as createHttpServer, type Server } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import { isDeepStrictEqual } from "node:util";
 import type { ExporterConfig } from "../config/config.js";
+import { formatConfigError, type ConfigError } from "../config/config-file.js";
 import { createHttpApp } from "./app.js";
-import type { Result } from "../result.js";
-import { Reloader, type ConfigSource } from "./reloader.js";
+import { err, ok, type Result } from "../result.js";
 import { ProcessMetrics } from "../self-metrics.js";
 import type { Target, TargetDeps } from "../target.js";
 import { Targets } from "../targets.js";
 import type { WebConfig } from "../config/web-config.js";
+import { stoppedBy } from "../athena/stoppable-api.js";
+import { listen, type Listener } from "./listener.js";
+import { watchFiles } from "./file-watch.js";
+
+/** How long a stop waits for the answers in flight before it closes their connections. */
+const STOP_GRACE_MS = 500;
+/** How often the web config's files are checked for a change. */
+const WEB_WATCH_INTERVAL_MS = 1000;
 
 export interface RunningServer {
   /** The target of a single-target config (tests use it); with named targets, see `targets`. */
   readonly target: Target;
   readonly targets: Targets;
+  /** http:// or https://, as the web config in use says. */
   readonly url: string;
-  /** Reads the configuration again; a bad one is refused and the old one keeps serving. */
+  /** Reads the configuration (and the web config) again; a bad one is refused and the old one keeps serving. */
   reload(): Promise<Result<void, string>>;
+  /** Within a second, whatever is in flight: Athena calls aborted, scrapes answered with what they have, the port closed. */
   close(): Promise<void>;
 }
 
-export type { ConfigSource } from "./reloader.js";
+/** Where reloads read a configuration from: a file, by default (the demo adds its simulator's endpoint). */
+export interface Source<T> {
+  /** Named in the reload's log lines. */
+  readonly name: string;
+  read(): Promise<Result<T, ConfigError>>;
+}
+export type ConfigSource = Source<ExporterConfig>;
 
 export interface ServerOptions {
   /** What every target is built from. */
   readonly deps: TargetDeps;
   /** Without it, reloads are refused. */
   readonly configSource?: ConfigSource;
-  /** TLS and basic auth (--web.config.file). */
+  /** TLS and basic auth (--web.config.file) at start. */
   readonly web?: WebConfig;
+  /** Where reloads read the web config from; its files are also watched, and read again when they change. */
+  readonly webSource?: Source<WebConfig>;
 }
 
 /** Starts the exporter's HTTP server with its targets; resolves once it listens. */
 export async function startServer(
   config: ExporterConfig,
-  listen: { host: string; port: number },
+  address: { host: string; port: number },
   options: ServerOptions,
 ): Promise<RunningServer> {
   const processMetrics = new ProcessMetrics();
-  const targets = new Targets(config, options.deps, processMetrics);
+  const closing = new AbortController();
+  const deps: TargetDeps = { ...options.deps, athenaApis: stoppedBy(options.deps.athenaApis, closing.signal) };
+  const targets = new Targets(config, deps, processMetrics);
   const { logger } = options.deps;
   const source = options.configSource;
+  const webSource = options.webSource;
+  let web = options.web;
+  // The reload gauge is 1 when both files were good the last time each was read.
+  const outcome = { config: true, web: true };
 
-  const reloader = new Reloader(source, (config) => targets.apply(config), processMetrics, logger);
-  const reload = (): Promise<Result<void, string>> => reloader.reload();
+  const refused = (what: "config" | "web", name: string, error: ConfigError): string => {
+    const reason = formatConfigError(error);
+    outcome[what] = false;
+    processMetrics.configReloadSuccessful.set(0);
+    processMetrics.configReloadFailures.inc();
+    const message =
+      what === "config"
+        ? "config reload failed; the previous configuration stays in use"
+        : "web config reload failed; the previous web configuration stays in use";
+    logger.error({ file: name, code: error.code, reason }, message);
+    return reason;
+  };
+  const accepted = (what: "config" | "web"): void => {
+    outcome[what] = true;
+    processMetrics.configReloadSuccessful.set(outcome.config && outcome.web ? 1 : 0);
+    processMetrics.configReloadTimestamp.set(Date.now() / 1000);
+  };
 
-  const web = options.web;
+  const reloadConfig = async (): Promise<Result<void, string>> => {
+    if (source === undefined) return err("this exporter was started without a config file");
+    const loaded = await source.read();
+    if (!loaded.ok) return err(refused("config", source.name, loaded.error));
+    targets.apply(loaded.value);
+    accepted("config");
+    logger.info({ file: source.name, calculations: loaded.value.calculations.length }, "config reloaded");
+    return ok(undefined);
+  };
+
+  let stopWatching = (): void => undefined;
+  const reloadWeb = async (cause: string): Promise<Result<void, string>> => {
+    if (webSource === undefined) return ok(undefined);
+    const loaded = await webSource.read();
+    if (!loaded.ok) return err(refused("web", webSource.name, loaded.error));
+    const next = loaded.value;
+    if (!isDeepStrictEqual(next.tls, web?.tls)) listener.setTls(next.tls);
+    if (!isDeepStrictEqual(next.files, web?.files)) watch(next.files);
+    web = next;
+    accepted("web");
+    logger.info(
+      { file: webSource.name, cause, tls: next.tls !== undefined, basic_auth_users: next.basicAuthUsers.size },
+      "web config reloaded",
+    );
+    return ok(undefined);
+  };
+
+  // One reload at a time, whatever asked for it (SIGHUP, POST /-/reload, a changed file), as blackbox_exporter's.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serially = <T>(run: () => Promise<T>): Promise<T> => {
+    const next = queue.then(run);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  const reload = (): Promise<Result<void, string>> =>
+    serially(async () => {
+      // A server given only a web config to read (as some tests start it) reloads just that.
+      const config = source === undefined && webSource !== undefined ? ok(undefined) : await reloadConfig();
+      const results = [config, await reloadWeb("reload")];
+      const reasons = results.flatMap((r) => (r.ok ? [] : [r.error]));
+      return reasons.length === 0 ? ok(undefined) : err(reasons.join("; "));
+    });
+  const watch = (files: readonly string[]): void => {
+    stopWatching();
+    stopWatching = watchFiles(files, WEB_WATCH_INTERVAL_MS, () => void serially(() => reloadWeb("file changed")));
+  };
+
   const app = createHttpApp(targets, processMetrics, {
     logger,
     reload,
-    ...(web === undefined ? {} : { basicAuthUsers: web.basicAuthUsers }),
+    basicAuthUsers: () => web?.basicAuthUsers ?? new Map<string, string>(),
+    closing: closing.signal,
   });
-  const tls = web?.tls;
-  const server: Server =
-    tls === undefined
-      ? createHttpServer(app)
-      : createHttpsServer(
-          {
-            cert: tls.cert,
-            key: tls.key,
-            minVersion: tls.minVersion,
-            ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa }),
-            requestCert: tls.clientAuth !== "NoClientCert",
-            rejectUnauthorized: tls.clientAuth === "RequireAndVerifyClientCert",
-          },
-          app,
-        );
+  let listener: Listener;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(listen.port, listen.host === "" ? "::" : listen.host, () => resolve());
-    });
+    listener = await listen(address.host, address.port, app, web?.tls, logger);
   } catch (e) {
     // Discovery's timers would keep a process that cannot serve alive.
     try {
@@ -80,8 +147,8 @@ export async function startServer(
     }
     throw e;
   }
-  const address = server.address() as AddressInfo; // a TCP listener always has an AddressInfo
-  const host = listen.host === "" ? "localhost" : listen.host.includes(":") ? `[${listen.host}]` : listen.host;
+  if (webSource !== undefined && web !== undefined) watch(web.files);
+  const urlHost = address.host === "" ? "localhost" : address.host.includes(":") ? `[${address.host}]` : address.host;
   return {
     get target(): Target {
       const [first] = targets.all();
@@ -89,13 +156,14 @@ export async function startServer(
       return first;
     },
     targets,
-    url: `${tls === undefined ? "http" : "https"}://${host}:${address.port}`,
+    get url(): string {
+      return `${web?.tls === undefined ? "http" : "https"}://${urlHost}:${listener.port}`;
+    },
     reload,
     close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      closing.abort();
+      stopWatching();
+      await listener.close(STOP_GRACE_MS);
       try {
         await targets.close();
       } finally {

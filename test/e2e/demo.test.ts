@@ -32,11 +32,14 @@ describe("demo", () => {
       { env },
     );
     let stdout = "";
+    let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     try {
-      await waitFor(() => /Exporter metrics: \S+/.test(stdout), 15_000, "the demo to listen");
-      const url = /Exporter metrics: (\S+)/.exec(stdout)?.[1] ?? "";
+      // The banner is for the terminal (stderr); stdout is the log alone.
+      await waitFor(() => /Exporter metrics: \S+/.test(stderr), 15_000, "the demo to listen");
+      const url = /Exporter metrics: (\S+)/.exec(stderr)?.[1] ?? "";
       assert.equal((await fetch(url)).status, 401, "the web config's basic auth is ignored");
       const res = await fetch(url, { headers: { Authorization: `Basic ${Buffer.from("prometheus:demo-password").toString("base64")}` } });
       assert.equal(res.status, 200);
@@ -46,6 +49,31 @@ describe("demo", () => {
       child.kill("SIGTERM");
       assert.equal(await exited, 0);
       assert.ok(stdout.includes('level=info msg="shutting down"'), stdout); // logfmt, the default
+      for (const line of stdout.split("\n").filter((l) => l !== "")) assert.match(line, /^ts=\S+ level=\w+ msg=/, "a line not in logfmt");
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
+  it("with --log.format=json writes nothing but JSON lines on stdout, and the banner on stderr", async () => {
+    const child = spawn(process.execPath, [...DEMO, `--config.file=${CONFIG}`, "--web.listen-address=127.0.0.1:0", "--log.format=json"], {
+      env,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    try {
+      await waitFor(() => /Exporter metrics: \S+/.test(stderr), 15_000, "the demo to listen");
+      child.kill("SIGTERM");
+      assert.equal(await exited, 0);
+      const lines = stdout.split("\n").filter((l) => l !== "");
+      const messages = lines.map((line) => {
+        const record = JSON.parse(line) as { msg?: unknown }; // throws on the first line that is not JSON
+        return record.msg;
+      });
+      assert.ok(messages.includes("exporter listening") && messages.includes("shutting down"), stdout);
     } finally {
       child.kill("SIGKILL");
     }
@@ -68,6 +96,8 @@ describe("demo", () => {
     );
     assert.equal(out.status, 1);
     assert.equal(out.stderr, `error: invalid web configuration in ${web}: http_server_config: not supported by this exporter\n`);
+    // The log says why as well, in its own format: whoever reads only the log learns the reason too.
+    assert.match(out.stdout, /level=error msg="invalid web configuration" .*reason=".*http_server_config: not supported by this exporter"/);
   });
 
   it("reports a port in use as one line on stderr, stops its simulator and exits 1", async () => {
