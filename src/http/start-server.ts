@@ -54,11 +54,13 @@ export async function startServer(
       const reason = formatConfigError(loaded.error);
       processMetrics.configReloadSuccessful.set(0);
       processMetrics.configReloadFailures.inc();
+      processMetrics.lastReloadFailure = { reason, at: Date.now() / 1000 };
       logger.error({ file: source.name, code: loaded.error.code, reason }, "config reload failed; the previous configuration stays in use");
       return err(reason);
     }
     targets.apply(loaded.value);
     processMetrics.configReloadSuccessful.set(1);
+    processMetrics.lastReloadFailure = undefined;
     processMetrics.configReloadTimestamp.set(Date.now() / 1000);
     logger.info({ file: source.name, calculations: loaded.value.calculations.length }, "config reloaded");
     return ok(undefined);
