@@ -241,6 +241,25 @@ const STUCK =
   `(athena_calculation_duration_seconds${sel(SESSION)} * ${CALC_ON} group_left (state) ` +
   `(athena_calculation_state${sel(SESSION, `state=~"${STUCK_STATES}"`)} == 1)) > on (state) group_left () athena:calculation_stuck_after_seconds`;
 
+/** Idle time of each IDLE session, from Athena's idle-since time. */
+const IDLE = `(time() - athena_session_idle_since_timestamp_seconds${sel(SESSION)}) and on (job, instance, session_id) (athena_session_state${sel(SESSION, 'state="IDLE"')} == 1)`;
+
+/** A panel link to another panel of this dashboard, viewed alone, with the same variables and time range. */
+function panelLink(title: string, id: number): DashboardLink {
+  return {
+    title,
+    url: `/d/${DASHBOARD_UID}?viewPanel=${id}`,
+    type: "link",
+    icon: "dashboard",
+    tooltip: `The "${title}" panel`,
+    asDropdown: false,
+    includeVars: true,
+    keepTime: true,
+    tags: [],
+    targetBlank: false,
+  };
+}
+
 function variable(name: string, label: string, query: string, allValue: string, extra: Partial<VariableModel> = {}): VariableModel {
   return {
     name,
@@ -271,36 +290,125 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
   const panels: (Panel | RowPanel)[] = [];
   const at = (x: number, w: number, h: number) => ({ x, y, w, h });
 
-  // ── At a glance: what an engineer paged at 3 a.m. reads first ────────────
+  // ── At a glance: what is broken, and where, read in five seconds ─────────
+  // Each panel links to the panel or runbook section that explains it.
   panels.push(row(1, "At a glance", y++));
+  const failedRecent = `(time() - athena_calculation_completion_timestamp_seconds${sel(SESSION)}) < ${config.failedRecentSeconds}`;
+  const sessionFailedRecent =
+    `athena_session_state${sel(SESSION, 'state="FAILED"')} == 1 and on (job, instance, session_id) ` +
+    `(time() - athena_session_end_timestamp_seconds${sel(SESSION)}) < ${config.failedRecentSeconds}`;
+  const idleOver = `(${IDLE}) > ${config.sessionIdleSeconds}`;
+  const finished = (extra = ""): string =>
+    `sum by (job, instance, workgroup) (increase(athena_calculations_finished_total${sel(WORKGROUP, extra)}[${config.failureRatioWindow}]))`;
   panels.push(
-    panel(2, {
-      title: "Failed in range",
+    panel(34, {
+      title: "Firing alerts",
       type: "stat",
-      gridPos: at(0, 4, 4),
-      description: "Calculations that ended FAILED and completed within the selected range, with or without a reason. Any is red.",
+      gridPos: at(0, 5, 4),
+      description:
+        "This exporter's alerts firing now in this Prometheus (its ALERTS series), by name and count: the first thing to read. Each alert's section of the runbook says what to do.",
       unit: "none",
-      targets: [{ expr: `count(${FAILED_IN_RANGE}) or vector(0)`, legend: "failed", instant: true }],
+      targets: [
+        {
+          expr: `sum by (alertname) (ALERTS${sel(TARGET, 'alertstate="firing",alertname=~"Athena.+"')}) or on () label_replace(vector(0), "alertname", "none", "", "")`,
+          legend: "{{alertname}}",
+          instant: true,
+        },
+      ],
       thresholds: thresholds([null, GREEN], [1, RED]),
-      links: [runbook("AthenaCalculationFailed", config)],
+      links: [
+        { ...runbook("AthenaCalculationFailed", config), title: "Runbook", url: config.runbookBaseUrl, tooltip: "Every alert's runbook" },
+      ],
+      options: stat({ textMode: "value_and_name", orientation: "horizontal" }),
+    }),
+    panel(35, {
+      title: "Sessions: failed, degraded, idle",
+      type: "stat",
+      gridPos: at(5, 5, 4),
+      description: `Sessions FAILED within the last ${config.failedRecentSeconds / 60} minutes, DEGRADED now, and IDLE for longer than ${config.sessionIdleSeconds / 60} minutes while still billing their DPUs: what AthenaSessionFailed, AthenaSessionDegraded and AthenaSessionIdle count. The Sessions row names them.`,
+      unit: "none",
+      targets: [
+        { expr: `count(${sessionFailedRecent}) or vector(0)`, legend: "failed", instant: true },
+        { expr: `count(athena_session_state${sel(SESSION, 'state="DEGRADED"')} == 1) or vector(0)`, legend: "degraded", instant: true },
+        { expr: `count(${idleOver}) or vector(0)`, legend: "idle", instant: true },
+      ],
+      thresholds: thresholds([null, GREEN], [1, RED]),
+      links: [
+        panelLink("Sessions by state", 20),
+        panelLink("Idle time of idle sessions", 21),
+        runbook("AthenaSessionFailed", config),
+        runbook("AthenaSessionDegraded", config),
+        runbook("AthenaSessionIdle", config),
+      ],
+      options: stat({ textMode: "value_and_name" }),
+    }),
+    panel(36, {
+      title: "Worst failure ratio",
+      type: "stat",
+      gridPos: at(10, 3, 4),
+      description: `The workgroup with the highest share of FAILED among the calculations that finished in the last ${config.failureRatioWindow}, where at least ${config.failureRatioMinFinished} finished, as AthenaCalculationFailureRatioHigh reads it; red above ${config.failureRatio * 100}%.`,
+      unit: "percentunit",
+      targets: [
+        {
+          expr: `topk(1, (${finished('state="FAILED"')} / ${finished()}) and ${finished()} >= ${config.failureRatioMinFinished}) or on () label_replace(vector(0), "workgroup", "none", "", "")`,
+          legend: "{{workgroup}}",
+          instant: true,
+        },
+      ],
+      thresholds: thresholds([null, GREEN], [config.failureRatio, RED]),
+      links: [panelLink("Failure ratio", 12), runbook("AthenaCalculationFailureRatioHigh", config)],
+      options: stat({ textMode: "value_and_name" }),
+    }),
+    panel(2, {
+      title: "Failed in the last hour",
+      type: "stat",
+      gridPos: at(13, 2, 4),
+      description: `Calculations that completed FAILED within the last ${config.failedRecentSeconds / 60} minutes (whatever the dashboard's range), as AthenaCalculationFailed sees them. Any is red; the Failed calculations table lists them.`,
+      unit: "none",
+      targets: [
+        {
+          expr: `count(athena_calculation_state${sel(SESSION, 'state="FAILED"')} == 1 and ${CALC_ON} ${failedRecent}) or vector(0)`,
+          legend: "failed",
+          instant: true,
+        },
+      ],
+      thresholds: thresholds([null, GREEN], [1, RED]),
+      links: [panelLink("Failed calculations", 9), runbook("AthenaCalculationFailed", config)],
       options: stat({ textMode: "value" }),
     }),
     panel(3, {
       title: "Stuck now",
       type: "stat",
-      gridPos: at(4, 4, 4),
+      gridPos: at(15, 2, 4),
       description:
         "Unfinished calculations older than their state's stuck threshold (mixin/config.ts stuckAfterSeconds), as AthenaCalculationStuck sees them.",
       unit: "none",
       targets: [{ expr: `count(${STUCK}) or vector(0)`, legend: "stuck", instant: true }],
       thresholds: thresholds([null, GREEN], [1, RED]),
-      links: [runbook("AthenaCalculationStuck", config)],
+      links: [panelLink("Unfinished: time since submission", 13), runbook("AthenaCalculationStuck", config)],
+      options: stat({ textMode: "value" }),
+    }),
+    panel(37, {
+      title: "Throttled now",
+      type: "stat",
+      gridPos: at(17, 3, 4),
+      description: `Throttled HTTP attempts per second to Athena over 5 minutes, retries included; red above ${config.throttledAttemptsPerSecond}, where AthenaExporterThrottled fires.`,
+      unit: "reqps",
+      targets: [
+        {
+          expr: `sum(rate(athena_exporter_api_throttled_attempts_total${sel(TARGET)}[5m])) or vector(0)`,
+          legend: "throttled",
+          instant: true,
+        },
+      ],
+      thresholds: thresholds([null, GREEN], [config.throttledAttemptsPerSecond, RED]),
+      links: [panelLink("Throttled attempts per second", 25), runbook("AthenaExporterThrottled", config)],
       options: stat({ textMode: "value" }),
     }),
     panel(4, {
       title: "Exporter up",
       type: "stat",
-      gridPos: at(8, 4, 4),
+      gridPos: at(20, 2, 4),
       description: "Prometheus's `up` per scraped target: DOWN means Prometheus cannot scrape it, and every other panel shows old data.",
       unit: "none",
       targets: [{ expr: `up${sel(TARGET)}`, legend: "{{instance}}", instant: true }],
@@ -309,10 +417,35 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
       links: [runbook("AthenaExporterDown", config)],
       options: stat(),
     }),
+    panel(38, {
+      title: "Failing to refresh",
+      type: "stat",
+      gridPos: at(22, 2, 4),
+      description:
+        "Calculations and sessions whose last refresh from Athena failed (athena_calculation_up, athena_session_up at 0): their panels show the last known values. The exporter's status page names them with their error.",
+      unit: "none",
+      targets: [
+        {
+          expr: `count(athena_calculation_up${sel(TARGET)} == 0) + count(athena_session_up${sel(TARGET, 'session_id=~"$session"')} == 0) or count(athena_calculation_up${sel(TARGET)} == 0) or count(athena_session_up${sel(TARGET, 'session_id=~"$session"')} == 0) or vector(0)`,
+          legend: "failing",
+          instant: true,
+        },
+      ],
+      thresholds: thresholds([null, GREEN], [1, ORANGE]),
+      links: [
+        panelLink("Calculations that fail to refresh", 23),
+        runbook("AthenaExporterRefreshFailing", config),
+        runbook("AthenaSessionRefreshFailing", config),
+      ],
+      options: stat({ textMode: "value" }),
+    }),
+  );
+  y += 4;
+  panels.push(
     panel(5, {
       title: "Data age",
       type: "stat",
-      gridPos: at(12, 4, 4),
+      gridPos: at(0, 8, 3),
       description:
         "Oldest fetch from Athena among unfinished calculations. Red at mixin/config.ts dataStaleAfterSeconds, where AthenaExporterDataStale fires.",
       unit: "s",
@@ -324,7 +457,7 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
     panel(6, {
       title: "Discovery age",
       type: "stat",
-      gridPos: at(16, 4, 4),
+      gridPos: at(8, 8, 3),
       description:
         "Time since discovery last listed every workgroup completely. Red at mixin/config.ts discoveryStaleAfterSeconds, where AthenaExporterDiscoveryStale fires.",
       unit: "s",
@@ -342,9 +475,9 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
     panel(7, {
       title: "DPU-hours today",
       type: "stat",
-      gridPos: at(20, 4, 4),
+      gridPos: at(16, 8, 3),
       description: "DPU-hours the selected sessions used since midnight (dashboard time zone). A cost figure, not a problem: one colour.",
-      unit: "none",
+      unit: "suffix: DPU-h",
       targets: [
         {
           expr: `sum(increase(athena_session_dpu_execution_seconds${sel(SESSION)}[$__range])) / 3600 or vector(0)`,
@@ -357,7 +490,7 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
       options: stat({ textMode: "value", colorMode: "value" }),
     }),
   );
-  y += 4;
+  y += 3;
 
   // ── Calculations ───────────────────────────────────────────────────────────
   panels.push(row(8, "Calculations", y++));
@@ -435,6 +568,7 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
       gridPos: at(8, 8, 8),
       description: "Calculations finishing per minute per state (the workgroup counters: they do not narrow by session).",
       unit: "none",
+      interval: "2m",
       targets: [
         {
           expr: `sum by (state) (rate(athena_calculations_finished_total${sel(WORKGROUP)}[$__rate_interval])) * 60`,
@@ -470,7 +604,11 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
       title: "Unfinished: time since submission",
       type: "bargauge",
       gridPos: at(0, 12, 8),
-      description: `Each unfinished calculation and how long since it was submitted; red at the RUNNING/QUEUED stuck threshold (${stuckRunning} s, mixin/config.ts).`,
+      description: `Each unfinished calculation and how long since it was submitted; red where AthenaCalculationStuck fires, at its state's threshold (mixin/config.ts stuckAfterSeconds: ${Object.entries(
+        config.stuckAfterSeconds,
+      )
+        .map(([state, seconds]) => `${state} ${seconds} s`)
+        .join(", ")}).`,
       unit: "s",
       targets: [
         {
@@ -480,6 +618,11 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
         },
       ],
       thresholds: thresholds([null, GREEN], [stuckRunning / 2, ORANGE], [stuckRunning, RED]),
+      // Each bar is named "<state> <id>": its state's own threshold, as the alert has.
+      overrides: Object.entries(config.stuckAfterSeconds).map(([state, seconds]) => ({
+        matcher: { id: "byRegexp", options: `^${state} ` },
+        properties: [{ id: "thresholds", value: thresholds([null, GREEN], [seconds / 2, ORANGE], [seconds, RED]) }],
+      })),
       links: [runbook("AthenaCalculationStuck", config)],
       options: { displayMode: "basic", orientation: "horizontal", showUnfilled: true },
     }),
@@ -512,7 +655,7 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
       type: "timeseries",
       gridPos: at(0, 12, 8),
       description: "DPU-hours the selected sessions used per day: one bar a day, the same whatever the zoom.",
-      unit: "none",
+      unit: "suffix: DPU-h",
       interval: "1d",
       targets: [
         {
@@ -527,8 +670,9 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
       type: "timeseries",
       gridPos: at(12, 12, 8),
       description:
-        "DPU-seconds per second (that is, DPUs) the selected sessions use, per workgroup: a rate of the cumulative figure, so no sawtooth.",
-      unit: "none",
+        "DPU-seconds per second (that is, DPUs) the selected sessions use, per workgroup: a rate of the cumulative figure. Its rate window is at least 2 minutes (panel min interval), so it covers two refreshes or more at the shipped cache.ttl and a 30 s scrape.",
+      unit: "suffix: DPUs",
+      interval: "2m",
       targets: [
         {
           expr: `sum by (workgroup) (rate(athena_session_dpu_execution_seconds${sel(SESSION)}[$__rate_interval]))`,
@@ -544,7 +688,7 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
       type: "table",
       gridPos: at(0, 24, 6),
       description: "DPU-hours per workgroup over the selected range and their cost at athena_dpu_hour_price_usd.",
-      unit: "none",
+      unit: "suffix: DPU-h",
       targets: [
         {
           expr: `sum by (workgroup) (increase(athena_session_dpu_execution_seconds${sel(SESSION)}[$__range])) / 3600`,
@@ -567,7 +711,6 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
 
   // ── Sessions ────────────────────────────────────────────────────────────────
   panels.push(row(19, "Sessions", y++));
-  const idle = `(time() - athena_session_idle_since_timestamp_seconds${sel(SESSION)}) and on (job, instance, session_id) (athena_session_state${sel(SESSION, 'state="IDLE"')} == 1)`;
   panels.push(
     panel(20, {
       title: "Sessions by state",
@@ -592,7 +735,7 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
       gridPos: at(8, 16, 8),
       description: `Idle time per IDLE session; red above mixin/config.ts sessionIdleSeconds (${config.sessionIdleSeconds} s), where AthenaSessionIdle fires.`,
       unit: "s",
-      targets: [{ expr: `max by (workgroup, session_id) (${idle})`, legend: "{{workgroup}} {{session_id}}" }],
+      targets: [{ expr: `max by (workgroup, session_id) (${IDLE})`, legend: "{{workgroup}} {{session_id}}" }],
       thresholds: thresholds([null, GREEN], [config.sessionIdleSeconds, RED]),
       custom: { thresholdsStyle: { mode: "line+area" } },
       links: [runbook("AthenaSessionIdle", config)],
@@ -663,6 +806,7 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
       gridPos: at(0, 8, 7),
       description: "The exporter's request rate to Athena, per operation.",
       unit: "reqps",
+      interval: "2m",
       targets: [
         { expr: `sum by (operation) (rate(athena_exporter_api_requests_total${sel(TARGET)}[$__rate_interval]))`, legend: "{{operation}}" },
       ],
@@ -673,6 +817,7 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
       gridPos: at(8, 8, 7),
       description: "Failed requests per error code.",
       unit: "reqps",
+      interval: "2m",
       targets: [
         {
           expr: `sum by (error) (rate(athena_exporter_api_request_failures_total${sel(TARGET)}[$__rate_interval]))`,
@@ -688,6 +833,7 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
       gridPos: at(16, 8, 7),
       description: "99th percentile of Athena's answer time per operation.",
       unit: "s",
+      interval: "2m",
       targets: [
         {
           expr: `histogram_quantile(0.99, sum by (le, operation) (rate(athena_exporter_api_request_duration_seconds_bucket${sel(TARGET)}[$__rate_interval])))`,
@@ -734,7 +880,7 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
       title: "Duration and DPU of $calculation",
       type: "timeseries",
       gridPos: at(0, 24, 6),
-      description: "Duration since submission and DPU-seconds used, as each refresh saw them.",
+      description: "Duration since submission (seconds) and DPU-seconds used (DPUs times seconds), as each refresh saw them.",
       unit: "s",
       targets: [
         {
@@ -746,6 +892,8 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
           legend: "DPU-seconds {{calculation_execution_id}}",
         },
       ],
+      // DPU-seconds are not seconds: the second query gets its own unit.
+      overrides: [{ matcher: { id: "byFrameRefID", options: "B" }, properties: [{ id: "unit", value: "suffix: DPU-s" }] }],
     }),
   );
 

@@ -39,6 +39,15 @@ export interface MixinConfig {
   readonly throttledAttemptsPerSecond: number;
   /** How long a session may stay IDLE before AthenaSessionIdle (also the recording rule the dashboard draws). */
   readonly sessionIdleSeconds: number;
+  /**
+   * `keep_firing_for:` of every alert but AthenaExporterDown: how long an alert
+   * stays firing after its expression stopped returning it. A failed scrape
+   * (an exporter restart, a timeout) marks every series stale at once; without
+   * this hold each firing alert would resolve and page again a scrape later.
+   * A failed refresh needs no hold: the exporter keeps serving the last known
+   * values, and the rules read them.
+   */
+  readonly keepFiringFor: string;
   /** `for:` of each alert that waits. */
   readonly for: {
     readonly calculationFailed: string;
@@ -83,6 +92,8 @@ export const mixinConfig: MixinConfig = {
   apiErrorRatio: 0.1,
   throttledAttemptsPerSecond: 0.1,
   sessionIdleSeconds: 1800,
+  // Longer than a restart and Prometheus's 5-minute lookback; an alert that really ended is resolved this much later.
+  keepFiringFor: "5m",
   for: {
     // FAILED is final, but a session's state may reach Prometheus a scrape after its calculations':
     // two minutes let AthenaSessionFailed take their place, so a dying session pages once.

@@ -10,6 +10,8 @@ export interface AlertRule {
   readonly alert: string;
   readonly expr: string;
   readonly for: string;
+  /** Absent where a gap in the data is itself the alert (AthenaExporterDown). */
+  readonly keep_firing_for?: string;
   readonly labels: { readonly severity: "warning" | "critical" };
   readonly annotations: Annotations & { readonly runbook_url: string };
   /** Why the rule is written as it is; becomes a YAML comment above it. */
@@ -40,9 +42,18 @@ export const LISTING_OPERATIONS = ["ListWorkGroups", "GetWorkGroup", "ListSessio
 export function ruleGroups(c: MixinConfig): RuleGroup[] {
   /** A selector of `metric` with the job selector and `matchers`. */
   const s = (metric: string, ...matchers: string[]): string => `${metric}{${[c.jobSelector, ...matchers].join(", ")}}`;
-  const alert = (rule: Omit<AlertRule, "annotations"> & { annotations: Annotations }): AlertRule => ({
-    ...rule,
-    annotations: { ...rule.annotations, runbook_url: runbookUrl(rule.alert, c) },
+  /** An alert with its runbook link, held through a failed scrape unless `hold` is false (mixin/config.ts keepFiringFor). */
+  const alert = (
+    { alert, why, expr, for: wait, labels, annotations }: Omit<AlertRule, "annotations" | "keep_firing_for"> & { annotations: Annotations },
+    hold = true,
+  ): AlertRule => ({
+    alert,
+    ...(why === undefined ? {} : { why }),
+    expr,
+    for: wait,
+    ...(hold ? { keep_firing_for: c.keepFiringFor } : {}),
+    labels,
+    annotations: { ...annotations, runbook_url: runbookUrl(alert, c) },
   });
   const listing = s(
     "athena_exporter_api_request_failures_total",
@@ -118,9 +129,9 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
         alert({
           alert: "AthenaCalculationStuck",
           why:
-            "Unfinished for longer than its state's threshold (athena:calculation_stuck_after_seconds). Quiet while the calculation " +
-            "cannot be refreshed or its data is stale: its last known state would stay RUNNING, and AthenaExporterRefreshFailing " +
-            "or AthenaExporterDataStale pages for that cause instead.",
+            "Unfinished for longer than its state's threshold (athena:calculation_stuck_after_seconds). Read from the last known " +
+            "state, which the exporter keeps serving while refreshes fail: a failed refresh neither resolves nor starts this alert " +
+            "(AthenaExporterRefreshFailing pages for that), and the description says when the data is not fresh.",
           expr: [
             "(",
             `  ${s("athena_calculation_duration_seconds")}`,
@@ -129,12 +140,6 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
             ")",
             "> on (state) group_left ()",
             "athena:calculation_stuck_after_seconds",
-            "unless on (job, instance, calculation_execution_id)",
-            "(",
-            `  ${s("athena_calculation_up")} == 0`,
-            "  or",
-            `  time() - ${s("athena_calculation_last_refresh_timestamp_seconds")} > ${c.dataStaleAfterSeconds}`,
-            ")",
           ].join("\n"),
           for: c.for.stuck,
           labels: { severity: "warning" },
@@ -144,7 +149,9 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
             description:
               "Calculation {{ $labels.calculation_execution_id }} of session {{ $labels.session_id }} in workgroup {{ $labels.workgroup }} " +
               "is {{ $labels.state }}, submitted {{ $value | humanizeDuration }} ago " +
-              "(threshold for {{ $labels.state }}: {{ with printf \"athena:calculation_stuck_after_seconds{state='%s'}\" $labels.state | query }}{{ . | first | value | humanizeDuration }}{{ end }}).",
+              "(threshold for {{ $labels.state }}: {{ with printf \"athena:calculation_stuck_after_seconds{state='%s'}\" $labels.state | query }}{{ . | first | value | humanizeDuration }}{{ end }})." +
+              `{{ with printf "athena_calculation_up{job='%s',instance='%s',calculation_execution_id='%s'} == 0" $labels.job $labels.instance $labels.calculation_execution_id | query }}` +
+              ` Its refreshes fail: this is its last known state{{ with printf "time() - athena_calculation_last_refresh_timestamp_seconds{job='%s',instance='%s',calculation_execution_id='%s'}" $labels.job $labels.instance $labels.calculation_execution_id | query }}, fetched {{ . | first | value | humanizeDuration }} ago{{ end }}.{{ end }}`,
           },
         }),
       ],
@@ -191,7 +198,8 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
           alert: "AthenaSessionIdle",
           why:
             "An IDLE session still bills its DPUs. The idle time comes from Athena's IdleSinceDateTime, so a restart does not restart the count; " +
-            "the wait is the threshold, hence for: 0m. Quiet while the session cannot be refreshed (its last known state would stay IDLE).",
+            "the wait is the threshold, hence for: 0m. Read from the last known state, which the exporter keeps serving while refreshes " +
+            "fail: a failed refresh does not resolve it (AthenaSessionRefreshFailing pages for that).",
           expr: [
             "(",
             `  time() - ${s("athena_session_idle_since_timestamp_seconds")}`,
@@ -200,8 +208,6 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
             ")",
             "> on () group_left",
             "athena:session_idle_alert_threshold_seconds",
-            "unless on (job, instance, session_id)",
-            `(${s("athena_session_up")} == 0)`,
           ].join("\n"),
           for: "0m",
           labels: { severity: "warning" },
@@ -211,8 +217,9 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
             description:
               "Session {{ $labels.session_id }} in workgroup {{ $labels.workgroup }} has been IDLE for {{ $value | humanizeDuration }} " +
               '(threshold {{ with query "athena:session_idle_alert_threshold_seconds" }}{{ . | first | value | humanizeDuration }}{{ end }}) ' +
-              `and still holds {{ with printf "${sessionDpus}" $labels.instance $labels.session_id | query }}{{ . | first | value | humanize }}{{ else }}an unknown number of{{ end }} DPUs, ` +
-              `about {{ with printf "(${sessionDpus}) * on (job, instance) group_left athena_dpu_hour_price_usd" $labels.instance $labels.session_id | query }}{{ . | first | value | printf "%.2f" }}{{ else }}an unknown number of{{ end }} USD per hour. ` +
+              // One decimal at most ("0.9", "2"): humanize would write 0.889 DPUs as "888.9m".
+              `and still holds {{ with printf "${sessionDpus}" $labels.instance $labels.session_id | query }}{{ . | first | value | printf "%.1f" | reReplaceAll "\\\\.0$" "" }}{{ else }}an unknown number of{{ end }} DPUs` +
+              `{{ with printf "(${sessionDpus}) * on (job, instance) group_left athena_dpu_hour_price_usd" $labels.instance $labels.session_id | query }}, about {{ . | first | value | printf "%.2f" }} USD per hour{{ end }}. ` +
               "Terminate it if no one uses it.",
           },
         }),
@@ -245,19 +252,16 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
         }),
         alert({
           alert: "AthenaExporterDataStale",
-          why: "Unfinished calculations whose data has not been fetched for a while although no refresh failed: refreshes stall (scrape deadline, rate limit). Calculations whose refresh fails are AthenaExporterRefreshFailing's.",
-          expr: [
-            "max by (job, instance) (",
-            `  time() - ${s("athena_calculation_last_refresh_timestamp_seconds")}`,
-            "  unless on (job, instance, calculation_execution_id)",
-            `  ${s("athena_calculation_up")} == 0`,
-            `) > ${c.dataStaleAfterSeconds}`,
-          ].join("\n"),
+          why:
+            "Unfinished calculations whose data has not been fetched for a while: refreshes stall (scrape deadline, rate limit) or fail. " +
+            "Every calculation counts, whether its last refresh failed or not, so one failed refresh cannot resolve it; where refreshes " +
+            "fail, Alertmanager holds it back behind AthenaExporterRefreshFailing (README's inhibit rules).",
+          expr: `max by (job, instance) (time() - ${s("athena_calculation_last_refresh_timestamp_seconds")}) > ${c.dataStaleAfterSeconds}`,
           for: c.for.dataStale,
           labels: { severity: "warning" },
           annotations: {
             summary: "Athena calculation data from {{ $labels.instance }} is {{ $value | humanizeDuration }} old",
-            description: `The oldest data of an unfinished calculation watched by {{ $labels.instance }} was fetched {{ $value | humanizeDuration }} ago (threshold ${c.dataStaleAfterSeconds} s), although its refreshes do not fail: states and durations on the dashboard are out of date.`,
+            description: `The oldest data of an unfinished calculation watched by {{ $labels.instance }} was fetched {{ $value | humanizeDuration }} ago (threshold {{ ${c.dataStaleAfterSeconds} | humanizeDuration }}): states and durations on the dashboard are out of date.`,
           },
         }),
         alert({
@@ -335,27 +339,30 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
             description: `Athena has throttled {{ $labels.instance }} for ${c.for.throttled} ({{ printf "%.2f" $value }} throttled attempts per second, retries included).`,
           },
         }),
-        alert({
-          alert: "AthenaExporterDown",
-          why:
-            "A target Prometheus fails to scrape; a target that vanished from service discovery within the last " +
-            `${c.targetVanishedLookback} (its up series stopped); or no target of the job at all.`,
-          expr: [
-            `${s("up")} == 0`,
-            "or on (job, instance)",
-            `(max_over_time(${s("up")}[${c.targetVanishedLookback}]) unless on (job, instance) ${s("up")}) * 0`,
-            "or",
-            `absent(up{job="${c.exporterJob}"})`,
-          ].join("\n"),
-          for: c.for.down,
-          labels: { severity: "critical" },
-          annotations: {
-            summary: "Athena calculation exporter {{ with $labels.instance }}{{ . }}{{ else }}job {{ $labels.job }}{{ end }} is down",
-            description:
-              "{{ if $labels.instance }}Prometheus has failed to scrape {{ $labels.instance }} of job {{ $labels.job }}, or it vanished from the targets, " +
-              `for ${c.for.down}{{ else }}Prometheus has had no target of job {{ $labels.job }} for ${c.for.down}{{ end }}: no Athena calculation metrics or alerts come from it.`,
+        alert(
+          {
+            alert: "AthenaExporterDown",
+            why:
+              "A target Prometheus fails to scrape; a target that vanished from service discovery within the last " +
+              `${c.targetVanishedLookback} (its up series stopped); or no target of the job at all.`,
+            expr: [
+              `${s("up")} == 0`,
+              "or on (job, instance)",
+              `(max_over_time(${s("up")}[${c.targetVanishedLookback}]) unless on (job, instance) ${s("up")}) * 0`,
+              "or",
+              `absent(up{job="${c.exporterJob}"})`,
+            ].join("\n"),
+            for: c.for.down,
+            labels: { severity: "critical" },
+            annotations: {
+              summary: "Athena calculation exporter {{ with $labels.instance }}{{ . }}{{ else }}job {{ $labels.job }}{{ end }} is down",
+              description:
+                "{{ if $labels.instance }}Prometheus has failed to scrape {{ $labels.instance }} of job {{ $labels.job }}, or it vanished from the targets, " +
+                `for ${c.for.down}{{ else }}Prometheus has had no target of job {{ $labels.job }} for ${c.for.down}{{ end }}: no Athena calculation metrics or alerts come from it.`,
+            },
           },
-        }),
+          false,
+        ),
       ],
     },
   ];

@@ -182,6 +182,12 @@ export class ProcessMetrics {
 
   readonly targetInfo = new Gauge(promOptions(TARGET_INFO, this.registry));
 
+  /**
+   * Why the last reload was refused and when (Unix seconds), while the gauge
+   * above is 0: the status page says why, not only that it failed.
+   */
+  lastReloadFailure: { readonly reason: string; readonly at: number } | undefined;
+
   readonly #stopEventLoopDelay: () => void;
 
   constructor() {

@@ -172,6 +172,10 @@ export function samplesOf(text: string, name: string): Sample[] {
 const INSTALL_HINTS = {
   promtool: "install Debian's prometheus package (apt-get update && apt-get install -y prometheus), as .ci/run does",
   prometheus: "install Debian's prometheus package (apt-get update && apt-get install -y prometheus), as .ci/run does",
+  "prometheus-alertmanager":
+    "install Debian's prometheus-alertmanager package (apt-get update && apt-get install -y prometheus-alertmanager), as .ci/run does",
+  amtool:
+    "install Debian's prometheus-alertmanager package (apt-get update && apt-get install -y prometheus-alertmanager), as .ci/run does",
   openssl: "install Debian's openssl package (apt-get update && apt-get install -y openssl), as .ci/run does",
 } as const;
 

@@ -28,7 +28,7 @@ export interface PrometheusApiResult {
 export interface RunningPrometheus {
   readonly url: string;
   query(expr: string): Promise<PrometheusApiResult>;
-  alerts(): Promise<{ labels: Record<string, string>; annotations: Record<string, string>; state: string }[]>;
+  alerts(): Promise<{ labels: Record<string, string>; annotations: Record<string, string>; state: string; activeAt: string }[]>;
   labelValues(label: string, match: string): Promise<string[]>;
   stop(): Promise<void>;
 }
@@ -41,7 +41,7 @@ export async function startPrometheus(
   target: string | { readonly scrapeConfigs: readonly unknown[] },
   rules: string,
   /** Prometheus durations; the defaults (1s, 1s) suit small bodies, a body of 100,000 calculations needs longer. */
-  options: { readonly scrapeInterval?: string; readonly scrapeTimeout?: string } = {},
+  options: { readonly scrapeInterval?: string; readonly scrapeTimeout?: string; readonly alertmanager?: string } = {},
 ): Promise<RunningPrometheus> {
   const binary = requireBinary("prometheus");
   const dir = await mkdtemp(join(tmpdir(), "ace-prometheus-"));
@@ -56,6 +56,9 @@ export async function startPrometheus(
       global: { scrape_interval: options.scrapeInterval ?? "1s", scrape_timeout: options.scrapeTimeout ?? "1s", evaluation_interval: "1s" },
       rule_files: ["alerts.yml"],
       scrape_configs: scrapeConfigs,
+      ...(options.alertmanager === undefined
+        ? {}
+        : { alerting: { alertmanagers: [{ static_configs: [{ targets: [options.alertmanager] }] }] } }),
     }),
   );
   const port = await freePort();
@@ -110,8 +113,11 @@ export async function startPrometheus(
     url,
     query: (expr) => api<PrometheusApiResult>(`/api/v1/query?query=${encodeURIComponent(expr)}`),
     alerts: async () =>
-      (await api<{ alerts: { labels: Record<string, string>; annotations: Record<string, string>; state: string }[] }>("/api/v1/alerts"))
-        .alerts,
+      (
+        await api<{ alerts: { labels: Record<string, string>; annotations: Record<string, string>; state: string; activeAt: string }[] }>(
+          "/api/v1/alerts",
+        )
+      ).alerts,
     labelValues: (label, match) => api<string[]>(`/api/v1/label/${label}/values?match[]=${encodeURIComponent(match)}`),
     stop,
   };

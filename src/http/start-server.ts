@@ -69,6 +69,7 @@ export async function startServer(
     outcome[what] = false;
     processMetrics.configReloadSuccessful.set(0);
     processMetrics.configReloadFailures.inc();
+    processMetrics.lastReloadFailure = { reason, at: Date.now() / 1000 };
     const message =
       what === "config"
         ? "config reload failed; the previous configuration stays in use"
@@ -79,6 +80,7 @@ export async function startServer(
   const accepted = (what: "config" | "web"): void => {
     outcome[what] = true;
     processMetrics.configReloadSuccessful.set(outcome.config && outcome.web ? 1 : 0);
+    if (outcome.config && outcome.web) processMetrics.lastReloadFailure = undefined;
     processMetrics.configReloadTimestamp.set(Date.now() / 1000);
   };
 

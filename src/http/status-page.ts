@@ -1,6 +1,8 @@
 import { CALCULATION_STATES, isFinished, type CalculationState } from "../calculations/calculation.js";
 import type { CalculationEntry } from "../calculations/cache.js";
 import type { ProcessMetrics } from "../self-metrics.js";
+import type { SessionEntry } from "../sessions/cache.js";
+import type { Session } from "../sessions/session.js";
 import type { Target } from "../target.js";
 import type { Targets } from "../targets.js";
 import { VERSION } from "../version.js";
@@ -37,6 +39,16 @@ export function smallestBy<T>(items: Iterable<T>, n: number, key: (item: T) => n
     if (kept.length > n) kept.pop();
   }
   return kept.map((k) => k.item);
+}
+
+/** Athena's reason for a state, or a plain "none given". */
+function reasonText(reason: string | undefined): string {
+  return reason === undefined || reason === "" ? "<em>none given</em>" : shown(reason);
+}
+
+/** A table of `rows` under `headers`, or "None." when there are none. */
+function table(headers: readonly string[], rows: readonly string[]): string {
+  return rows.length === 0 ? "<p>None.</p>" : `<table><tr>${headers.map((h) => `<th>${h}</th>`).join("")}</tr>${rows.join("")}</table>`;
 }
 
 interface Watched {
@@ -77,7 +89,48 @@ function targetSection(name: string | undefined, target: Target): string {
   );
 
   const sessionIds = target.trackedSessionIds();
-  const sessionStates = counts(sessionIds.map((id) => target.sessionEntry(id)?.session?.state ?? "PENDING"));
+  const sessions = sessionIds.map((id) => ({ id, entry: target.sessionEntry(id) }));
+  const sessionStates = counts(sessions.map((s) => s.entry?.session?.state ?? "PENDING"));
+
+  // Newest failure first where its completion time is still known (completion time negated, so the smallest key is the
+  // latest); a settled calculation's details are dropped from the cache once its text is rendered, so it shows its ID and workgroup.
+  const failed = watched.filter((w) => w.entry?.state === "FAILED");
+  const failedRows = smallestBy(failed, WORST_FEW, (w) => -(w.entry?.calculation?.completedAt ?? -Infinity)).map(
+    ({ id, entry }) =>
+      `<tr><td><code>${shown(id)}</code></td><td>${shown(entry?.workgroup ?? "")}</td><td><code>${shown(entry?.calculation?.sessionId ?? "")}</code></td><td>${isoTime(entry?.calculation?.completedAt)}</td><td>${shown(entry?.calculation?.description ?? "")}</td><td>${reasonText(entry?.calculation?.stateChangeReason)}</td></tr>`,
+  );
+
+  const sessionsFailing = sessions.filter((s) => s.entry?.error !== undefined);
+  const sessionFailingRows = smallestBy(sessionsFailing, WORST_FEW, (s) => s.entry?.refreshedAt ?? -Infinity).map(
+    ({ id, entry }) =>
+      `<tr><td><code>${shown(id)}</code></td><td>${shown(entry?.error?.code ?? "")}</td><td>${shown(entry?.error?.message ?? "")}</td><td>${isoTime(entry?.refreshedAt)}</td></tr>`,
+  );
+  const inState = (state: string) => sessions.filter((s) => s.entry?.session?.state === state);
+  const sessionRow = (extra: (session: Session) => string) => (s: { id: string; entry: SessionEntry | undefined }) => {
+    const session = s.entry?.session;
+    return session === undefined
+      ? ""
+      : `<tr><td><code>${shown(s.id)}</code></td><td>${shown(session.workgroup)}</td><td>${shown(session.description)}</td>${extra(session)}</tr>`;
+  };
+  const failedSessions = inState("FAILED");
+  const failedSessionRows = smallestBy(failedSessions, WORST_FEW, (s) => -(s.entry?.session?.endedAt ?? -Infinity)).map(
+    sessionRow((session) => `<td>${isoTime(session.endedAt)}</td><td>${reasonText(session.stateChangeReason)}</td>`),
+  );
+  const degraded = inState("DEGRADED");
+  const degradedRows = smallestBy(degraded, WORST_FEW, (s) => s.entry?.session?.lastModifiedAt ?? Infinity).map(
+    sessionRow((session) => `<td>${isoTime(session.lastModifiedAt)}</td><td>${reasonText(session.stateChangeReason)}</td>`),
+  );
+  const idle = inState("IDLE");
+  const idleRows = smallestBy(idle, WORST_FEW, (s) => s.entry?.session?.idleSince ?? Infinity).map(
+    sessionRow(
+      (session) =>
+        `<td>${isoTime(session.idleSince)}</td><td>${
+          session.coordinatorDpuSize === undefined || session.defaultExecutorDpuSize === undefined
+            ? "unknown"
+            : session.coordinatorDpuSize + session.defaultExecutorDpuSize
+        }</td>`,
+    ),
+  );
 
   const discovery = target.discoveryStatus();
   const discoveryText = !discovery.enabled
@@ -101,6 +154,16 @@ ${
     ? "<p>None.</p>"
     : `<table><tr><th>Calculation</th><th>Error</th><th>Reason</th><th>Failing since</th><th>Last good answer</th></tr>${failingRows.join("")}</table>`
 }
+<h3>Failed calculations (${failed.length}${failed.length > WORST_FEW ? `, the ${WORST_FEW} latest shown` : ""})</h3>
+${table(["Calculation", "Workgroup", "Session", "Completed", "Description", "Reason"], failedRows)}
+<h3>Sessions failing to refresh (${sessionsFailing.length}${sessionsFailing.length > WORST_FEW ? `, the ${WORST_FEW} failing longest shown` : ""})</h3>
+${table(["Session", "Error", "Reason", "Last good answer"], sessionFailingRows)}
+<h3>FAILED sessions (${failedSessions.length}${failedSessions.length > WORST_FEW ? `, the ${WORST_FEW} latest shown` : ""})</h3>
+${table(["Session", "Workgroup", "Description", "Ended", "Reason"], failedSessionRows)}
+<h3>DEGRADED sessions (${degraded.length}${degraded.length > WORST_FEW ? `, the ${WORST_FEW} degraded longest shown` : ""})</h3>
+${table(["Session", "Workgroup", "Description", "Since", "Reason"], degradedRows)}
+<h3>Idle sessions, longest idle first (${idle.length}${idle.length > WORST_FEW ? `, the ${WORST_FEW} idle longest shown` : ""})</h3>
+${table(["Session", "Workgroup", "Description", "Idle since", "DPUs held (coordinator and executor)"], idleRows)}
 <h3>Unfinished (${unfinished.length}${unfinished.length > WORST_FEW ? `, the ${WORST_FEW} oldest shown` : ""})</h3>
 ${
   unfinishedRows.length === 0
@@ -119,6 +182,7 @@ ${
 export async function statusPage(targets: Targets, processMetrics: ProcessMetrics): Promise<string> {
   const reloadOk = (await processMetrics.configReloadSuccessful.get()).values[0]?.value === 1;
   const reloadAt = (await processMetrics.configReloadTimestamp.get()).values[0]?.value;
+  const failure = processMetrics.lastReloadFailure;
   const single = targets.single;
   const sections =
     single !== undefined
@@ -135,7 +199,13 @@ export async function statusPage(targets: Targets, processMetrics: ProcessMetric
 <body>
 <h1>Athena Calculation Exporter</h1>
 <p>Version ${escapeHtml(VERSION)}.</p>
-<p>Configuration: ${reloadOk ? "loaded" : "<strong>the last reload failed</strong>; the previous configuration is in use"} (last successful load at ${isoTime(reloadAt)}).</p>
+<p>Configuration: ${
+    reloadOk
+      ? "loaded"
+      : `<strong>the last reload failed</strong>${
+          failure === undefined ? "" : ` at ${isoTime(failure.at)}: <code class="reload-error">${shown(failure.reason)}</code>`
+        }; the previous configuration is in use`
+  } (last successful load at ${isoTime(reloadAt)}).</p>
 <ul>
 <li><a href="/metrics">Metrics${single === undefined ? " of the exporter itself" : ""}</a></li>
 <li><a href="/-/healthy">Health</a></li>

@@ -4,7 +4,12 @@ import { existsSync } from "node:fs";
 import { describe, it } from "node:test";
 import { chromium, type Browser } from "playwright-core";
 import { WORST_FEW } from "../../src/http/status-page.js";
-import { stackFor } from "../helpers.js";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startServer } from "../../src/http/start-server.js";
+import { AthenaSimulator } from "../../simulator/server.js";
+import { fileSource, memoryLogger, stackFor, testConfig, testDeps, waitFor } from "../helpers.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HOSTILE = `<script>document.title="pwned"</script><img src=x onerror=alert(1)>&amp; "quoted"`;
@@ -85,30 +90,90 @@ describe("status page", () => {
     assert.match(metrics, new RegExp(`athena_calculation_up\\{[^}]*calculation_execution_id="${failing}"[^}]*\\} 0`));
   });
 
+  it("says why: the reason a reload failed, sessions failing to refresh, FAILED, DEGRADED and idle sessions, failed calculations", async (t) => {
+    const simulator = new AthenaSimulator();
+    const now = Date.now();
+    const failedSession = simulator.state.addSession("wg-why", { state: "BUSY", description: "nightly etl" });
+    simulator.state.setSessionState(failedSession.id, "FAILED", "Spark driver lost");
+    const degraded = simulator.state.addSession("wg-why", { state: "BUSY" });
+    simulator.state.setSessionState(degraded.id, "DEGRADED", "Executors lost");
+    const idle = simulator.state.addSession("wg-why", {
+      idleSinceMs: now - 3 * 3_600_000,
+      startedAtMs: now - 4 * 3_600_000,
+      description: "forgotten notebook",
+    });
+    const unreachable = simulator.state.addSession("wg-why", { state: "BUSY" });
+    const failed = simulator.state.addCalculation({ sessionId: idle.id, state: "FAILED", description: "train model" }).id;
+    simulator.state.setState(failed, "FAILED", HOSTILE);
+    const url = await simulator.start(0, "127.0.0.1");
+    t.after(() => simulator.stop());
+    const dir = await mkdtemp(join(tmpdir(), "ace-status-"));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, "config.yaml");
+    const yaml = `aws: {region: us-east-1, endpoint: "${url}", stsEndpoint: "${url}", maxAttempts: 1}\ncache: {ttl: 200ms}\ncalculations: [${failed}]\ndiscovery: {workgroups: [wg-why], interval: 1s}\n`;
+    await writeFile(file, yaml);
+    const server = await startServer(
+      testConfig(yaml),
+      { host: "127.0.0.1", port: 0 },
+      { deps: testDeps(memoryLogger().logger), configSource: fileSource(file) },
+    );
+    t.after(() => server.close());
+    const scrape = async (): Promise<string> => (await fetch(`${server.url}/metrics`)).text();
+    await waitFor(async () => (await scrape()).includes(`session_id="${unreachable.id}"`), 20_000, "discovery");
+    simulator.injectFault({ kind: "InternalServerException", operation: "GetSession", resourceId: unreachable.id });
+    await waitFor(
+      async () => new RegExp(`athena_session_up\\{[^}]*session_id="${unreachable.id}"[^}]*\\} 0`).test(await scrape()),
+      20_000,
+      "a failed session refresh",
+    );
+    await writeFile(file, yaml.replace("cache: {ttl: 200ms}", "cache: {ttl: soon}"));
+    assert.equal((await fetch(`${server.url}/-/reload`, { method: "POST" })).status, 500);
+
+    const browser = await launchChromium();
+    t.after(() => browser.close());
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/`);
+    const body = await page.locator("body").innerText();
+    assert.match(body, /the last reload failed at \d{4}-\d\d-\d\dT[\d:.]+Z: .*ttl/, "the reload's reason");
+    const rowOf = (caption: string, id: string) =>
+      page.locator("h3", { hasText: caption }).locator("xpath=following-sibling::table[1]").locator("tr", { hasText: id });
+    assert.match(await rowOf("Sessions failing to refresh", unreachable.id).innerText(), /InternalServerException/);
+    assert.match(await rowOf("FAILED sessions", failedSession.id).innerText(), /nightly etl.*Spark driver lost/s);
+    assert.match(await rowOf("DEGRADED sessions", degraded.id).innerText(), /Executors lost/);
+    assert.match(await rowOf("Idle sessions", idle.id).innerText(), /forgotten notebook/);
+    // A settled calculation's details are no longer in the cache: its ID and workgroup are listed.
+    assert.match(await rowOf("Failed calculations", failed).innerText(), /wg-why/);
+    assert.equal(await page.locator("script").count(), 0, "no script element came from Athena's text");
+  });
+
   it("stays small with many calculations: counts and the worst few, never everything", async (t) => {
     const RUNNING = 1_000;
     const FAILING = 1_000;
+    const FAILED = 1_000;
     const stack = await stackFor(t, (sim) => {
       const session = sim.state.addSession("wg-many");
       const ids: string[] = [];
       for (let i = 0; i < RUNNING; i++)
         ids.push(sim.state.addCalculation({ sessionId: session.id, state: "RUNNING", description: "x".repeat(500) }).id);
       for (let i = 0; i < FAILING; i++) ids.push(randomUUID());
-      return { calculations: ids, extraYaml: `cache:\n  maxEntries: ${RUNNING + FAILING}\nscrape:\n  timeout: 2m` };
+      for (let i = 0; i < FAILED; i++)
+        ids.push(sim.state.addCalculation({ sessionId: session.id, state: "FAILED", description: "y".repeat(500) }).id);
+      return { calculations: ids, extraYaml: `cache:\n  maxEntries: ${RUNNING + FAILING + FAILED}\nscrape:\n  timeout: 2m` };
     });
     await stack.scrape({ "X-Prometheus-Scrape-Timeout-Seconds": "120" });
     const started = performance.now();
     const res = await fetch(`${stack.server.url}/`);
     const ms = performance.now() - started;
     const html = await res.text();
-    t.diagnostic(`status page at ${RUNNING + FAILING} calculations: ${html.length} bytes in ${ms.toFixed(0)} ms`);
+    t.diagnostic(`status page at ${RUNNING + FAILING + FAILED} calculations: ${html.length} bytes in ${ms.toFixed(0)} ms`);
     assert.ok(html.length < 40_000, `the page is ${html.length} bytes`);
     assert.match(html, new RegExp(`<td>RUNNING</td><td>${RUNNING}</td>`));
     assert.match(html, new RegExp(`<td>PENDING</td><td>${FAILING}</td>`));
     assert.match(html, new RegExp(`Failing to refresh \\(${FAILING}, the ${WORST_FEW} failing longest shown\\)`));
     assert.match(html, new RegExp(`Unfinished \\(${RUNNING}, the ${WORST_FEW} oldest shown\\)`));
-    // One row per calculation shown: WORST_FEW failing and WORST_FEW unfinished.
-    assert.equal(html.match(/<tr><td><code>/g)?.length, 2 * WORST_FEW);
+    assert.match(html, new RegExp(`Failed calculations \\(${FAILED}, the ${WORST_FEW} latest shown\\)`));
+    // One row per calculation shown: WORST_FEW failing, WORST_FEW failed and WORST_FEW unfinished.
+    assert.equal(html.match(/<tr><td><code>/g)?.length, 3 * WORST_FEW);
   });
   it("gives each named target its own section, with a link to its /metrics?target= that answers", async (t) => {
     const ids: Record<string, string> = {};

@@ -158,15 +158,45 @@ describe("generated dashboard", () => {
     assert.throws(() => substituteVariables('up{job=~"$cluster"}', "1m"), /unreplaced Grafana variable/);
   });
 
-  it("opens with a row read in five seconds: failed, stuck, exporter up, data age, discovery age, DPU-hours today", () => {
+  it("opens with a row that says what is broken and where: firing alerts, sessions, failure ratio, failures, stuck, throttling, exporter health", () => {
     const d = buildDashboard();
     const top = dataPanels(d).filter((p) => p.gridPos?.y === 1);
     assert.deepEqual(
       top.map((p) => p.title),
-      ["Failed in range", "Stuck now", "Exporter up", "Data age", "Discovery age", "DPU-hours today"],
+      [
+        "Firing alerts",
+        "Sessions: failed, degraded, idle",
+        "Worst failure ratio",
+        "Failed in the last hour",
+        "Stuck now",
+        "Throttled now",
+        "Exporter up",
+        "Failing to refresh",
+      ],
     );
-    assert.equal(redAt(byTitle(d, "Failed in range")), 1, "one failure is red");
-    assert.equal(redAt(byTitle(d, "Stuck now")), 1);
+    assert.match(
+      exprs(byTitle(d, "Firing alerts"))[0] ?? "",
+      /^sum by \(alertname\) \(ALERTS\{[^}]*alertstate="firing",alertname=~"Athena\.\+"\}\)/,
+    );
+    // The last hour whatever the range: Grafana's range variables would keep an old failure red for the range.
+    assert.doesNotMatch(exprs(byTitle(d, "Failed in the last hour"))[0] ?? "", /__from|__range/);
+    assert.match(exprs(byTitle(d, "Failed in the last hour"))[0] ?? "", new RegExp(`< ${mixinConfig.failedRecentSeconds}\\)`));
+    // Red where the alert behind it fires; refresh failures are orange: the alerts wait 15 minutes for them.
+    const red: Record<string, number | undefined> = {
+      "Firing alerts": 1,
+      "Sessions: failed, degraded, idle": 1,
+      "Worst failure ratio": mixinConfig.failureRatio,
+      "Failed in the last hour": 1,
+      "Stuck now": 1,
+      "Throttled now": mixinConfig.throttledAttemptsPerSecond,
+      "Failing to refresh": undefined,
+    };
+    for (const p of top) {
+      const title = p.title ?? "";
+      // Exporter up's colours (red at 0, green at 1) are checked below.
+      if (title !== "Exporter up") assert.equal(redAt(p), red[title], title);
+      assert.ok((p.links ?? []).length > 0, `${title} links to nothing`);
+    }
     const up = byTitle(d, "Exporter up");
     const mapped = up.fieldConfig?.defaults.mappings?.[0];
     assert.deepEqual(mapped?.options, { "0": { text: "DOWN", color: "red", index: 0 }, "1": { text: "UP", color: "green", index: 1 } });
@@ -175,6 +205,36 @@ describe("generated dashboard", () => {
       ["red", "green"],
     );
     assert.equal(byTitle(d, "DPU-hours today").timeFrom, "now/d");
+  });
+
+  it("links each panel of the first row to a panel of this dashboard that exists", () => {
+    const d = buildDashboard();
+    const ids = new Map(dataPanels(d).map((p) => [p.id, p.title]));
+    for (const p of dataPanels(d).filter((p) => p.gridPos?.y === 1)) {
+      for (const link of (p.links ?? []).filter((l) => (l.url ?? "").startsWith("/d/"))) {
+        const id = Number(/viewPanel=(\d+)$/.exec(link.url ?? "")?.[1]);
+        assert.equal(ids.get(id), link.title, `${p.title ?? ""} links to panel ${id}`);
+      }
+    }
+  });
+
+  it("draws DPU figures in DPU units, never as seconds", () => {
+    const d = buildDashboard();
+    for (const title of ["DPU-hours today", "DPU-hours per day", "DPU-hours and estimated cost (selected range)"]) {
+      assert.equal(byTitle(d, title).fieldConfig?.defaults.unit, "suffix: DPU-h", title);
+    }
+    assert.equal(byTitle(d, "DPUs in use now").fieldConfig?.defaults.unit, "suffix: DPUs");
+    const drill = byTitle(d, "Duration and DPU of $calculation");
+    const dpuRef = drill.targets?.find((t) => String(t.expr).includes("athena_calculation_dpu_execution_seconds"))?.refId;
+    assert.deepEqual(drill.fieldConfig?.overrides, [
+      { matcher: { id: "byFrameRefID", options: dpuRef }, properties: [{ id: "unit", value: "suffix: DPU-s" }] },
+    ]);
+  });
+
+  it("takes rates over windows of at least 2 minutes: two refreshes or more", () => {
+    for (const p of dataPanels(buildDashboard())) {
+      if (exprs(p).some((e) => e.includes("$__rate_interval"))) assert.equal(p.interval, "2m", p.title);
+    }
   });
 
   it("sets thresholds on every panel and never Grafana's default red at 80", () => {
@@ -195,8 +255,19 @@ describe("generated dashboard", () => {
       assert.equal(redAt(byTitle(d, "Failure ratio")), config.failureRatio);
       assert.ok(exprs(byTitle(d, "Failure ratio"))[0]?.includes(`[${config.failureRatioWindow}]`));
       assert.equal(redAt(byTitle(d, "Unfinished: time since submission")), stuck);
+      // Each state's bars turn red at that state's threshold, as AthenaCalculationStuck does.
+      const perState = (byTitle(d, "Unfinished: time since submission").fieldConfig?.overrides ?? []).map((o) => [
+        String(o.matcher.options),
+        (o.properties[0]?.value as { steps: { value: number | null; color: string }[] }).steps.find((s) => s.color === "red")?.value,
+      ]); // the thresholds property's value is a ThresholdsConfig
+      assert.deepEqual(
+        perState,
+        Object.entries(config.stuckAfterSeconds).map(([state, seconds]) => [`^${state} `, seconds]),
+      );
       assert.equal(redAt(byTitle(d, "Idle time of idle sessions")), config.sessionIdleSeconds);
       assert.equal(redAt(byTitle(d, "Throttled attempts per second")), config.throttledAttemptsPerSecond);
+      assert.equal(redAt(byTitle(d, "Throttled now")), config.throttledAttemptsPerSecond);
+      assert.equal(redAt(byTitle(d, "Worst failure ratio")), config.failureRatio);
       // Stuck now compares with the recording rule the config writes, one threshold per state.
       assert.match(exprs(byTitle(d, "Stuck now"))[0] ?? "", /athena:calculation_stuck_after_seconds/);
       assert.match(exprs(byTitle(d, "Stuck now"))[0] ?? "", new RegExp(`state=~"${Object.keys(config.stuckAfterSeconds).join("\\|")}"`));
@@ -231,7 +302,10 @@ describe("generated dashboard", () => {
         if (processWide.has(name)) continue;
         assert.match(selector.text, /instance=~"\$instance"/, `${where}: ${selector.text}`);
         // athena_calculation_up and _refresh_error_info carry the ID alone: a calculation Athena never answered for has no workgroup.
-        if (/^athena_(calculation|session)_/.test(name) && !/^athena_calculation_(up|refresh_error_info)$/.test(name)) {
+        // athena_session_up and _refresh_error_info carry the session ID alone, for the same reason.
+        if (/^athena_session_(up|refresh_error_info)$/.test(name)) {
+          assert.match(selector.text, /session_id=~"\$session"/, `${where}: ${selector.text}`);
+        } else if (/^athena_(calculation|session)_/.test(name) && !/^athena_calculation_(up|refresh_error_info)$/.test(name)) {
           assert.match(selector.text, /workgroup=~"\$workgroup"/, `${where}: ${selector.text}`);
           assert.match(selector.text, /session_id=~"\$session"/, `${where}: ${selector.text}`);
         }
@@ -270,7 +344,7 @@ describe("generated dashboard", () => {
     const d = buildDashboard();
     const linked = dataPanels(d).filter((p) => (p.links ?? []).length > 0);
     for (const title of [
-      "Failed in range",
+      "Failed in the last hour",
       "Stuck now",
       "Exporter up",
       "Data age",
@@ -284,9 +358,11 @@ describe("generated dashboard", () => {
       );
     }
     for (const p of linked) {
-      for (const link of p.links ?? []) {
+      // Links to another panel of this dashboard are checked above.
+      for (const link of (p.links ?? []).filter((l) => !(l.url ?? "").startsWith("/d/"))) {
         const [base, anchor] = (link.url ?? "").split("#");
         assert.equal(base, mixinConfig.runbookBaseUrl);
+        if (anchor === undefined && p.title === "Firing alerts") continue; // the whole runbook: any alert may fire
         assert.ok(anchors.has(anchor ?? ""), `${p.title ?? ""} links to #${anchor ?? ""}, which runbook.md does not have`);
       }
     }

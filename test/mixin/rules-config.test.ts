@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import { parser } from "@prometheus-io/lezer-promql";
@@ -7,6 +8,7 @@ import { ALL_FAMILIES } from "../../src/exposition/families.js";
 import { mixinConfig, runbookUrl } from "../../mixin/config.js";
 import { alertsYaml } from "../../mixin/generate-rules.js";
 import { ruleGroups, type AlertRule, type RecordingRule } from "../../mixin/rules.js";
+import { requireBinary } from "../helpers.js";
 
 /** The rules as shipped, read back from alerts.yml (the generated file is what users load). */
 async function shippedRules(): Promise<(AlertRule | RecordingRule)[]> {
@@ -186,11 +188,20 @@ function matcher(text: string): (labels: Record<string, string>) => boolean {
 
 describe("README's Alertmanager example", () => {
   async function example(): Promise<AlertmanagerExample> {
+    return parse(await readFile("prometheus/alertmanager.yml", "utf8")) as AlertmanagerExample; // each field checked below
+  }
+
+  it("is prometheus/alertmanager.yml, shown whole in README", async () => {
     const readme = await readFile("README.md", "utf8");
     const block = /<!-- alertmanager-example:start -->\n```yaml\n([\s\S]*?)```\n<!-- alertmanager-example:end -->/.exec(readme);
     assert.ok(block?.[1], "README has no Alertmanager example between its markers");
-    return parse(block[1]) as AlertmanagerExample; // each field checked below
-  }
+    assert.equal(block[1], await readFile("prometheus/alertmanager.yml", "utf8"));
+  });
+
+  it("passes amtool check-config", () => {
+    const out = execFileSync(requireBinary("amtool"), ["check-config", "prometheus/alertmanager.yml"], { encoding: "utf8" });
+    assert.match(out, /SUCCESS/);
+  });
 
   it("routes to receivers it defines", async () => {
     const am = await example();
