@@ -185,7 +185,7 @@ export class Target {
     this.#takeCacheEvents();
     this.metrics.calculationsTracked.set(this.#tracking.shown.length);
     // Sessions first: a calculation's workgroup lookup then finds its session fresh in the cache.
-    const pace = { aheadMs: this.#timeToNextScrape(), atOnce: this.#config.aws.maxConcurrency };
+    const pace = { aheadMs: this.#refreshAhead(), atOnce: this.#config.aws.maxConcurrency };
     const sessions = await this.#sessions.refresh(this.#tracking.sessions, deadline, pace);
     // A settled calculation is never fetched again: it is a hit without a cache lookup (and its promise) on every scrape.
     const ids = this.#tracking.ids;
@@ -221,18 +221,22 @@ export class Target {
   }
 
   /**
-   * How long until the next scrape, judged by the longest of the last few
-   * gaps between scrapes (two Prometheus replicas make them uneven), never
-   * more than the TTL. What would be stale by then is refreshed now: with a
-   * TTL equal to the scrape interval, data is otherwise served just under
-   * the TTL at one scrape and refreshed at the next, and the calls come every
-   * other scrape.
+   * How far ahead a refresh looks: nine tenths of the shortest of the last
+   * few gaps between scrapes, never more than the TTL. What would be stale
+   * before the next scrape is refreshed now: with a TTL equal to the scrape
+   * interval, data is otherwise served just under the TTL at one scrape and
+   * refreshed at the next, and the calls come every other scrape. The
+   * shortest gap, so that a burst of scrapes (two Prometheus replicas, a
+   * person reloading the page) never makes every scrape refetch; nine tenths,
+   * so that a TTL of two intervals still refreshes every other scrape
+   * whatever the jitter.
    */
-  #timeToNextScrape(): number {
+  #refreshAhead(): number {
     const now = this.deps.clock.now();
     if (this.#lastScrapeAt !== undefined) this.#scrapeGaps = [...this.#scrapeGaps.slice(-3), now - this.#lastScrapeAt];
     this.#lastScrapeAt = now;
-    return Math.min(this.#config.cache.ttlMs, Math.max(0, ...this.#scrapeGaps));
+    if (this.#scrapeGaps.length === 0) return 0;
+    return Math.min(this.#config.cache.ttlMs, 0.9 * Math.min(...this.#scrapeGaps));
   }
 
   /**

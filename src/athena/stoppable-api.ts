@@ -15,8 +15,8 @@ export function stoppedBy(factory: AthenaApiFactory, stop: AbortSignal): AthenaA
       getWorkGroup: (name, signal) => whileEither(signal, stop, (s) => api.getWorkGroup(name, s)),
       listWorkGroups: (signal) => whileEither(signal, stop, (s) => api.listWorkGroups(s)),
       listWorkGroupTags: (name, signal) => whileEither(signal, stop, (s) => api.listWorkGroupTags(name, s)),
-      listSessions: (workgroup, signal, state) => whileEither(signal, stop, (s) => api.listSessions(workgroup, s, state)),
-      listCalculations: (sessionId, signal) => whileEither(signal, stop, (s) => api.listCalculations(sessionId, s)),
+      listSessions: (workgroup, signal, options) => whileEither(signal, stop, (s) => api.listSessions(workgroup, s, options)),
+      listCalculations: (sessionId, signal, stopAt) => whileEither(signal, stop, (s) => api.listCalculations(sessionId, s, stopAt)),
     };
   };
 }

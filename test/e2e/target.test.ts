@@ -88,7 +88,7 @@ describe("exporter end to end: real SDK against the simulator", () => {
       (sim) => {
         const session = sim.state.addSession("wg");
         id = sim.state.addCalculation({ sessionId: session.id, state: "RUNNING", submittedAtMs: T0 }).id;
-        return { calculations: [id], extraYaml: "cache: {ttl: 30s}" };
+        return { calculations: [id], extraYaml: "cache: {ttl: 25s}" };
       },
       { now: clock.now },
     );
@@ -96,13 +96,13 @@ describe("exporter end to end: real SDK against the simulator", () => {
     assert.equal(stack.simulator.calls("GetCalculationExecution", id), 1);
     clock.advance(10_000);
     stack.simulator.state.setState(id, "COMPLETED");
-    // Scrapes 10 s apart: 20 s of its TTL left outlast the next scrape.
+    // Scrapes 10 s apart: 15 s of its TTL left outlast the next scrape.
     const cached = await stack.scrape();
     assert.equal(stack.simulator.calls("GetCalculationExecution", id), 1);
     assert.equal(valueOf(cached, "athena_calculation_state", { calculation_execution_id: id, state: "RUNNING" }), 1);
     // The duration of a running calculation follows the clock, even from the cache.
     assert.equal(valueOf(cached, "athena_calculation_duration_seconds", { calculation_execution_id: id }), 10);
-    // 10 s left, and the next scrape comes in 10 s: it would be served stale then, so it is fetched now.
+    // 5 s left, and the next scrape comes in 10 s: it would be stale by then, so it is fetched now.
     clock.advance(10_000);
     const fresh = await stack.scrape();
     assert.equal(stack.simulator.calls("GetCalculationExecution", id), 2);
