@@ -61,10 +61,11 @@ describe("sharding", () => {
         async () => {
           texts = await Promise.all(replicas.map(async (r) => (await fetch(`${r.url}/metrics`)).text()));
           const exported = texts.flatMap((t) => samplesOf(t, "athena_calculation_up").map((s) => s.labels.calculation_execution_id ?? ""));
-          return exported.length === all.length && new Set(exported).size === all.length;
+          const up = texts.flatMap((t) => samplesOf(t, "athena_session_up").filter((s) => s.value === 1));
+          return exported.length === all.length && new Set(exported).size === all.length && up.length === sessions.length;
         },
         10_000,
-        "every calculation to be exported once, by the replica of its session",
+        "every calculation to be exported once, by the replica of its session, and every session fetched",
       );
       for (const [ordinal, text] of texts.entries()) {
         assert.equal(valueOf(text, "athena_exporter_shard_ordinal"), ordinal);
