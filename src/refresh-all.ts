@@ -1,14 +1,5 @@
 import type { LRUCache } from "lru-cache";
 
-/**
- * Asks an lru-cache with a fetchMethod for every ID and waits for what had
- * to be fetched, or until `deadline` aborts: what is still in flight then
- * lands in the cache for the next scrape, and this one serves the last
- * known values. An entry still fresh but due before the next scrape is
- * fetched now, so no scrape serves data older than the
- * TTL and the calls do not bunch up every other scrape. Says how many
- * lookups the cache (or a request in flight) answered.
- */
 /** How far ahead a refresh looks, and how many fetches it starts at once. */
 export interface RefreshPace {
   /** The time to the next scrape: what would be stale by then is fetched now. */
@@ -17,6 +8,15 @@ export interface RefreshPace {
   readonly atOnce: number;
 }
 
+/**
+ * Asks an lru-cache with a fetchMethod for every ID and waits for what had
+ * to be fetched, or until `deadline` aborts: what is still in flight then
+ * lands in the cache for the next scrape, and this one serves the last
+ * known values. An entry still fresh but due before the next scrape is
+ * fetched now, so no scrape serves data older than the TTL and the calls
+ * do not bunch up every other scrape. Says how many lookups the cache (or
+ * a request in flight) answered.
+ */
 export async function refreshAll<V extends object>(
   cache: LRUCache<string, V>,
   ids: Iterable<string>,
@@ -46,8 +46,8 @@ export async function refreshAll<V extends object>(
     let next = 0;
     let open = 0;
     const start = (): void => {
-      while (open < atOnce && next < due.length) {
-        const { id, force } = due[next++] ?? { id: "", force: false };
+      for (let item = due[next]; open < atOnce && item !== undefined; item = due[++next]) {
+        const { id, force } = item;
         const status: LRUCache.Status<string, V> = {};
         const fetched = cache.fetch(id, { status, forceRefresh: force });
         if (status.fetch === "hit") {

@@ -9,7 +9,7 @@ import type { DiscoveryConfig } from "./config/config.js";
  */
 export class WatchSince {
   readonly #listed = new Map<string, number>();
-  readonly #workgroups = new Map<string, number>();
+  #workgroups = new Map<string, number>();
   /** Since when `workgroups: all` discovers every workgroup; undefined while it does not. */
   #all: number | undefined;
 
@@ -27,19 +27,15 @@ export class WatchSince {
     for (const id of this.#listed.keys()) if (!ids.has(id)) this.#listed.delete(id);
     for (const id of ids) if (!this.#listed.has(id)) this.#listed.set(id, nowSeconds);
 
-    const all = this.#all;
-    if (next?.workgroups !== "all") this.#all = undefined;
-    else if (previous?.workgroups !== "all" || all === undefined) this.#all = nowSeconds;
+    const wasAll = previous?.workgroups === "all";
+    const isAll = next?.workgroups === "all";
+    // A workgroup keeps the time it was first watched for as long as it stays watched: named, or covered by `all`.
     const named = next === undefined || next.workgroups === "all" ? [] : next.workgroups;
     const kept = new Map<string, number>();
-    for (const name of named) {
-      // A workgroup that `all` already covered was watched since then.
-      const since = this.#workgroups.get(name) ?? (previous?.workgroups === "all" ? all : undefined) ?? nowSeconds;
-      kept.set(name, since);
-    }
-    if (next?.workgroups === "all") for (const [name, since] of this.#workgroups) kept.set(name, Math.min(since, this.#all ?? since));
-    this.#workgroups.clear();
-    for (const [name, since] of kept) this.#workgroups.set(name, since);
+    if (isAll) for (const [name, since] of this.#workgroups) kept.set(name, since);
+    for (const name of named) kept.set(name, this.#workgroups.get(name) ?? (wasAll ? this.#all : undefined) ?? nowSeconds);
+    this.#workgroups = kept;
+    this.#all = isAll ? ((wasAll ? this.#all : undefined) ?? nowSeconds) : undefined;
   }
 
   /** Unix seconds since when a calculation of `workgroup` has been watched. */

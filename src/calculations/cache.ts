@@ -33,9 +33,9 @@ export type CacheEvent =
   | { readonly kind: "dropped"; readonly id: string };
 
 /**
- * A session's workgroup, which never changes: the target looks it up in
- * discovery's listing or its session cache (one GetSession per session,
- * shared by all its calculations), so this cache keeps no copy of its own.
+ * A session's workgroup, which never changes: looked up in discovery's
+ * listing or the session cache (workgroup-directory.ts; one GetSession per
+ * session, shared by all its calculations), so this cache keeps no copy.
  */
 export type WorkgroupLookup = (sessionId: string, signal: AbortSignal) => Promise<Result<string, ApiError>>;
 

@@ -1,7 +1,7 @@
 import type { AthenaApi } from "../athena/client.js";
 import type { ApiError } from "../athena/errors.js";
 import { isFinished, type CalculationSummary } from "../calculations/calculation.js";
-import { engineOf, isSessionEnded, isSessionState, type SessionSummary, type WorkGroupSummary } from "../sessions/session.js";
+import { engineOf, isSessionClosed, isSessionEnded, type SessionSummary, type WorkGroupSummary } from "../sessions/session.js";
 
 /** What a listing needs to know of the settings; one run reads them once. */
 export interface ListSettings {
@@ -156,7 +156,7 @@ class Run {
     const seen = new Map<string, boolean>();
     for (const session of listed) {
       if (!this.settings.owns(session.id)) continue;
-      const ended = isSessionState(session.state) && isSessionEnded(session.state);
+      const ended = isSessionClosed(session.state);
       // A session that ended before the lookback is history the exporter never watched.
       if (ended && session.endedAt !== undefined && session.endedAt < this.settings.nowSeconds - this.settings.lookbackSeconds) {
         if (!this.known.sessions.has(session.id)) continue;

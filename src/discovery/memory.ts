@@ -94,10 +94,6 @@ export class DiscoveryMemory {
     return this.#found(new Map(), []);
   }
 
-  get calculationCount(): number {
-    return this.#calculations.size;
-  }
-
   /** Moves a session's mark to the newest calculation listed finished, so later listings stop there. */
   #settle(sessionId: string, calculation: { state: CalculationState; submittedAt: number | undefined }): void {
     if (!isFinished(calculation.state) || calculation.submittedAt === undefined) return;

@@ -6,6 +6,8 @@
 export class Repeater {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
+  /** A run was asked for while one was in flight: the next starts as soon as it ends. */
+  #again = false;
   readonly #abort = new AbortController();
 
   constructor(
@@ -25,8 +27,6 @@ export class Repeater {
     else if (this.#running !== undefined && now) this.#again = true;
   }
 
-  #again = false;
-
   async stop(): Promise<void> {
     this.#abort.abort();
     clearTimeout(this.#timer);
@@ -38,6 +38,7 @@ export class Repeater {
     if (this.#abort.signal.aborted) return;
     this.#timer = setTimeout(() => {
       this.#running = this.job(this.#abort.signal)
+        // A job reports its own failures; one that throws anyway must not end the schedule.
         .catch(() => undefined)
         .finally(() => {
           this.#running = undefined;
