@@ -260,10 +260,22 @@ export class Target {
       this.#tally.observe(calculation, workgroup, this.#since.calculation(calculation.id, workgroup));
       if (event.settled) this.#exposition.settle(calculation, workgroup);
     }
-    for (const session of this.#sessions.takeRefreshed()) {
+    const refreshed = this.#sessions.takeRefreshed();
+    // The configured calculations of each session, worked out once per batch rather than once per session:
+    // a walk of every tracked calculation per session refreshed would grow with both.
+    const listedIn = new Map<string, string[]>();
+    if (refreshed.length > 0) {
+      for (const id of this.#config.calculations) {
+        const session = this.#sessionOf.get(id);
+        if (session === undefined) continue;
+        const ids = listedIn.get(session);
+        if (ids === undefined) listedIn.set(session, [id]);
+        else ids.push(id);
+      }
+    }
+    for (const session of refreshed) {
       if (!owns(this.deps.shard, session.id)) continue;
-      const listed = [...this.#sessionOf].filter(([, of]) => of === session.id).map(([id]) => id);
-      this.#sessionDpu.observe(session, this.#since.session(session.workgroup, listed));
+      this.#sessionDpu.observe(session, this.#since.session(session.workgroup, listedIn.get(session.id) ?? []));
     }
     if (learned) this.#retrack();
   }
