@@ -14,8 +14,7 @@
  * (the size to meet), and a real Prometheus scraping the exporter and the
  * floor side by side (scrape_duration_seconds as Prometheus sees it).
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -34,15 +33,13 @@ import { prometheusView, type PrometheusView } from "./prometheus-scrapes.js";
 import { populate, UNFINISHED_SHARE } from "./workload.js";
 import { discoveryCalls } from "./discovery-calls.js";
 import { peakRss } from "./peak-rss.js";
+import { CONCURRENCY, CREDENTIALS, RATE, startExporterProcess, TTL_S } from "./exporter-process.js";
 
 /** Peak RSS (VmHWM) of the serving process per size, printed after the main table. */
 const peaks: { n: number; bytes: number }[] = [];
 
 const LATENCY: [number, number] = [30, 80];
 const QUOTA = 1000; // simulated Athena requests/s
-const RATE = 900; // the exporter's aws.requestsPerSecond, under the quota
-const CONCURRENCY = 64;
-const TTL_S = 30;
 /** Fewer at 100,000, where 20 scrapes of 250 MiB outlast cache.ttl. */
 const warmScrapes = (n: number): number => (n >= 100_000 ? 10 : 20);
 /** Gzip scrapes of ours and of the floors, in turn: more where a scrape takes milliseconds, for a steadier p50. */
@@ -50,12 +47,6 @@ const gzipScrapes = (n: number): number => (n >= 100_000 ? 10 : 60);
 /** Scrapes a real Prometheus takes of each target, and its interval (and timeout) by size. */
 const prometheusScrapes = (n: number): number => (n >= 100_000 ? 3 : 5);
 const prometheusInterval = (n: number): number => (n >= 100_000 ? 60 : n >= 10_000 ? 5 : 2);
-const CREDENTIALS = {
-  AWS_ACCESS_KEY_ID: "AKIDBENCH",
-  AWS_SECRET_ACCESS_KEY: "bench-secret",
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-};
-
 // The naive baseline and the in-process exporter sign with these too.
 Object.assign(process.env, CREDENTIALS);
 
@@ -96,42 +87,6 @@ async function timedGet(url: string, headers: Record<string, string> = {}): Prom
 function metric(body: string, name: string): number {
   const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(body);
   return Number(m?.[1] ?? NaN);
-}
-
-async function startExporterProcess(endpoint: string, ids: readonly string[], dir: string): Promise<{ url: string; child: ChildProcess }> {
-  const file = join(dir, `config-${ids.length}.yaml`);
-  await writeFile(
-    file,
-    [
-      "aws:",
-      "  region: us-east-1",
-      `  endpoint: ${endpoint}`,
-      `  requestsPerSecond: ${RATE}`,
-      `  maxConcurrency: ${CONCURRENCY}`,
-      "scrape: {timeout: 10m}",
-      `cache: {ttl: ${TTL_S}s, maxEntries: ${Math.max(1, ids.length)}}`,
-      `calculations: [${ids.join(",")}]`,
-      "",
-    ].join("\n"),
-  );
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(
-    process.execPath,
-    ["dist/main.js", `--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=error"],
-    {
-      env: { ...process.env, ...CREDENTIALS },
-      stdio: ["ignore", "ignore", "inherit"],
-    },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/-/healthy`)).ok) return { url, child };
-    } catch {
-      await sleep(50);
-    }
-  }
-  throw new Error("exporter did not start");
 }
 
 const GZIP = { "Accept-Encoding": "gzip" };

@@ -6,20 +6,14 @@
  * real SDK) against the simulator, across a cold start and warm scrapes,
  * plain and gzip, beside the same exporter watching nothing.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { AthenaSimulator } from "../simulator/server.js";
 import { populate } from "./workload.js";
+import { startExporterProcess } from "./exporter-process.js";
 
-const CREDENTIALS = {
-  AWS_ACCESS_KEY_ID: "AKIDBENCH",
-  AWS_SECRET_ACCESS_KEY: "bench-secret",
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-};
-const sleep = (t: number): Promise<void> => new Promise((r) => setTimeout(r, t));
 const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(0)} MiB`;
 
 /** VmHWM of a process, in bytes: the most it was resident at once. */
@@ -30,39 +24,12 @@ export async function peakRss(pid: number): Promise<number> {
   return Number(kib) * 1024;
 }
 
-async function exporter(endpoint: string, ids: readonly string[], dir: string): Promise<{ url: string; child: ChildProcess }> {
-  const file = join(dir, `config-${ids.length}.yaml`);
-  await writeFile(
-    file,
-    `aws: {region: us-east-1, endpoint: "${endpoint}", requestsPerSecond: 900, maxConcurrency: 64}\n` +
-      `scrape: {timeout: 10m}\ncache: {ttl: 30s, maxEntries: ${Math.max(1, ids.length)}}\ncalculations: [${ids.join(",")}]\n`,
-  );
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(
-    process.execPath,
-    ["dist/main.js", `--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=error"],
-    {
-      env: { ...process.env, ...CREDENTIALS },
-      stdio: ["ignore", "ignore", "inherit"],
-    },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 400; i++) {
-    try {
-      if ((await fetch(`${url}/-/healthy`)).ok) return { url, child };
-    } catch {
-      await sleep(50);
-    }
-  }
-  throw new Error("exporter did not start");
-}
-
 /** Peak RSS of an exporter watching `n` calculations (95% finished), across a cold start and 10 warm scrapes of each encoding. */
 export async function measurePeak(n: number, dir: string): Promise<number> {
   const sim = new AthenaSimulator({ latencyMs: [30, 80], quotaPerSecond: 1000 });
   const ids = n === 0 ? [] : populate(sim, n);
   const endpoint = await sim.start(0, "127.0.0.1");
-  const { url, child } = await exporter(endpoint, ids, dir);
+  const { url, child } = await startExporterProcess(endpoint, ids, dir);
   try {
     const long = { "X-Prometheus-Scrape-Timeout-Seconds": "600", "Accept-Encoding": "identity" };
     for (;;) {

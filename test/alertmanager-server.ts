@@ -1,12 +1,11 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { requireBinary, waitFor } from "./helpers.js";
-import { freePort } from "./prometheus-server.js";
+import { requireBinary } from "./helpers.js";
+import { freePort, serveUntilReady } from "./prometheus-server.js";
 
 /** One alert of a webhook notification, as Alertmanager sends it. */
 export interface NotifiedAlert {
@@ -57,7 +56,8 @@ export async function startAlertmanager(config: unknown): Promise<{ address: str
   const dir = await mkdtemp(join(tmpdir(), "ace-alertmanager-"));
   await writeFile(join(dir, "alertmanager.yml"), stringify(config));
   const port = await freePort();
-  const child: ChildProcess = spawn(
+  const stop = await serveUntilReady(
+    "alertmanager",
     binary,
     [
       `--config.file=${join(dir, "alertmanager.yml")}`,
@@ -66,33 +66,8 @@ export async function startAlertmanager(config: unknown): Promise<{ address: str
       "--cluster.listen-address=",
       "--log.level=warn",
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    dir,
+    `http://127.0.0.1:${port}/-/ready`,
   );
-  let stderr = "";
-  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const stop = async (): Promise<void> => {
-    child.kill("SIGTERM");
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    child.kill("SIGKILL");
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`alertmanager exited: ${stderr}`);
-        try {
-          return (await fetch(`http://127.0.0.1:${port}/-/ready`)).ok;
-        } catch {
-          return false;
-        }
-      },
-      20_000,
-      "Alertmanager to be ready",
-    );
-  } catch (e) {
-    await stop();
-    throw e;
-  }
   return { address: `127.0.0.1:${port}`, stop };
 }

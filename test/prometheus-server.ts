@@ -63,7 +63,8 @@ export async function startPrometheus(
   );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(
+  const stop = await serveUntilReady(
+    "prometheus",
     binary,
     [
       `--config.file=${join(dir, "prometheus.yml")}`,
@@ -71,11 +72,9 @@ export async function startPrometheus(
       `--web.listen-address=127.0.0.1:${port}`,
       "--log.level=warn",
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    dir,
+    `${url}/-/ready`,
   );
-  let stderr = "";
-  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
 
   const api = async <T>(path: string): Promise<T> => {
     const res = await fetch(`${url}${path}`);
@@ -83,31 +82,6 @@ export async function startPrometheus(
     if (body.status !== "success") throw new Error(`Prometheus ${path}: ${body.error ?? res.status}`);
     return body.data;
   };
-
-  const stop = async (): Promise<void> => {
-    child.kill("SIGTERM");
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    child.kill("SIGKILL");
-    await rm(dir, { recursive: true, force: true });
-  };
-
-  try {
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
-        try {
-          return (await fetch(`${url}/-/ready`)).ok;
-        } catch {
-          return false;
-        }
-      },
-      20_000,
-      "Prometheus to be ready",
-    );
-  } catch (e) {
-    await stop();
-    throw e;
-  }
 
   return {
     url,
@@ -163,4 +137,46 @@ export async function recordingProxy(upstream: string): Promise<{ target: string
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Runs a Prometheus-family server (`binary` with `args`) until its ready
+ * endpoint answers, and gives what stops it and removes `dir`. One that
+ * exits first, or is not ready in 20 s, is stopped and fails with its stderr.
+ */
+export async function serveUntilReady(
+  name: string,
+  binary: string,
+  args: readonly string[],
+  dir: string,
+  readyUrl: string,
+): Promise<() => Promise<void>> {
+  const child: ChildProcess = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = async (): Promise<void> => {
+    child.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    child.kill("SIGKILL");
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${name} exited: ${stderr}`);
+        try {
+          return (await fetch(readyUrl)).ok;
+        } catch {
+          return false;
+        }
+      },
+      20_000,
+      `${name} to be ready`,
+    );
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return stop;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -14,6 +14,29 @@ const DEMO = ["--import", "tsx", new URL("../../simulator/demo.ts", import.meta.
 const CONFIG = new URL("../../config.yaml", import.meta.url).pathname;
 const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
 
+/** The demo started with `flags`, its output kept, once its banner names the /metrics URL. */
+async function startDemo(flags: readonly string[]): Promise<{
+  child: ChildProcessWithoutNullStreams;
+  url: string;
+  stdout: () => string;
+  exited: Promise<number | null>;
+}> {
+  const child = spawn(process.execPath, [...DEMO, `--config.file=${CONFIG}`, "--web.listen-address=127.0.0.1:0", ...flags], { env });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  try {
+    // The banner is for the terminal (stderr); stdout is the log alone.
+    await waitFor(() => /Exporter metrics: \S+/.test(stderr), 15_000, "the demo to listen");
+  } catch (e) {
+    child.kill("SIGKILL");
+    throw e;
+  }
+  return { child, url: /Exporter metrics: (\S+)/.exec(stderr)?.[1] ?? "", stdout: () => stdout, exited };
+}
+
 describe("demo", () => {
   let dir = "";
   before(async () => {
@@ -26,20 +49,8 @@ describe("demo", () => {
   it("honours --web.config.file and --shard/--total-shards as npm start does, and stops on SIGTERM", async () => {
     const web = join(dir, "web.yml");
     await writeFile(web, `basic_auth_users:\n  prometheus: "${bcrypt.hashSync("demo-password", 4)}"\n`);
-    const child = spawn(
-      process.execPath,
-      [...DEMO, `--config.file=${CONFIG}`, "--web.listen-address=127.0.0.1:0", `--web.config.file=${web}`, "--shard=1", "--total-shards=2"],
-      { env },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const { child, url, stdout, exited } = await startDemo([`--web.config.file=${web}`, "--shard=1", "--total-shards=2"]);
     try {
-      // The banner is for the terminal (stderr); stdout is the log alone.
-      await waitFor(() => /Exporter metrics: \S+/.test(stderr), 15_000, "the demo to listen");
-      const url = /Exporter metrics: (\S+)/.exec(stderr)?.[1] ?? "";
       assert.equal((await fetch(url)).status, 401, "the web config's basic auth is ignored");
       const res = await fetch(url, { headers: { Authorization: `Basic ${Buffer.from("prometheus:demo-password").toString("base64")}` } });
       assert.equal(res.status, 200);
@@ -48,32 +59,26 @@ describe("demo", () => {
       assert.equal(valueOf(text, "athena_exporter_total_shards"), 2);
       child.kill("SIGTERM");
       assert.equal(await exited, 0);
-      assert.ok(stdout.includes('level=info msg="shutting down"'), stdout); // logfmt, the default
-      for (const line of stdout.split("\n").filter((l) => l !== "")) assert.match(line, /^ts=\S+ level=\w+ msg=/, "a line not in logfmt");
+      const log = stdout();
+      assert.ok(log.includes('level=info msg="shutting down"'), log); // logfmt, the default
+      for (const line of log.split("\n").filter((l) => l !== "")) assert.match(line, /^ts=\S+ level=\w+ msg=/, "a line not in logfmt");
     } finally {
       child.kill("SIGKILL");
     }
   });
 
   it("with --log.format=json writes nothing but JSON lines on stdout, and the banner on stderr", async () => {
-    const child = spawn(process.execPath, [...DEMO, `--config.file=${CONFIG}`, "--web.listen-address=127.0.0.1:0", "--log.format=json"], {
-      env,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const { child, stdout, exited } = await startDemo(["--log.format=json"]);
     try {
-      await waitFor(() => /Exporter metrics: \S+/.test(stderr), 15_000, "the demo to listen");
       child.kill("SIGTERM");
       assert.equal(await exited, 0);
-      const lines = stdout.split("\n").filter((l) => l !== "");
+      const log = stdout();
+      const lines = log.split("\n").filter((l) => l !== "");
       const messages = lines.map((line) => {
         const record = JSON.parse(line) as { msg?: unknown }; // throws on the first line that is not JSON
         return record.msg;
       });
-      assert.ok(messages.includes("exporter listening") && messages.includes("shutting down"), stdout);
+      assert.ok(messages.includes("exporter listening") && messages.includes("shutting down"), log);
     } finally {
       child.kill("SIGKILL");
     }
