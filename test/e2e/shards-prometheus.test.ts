@@ -2,9 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it, type TestContext } from "node:test";
 import { startServer } from "../../src/http/start-server.js";
 import { randomUUID } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { shardOf } from "../../src/shard.js";
 import { AthenaSimulator } from "../../simulator/server.js";
-import { memoryLogger, testConfig, testDeps, waitFor } from "../helpers.js";
+import { fileSource, memoryLogger, testConfig, testDeps, waitFor } from "../helpers.js";
 import { startPrometheus, type RunningPrometheus } from "../prometheus-server.js";
 
 async function scalar(prometheus: RunningPrometheus, expr: string): Promise<number> {
@@ -40,13 +43,20 @@ async function replicasUnderPrometheus(t: TestContext, total: number): Promise<v
   }
   const endpoint = await simulator.start(0, "127.0.0.1");
   t.after(() => simulator.stop());
-  const config = testConfig(
+  const yaml = (workgroups: string): string =>
     `aws: {region: us-east-1, endpoint: "${endpoint}", maxAttempts: 1, requestsPerSecond: 1000, listRequestsPerSecond: 1000}\n` +
-      `calculations: [${listed.join(", ")}]\ndiscovery: {workgroups: [wg], interval: 300ms}\ncache: {ttl: 1s}`,
-  );
+    `calculations: [${listed.join(", ")}]\ndiscovery: {workgroups: [${workgroups}], interval: 300ms}\ncache: {ttl: 1s}\n`;
+  const dir = await mkdtemp(join(tmpdir(), "ace-shards-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, "config.yaml");
+  await writeFile(file, yaml("wg"));
   const replicas = await Promise.all(
     Array.from({ length: total }, (_, ordinal) =>
-      startServer(config, { host: "127.0.0.1", port: 0 }, { deps: testDeps(memoryLogger().logger, { shard: { ordinal, total } }) }),
+      startServer(
+        testConfig(yaml("wg")),
+        { host: "127.0.0.1", port: 0 },
+        { deps: testDeps(memoryLogger().logger, { shard: { ordinal, total } }), configSource: fileSource(file) },
+      ),
     ),
   );
   t.after(() => Promise.all(replicas.map((r) => r.close())));
@@ -106,9 +116,41 @@ async function replicasUnderPrometheus(t: TestContext, total: number): Promise<v
   }
   assert.equal(await scalar(prometheus, "count(athena_session_up)"), sessions.length + 3, "every session, the short ones too, shown once");
   assert.equal(await scalar(prometheus, "count(count by (instance) (athena_calculation_up))"), total, "every replica has work");
+
+  // A reload that adds a workgroup whose session used 10 DPU-seconds and finished two calculations before it:
+  // summed over the replicas, its counters start at 0 and count only what comes after.
+  const late = simulator.state.addSession("late", { id: idOnShard(0, total), state: "BUSY", dpuExecutionMillis: 10_000 });
+  for (let i = 0; i < 2; i++) simulator.state.addCalculation({ sessionId: late.id, state: "COMPLETED", dpuExecutionMillis: 1000 });
+  const next = simulator.state.addCalculation({ sessionId: late.id, state: "RUNNING" }).id;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await writeFile(file, yaml("wg, late"));
+  for (const replica of replicas) assert.equal((await fetch(`${replica.url}/-/reload`, { method: "POST" })).status, 200);
+  await waitFor(
+    async () => (await scalar(prometheus, 'count(athena_calculation_state{workgroup="late",state="COMPLETED"})')) === 3,
+    20_000,
+    "the added workgroup's calculations scraped",
+  );
+  late.dpuExecutionMillis = 15_000;
+  simulator.state.setState(next, "COMPLETED");
+  await waitFor(
+    async () => (await scalar(prometheus, 'sum(athena_calculations_finished_total{workgroup="late",state="COMPLETED"})')) === 1,
+    20_000,
+    "the finish after the reload to count, once",
+  );
+  await waitFor(
+    async () => (await scalar(prometheus, 'sum(athena_sessions_dpu_execution_seconds_total{workgroup="late"})')) === 5,
+    20_000,
+    "only the 5 DPU-seconds used after the reload to count",
+  );
+  // A scrape later, nothing more: the two finishes and 10 DPU-seconds before the reload never come in.
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  assert.equal(await scalar(prometheus, 'sum(athena_calculations_finished_total{workgroup="late",state="COMPLETED"})'), 1);
+  assert.equal(await scalar(prometheus, 'sum(athena_sessions_dpu_execution_seconds_total{workgroup="late"})'), 5);
 }
 
 describe("shards scraped by a real Prometheus", () => {
-  it("with 2 replicas, every series appears once and every counter summed equals the truth", (t) => replicasUnderPrometheus(t, 2));
-  it("with 3 replicas, every series appears once and every counter summed equals the truth", (t) => replicasUnderPrometheus(t, 3));
+  it("with 2 replicas, every series appears once and every counter summed equals the truth, through a reload", (t) =>
+    replicasUnderPrometheus(t, 2));
+  it("with 3 replicas, every series appears once and every counter summed equals the truth, through a reload", (t) =>
+    replicasUnderPrometheus(t, 3));
 });
