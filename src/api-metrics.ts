@@ -1,15 +1,11 @@
 /**
  * A target's Athena API families (requests, failures, throttled attempts,
- * durations) in a registry of their own. Their ~250 series, most of them
- * the zeros that make each operation's first failure visible to
- * increase(), change only when a call is made, and most warm scrapes make
- * none: the text formatted after the last change, with its deflate piece,
- * is sent again as it is. Every change goes through the methods below,
- * which is what lets the text know it is out of date.
+ * durations) in a registry of their own, most of their series the zeros
+ * that make each operation's first failure visible to increase(). The
+ * client records through the methods below only.
  */
 import { Counter, Histogram, Registry } from "prom-client";
 import type { ApiErrorCode } from "./athena/errors.js";
-import { freshText, keptPromise, type Precompressed } from "./exposition/gzip-body.js";
 import { registryText } from "./exposition/registry-text.js";
 import { promOptions, selfFamily } from "./self-family.js";
 
@@ -64,9 +60,6 @@ export class ApiMetrics {
   readonly #failures = new Counter(promOptions(API_REQUEST_FAILURES_TOTAL, this.#registry));
   readonly #throttles = new Counter(promOptions(API_THROTTLED_ATTEMPTS_TOTAL, this.#registry));
   readonly #duration = new Histogram(promOptions(API_REQUEST_DURATION_SECONDS, this.#registry));
-  /** Bumped by every change to a value: the kept text stands while it is the same. */
-  #version = 0;
-  #kept: { readonly version: number; readonly text: () => Promise<Precompressed> } | undefined;
 
   /** Creates zero-valued series so that the first failure of each kind is visible to increase(). */
   initialise(operations: readonly ApiOperation[], errors: readonly ApiErrorCode[]): void {
@@ -75,39 +68,28 @@ export class ApiMetrics {
       this.#throttles.inc({ operation }, 0);
       for (const error of errors) this.#failures.inc({ operation, error }, 0);
     }
-    this.#version++;
   }
 
   /** A call is sent: counted now; the returned function observes its duration when it ends. */
   started(operation: ApiOperation): () => void {
     this.#requests.inc({ operation });
-    this.#version++;
     const stop = this.#duration.startTimer({ operation });
     return () => {
       stop();
-      this.#version++;
     };
   }
 
   failed(operation: ApiOperation, error: ApiErrorCode): void {
     this.#failures.inc({ operation, error });
-    this.#version++;
   }
 
   /** One HTTP attempt throttled, retried or not; `operation` is the SDK command's name. */
   throttled(operation: string): void {
     this.#throttles.inc({ operation });
-    this.#version++;
   }
 
-  /** The families in the text format, formatted again only when a value changed since the last call. */
-  text(): Promise<Precompressed> {
-    const version = this.#version;
-    // Kept under the version read before formatting: a change made meanwhile makes the next call format
-    // again. keptPromise forgets a formatting that failed, so the next scrape tries again.
-    if (this.#kept?.version !== version) {
-      this.#kept = { version, text: keptPromise(async () => freshText(Buffer.from(await registryText(this.#registry), "utf8"))) };
-    }
-    return this.#kept.text();
+  /** The families in the text format. */
+  async text(): Promise<string> {
+    return registryText(this.#registry);
   }
 }

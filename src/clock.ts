@@ -1,8 +1,6 @@
-/** Milliseconds since the epoch, and whether a test moves it by hand. */
+/** Milliseconds since the epoch: the system's, or one a test moves by hand. */
 export interface Clock {
   readonly now: () => number;
-  /** A hand-moved clock must be read on every TTL check (lru-cache otherwise reuses a reading for 1 ms). */
-  readonly manual: boolean;
 }
 
-export const SYSTEM_CLOCK: Clock = { now: () => Date.now(), manual: false };
+export const SYSTEM_CLOCK: Clock = { now: () => Date.now() };

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import type { AthenaApiFactory } from "./athena/client.js";
-import { CalculationCache } from "./calculations/cache.js";
+import { calculationCache, type CalculationCache } from "./calculations/cache.js";
 import { CalculationExposition } from "./calculations/exposition.js";
 import type { Clock } from "./clock.js";
 import type { ExporterConfig } from "./config/config.js";
@@ -11,7 +11,7 @@ import type { WorkGroupSummary } from "./sessions/session.js";
 import type { BodyPart } from "./exposition/gzip-body.js";
 import { hiddenFamilies } from "./exposition/family-filter.js";
 import { registryText } from "./exposition/registry-text.js";
-import { SessionCache, type SessionEntry } from "./sessions/cache.js";
+import { sessionCache, type SessionCache, type SessionEntry } from "./sessions/cache.js";
 import { SessionDpuCounter } from "./sessions/dpu-counter.js";
 import { SessionExposition } from "./sessions/exposition.js";
 import { FinishTally } from "./calculations/finish-tally.js";
@@ -32,9 +32,6 @@ export interface TargetDeps {
   /** From AWS settings to the Athena API (the SDK's in production). */
   readonly athenaApis: AthenaApiFactory;
 }
-
-/** One empty list, so that kept session text sees the same tag keys on every scrape. */
-const NO_TAGS: readonly string[] = [];
 
 /**
  * One Athena account and region being watched: its calculations, listed and
@@ -64,6 +61,11 @@ export class Target {
   #discovered: Discovered | undefined;
   #workgroups: readonly WorkGroupSummary[] = [];
   #tracking: Tracking = NOTHING_TRACKED;
+  /** `#tracking.shown` and `.sessions` as sets: whose cache changes are rendered. */
+  #shown: ReadonlySet<string> = new Set();
+  #shownSessions: ReadonlySet<string> = new Set();
+  /** The tracked calculations not settled in the cache: those a scrape refreshes (a settled one is a hit without a lookup). */
+  #due = new Set<string>();
   /** Milliseconds between the last few scrapes, and when the last began: how soon the next scrape will come. */
   #scrapeGaps: number[] = [];
   #lastScrapeAt: number | undefined;
@@ -87,11 +89,12 @@ export class Target {
       maxEntries: config.cache.maxEntries,
       logger: deps.logger,
       now: deps.clock.now,
-      manualClock: deps.clock.manual,
     };
-    this.#sessions = new SessionCache(this.#api, cacheOptions);
+    this.#sessions = sessionCache(this.#api, cacheOptions);
     this.#directory = new WorkgroupDirectory(this.#sessions);
-    this.#cache = new CalculationCache(this.#api, (sessionId, signal) => this.#directory.workgroupOf(sessionId, signal), cacheOptions);
+    this.#cache = calculationCache(this.#api, (sessionId, signal) => this.#directory.workgroupOf(sessionId, signal), cacheOptions);
+    this.#sessionExposition.setPrice(config.cost.dpuHourPriceUsd);
+    this.#sessionExposition.setWorkgroups([], config.discovery?.workgroupTags ?? []);
     this.#retrack();
     this.#startDiscovery(config);
   }
@@ -135,6 +138,8 @@ export class Target {
     const previous = this.#config;
     this.#config = next;
     this.#hidden = hiddenFamilies(next.metrics);
+    this.#sessionExposition.setPrice(next.cost.dpuHourPriceUsd);
+    this.#sessionExposition.setWorkgroups(this.#workgroups, next.discovery?.workgroupTags ?? []);
     const nowSeconds = this.deps.clock.now() / 1000;
     this.#since.update(next.calculations, previous.discovery, next.discovery, nowSeconds);
     if (!isDeepStrictEqual(previous.aws, next.aws)) this.#api.target = this.deps.athenaApis(next.aws, this.metrics.api);
@@ -180,40 +185,30 @@ export class Target {
    * `deadline`.
    */
   async scrape(deadline: AbortSignal): Promise<BodyPart[]> {
-    const stop = this.metrics.scrapeDuration.startTimer();
     // What landed after the last scrape's deadline first, so that it is rendered now.
-    this.#takeCacheEvents();
+    this.#takeCacheChanges();
     this.metrics.calculationsTracked.set(this.#tracking.shown.length);
     // Sessions first: a calculation's workgroup lookup then finds its session fresh in the cache.
     const pace = { aheadMs: this.#refreshAhead(), atOnce: this.#config.aws.maxConcurrency };
     const sessions = await this.#sessions.refresh(this.#tracking.sessions, deadline, pace);
-    // A settled calculation is never fetched again: it is a hit without a cache lookup (and its promise) on every scrape.
-    const ids = this.#tracking.ids;
-    const unsettled = this.#exposition.unsettled(ids);
-    const calculations = await this.#cache.refresh(unsettled, deadline, pace);
-    this.#takeCacheEvents();
-    this.metrics.cacheHits.inc(calculations.hits + (ids.length - unsettled.length) + sessions.hits);
+    // A settled calculation is never fetched again: it is a hit without a cache lookup.
+    const settledHits = this.#tracking.ids.length - this.#due.size;
+    const calculations = await this.#cache.refresh(this.#due, deadline, pace);
+    this.#takeCacheChanges();
+    this.metrics.cacheHits.inc(calculations.hits + settledHits + sessions.hits);
     this.metrics.cacheMisses.inc(calculations.misses + sessions.misses);
-    const nowSeconds = this.deps.clock.now() / 1000;
     const hidden = this.#hidden;
-    // Asked after the refresh: calculations that settled in it are the arena's now.
-    const shown = this.#exposition.unsettled(this.#tracking.shown);
-    const body = this.#exposition.render(shown, (id) => this.#cache.peek(id), nowSeconds, hidden);
-    const sessionText = this.#sessionExposition.render({
-      ids: this.#tracking.sessions,
-      peek: (id) => this.#sessions.peek(id),
-      workgroups: this.#workgroups,
-      tagKeys: this.#config.discovery?.workgroupTags ?? NO_TAGS,
-      price: this.#config.cost.dpuHourPriceUsd,
-      hidden,
-    });
-    const counters = Buffer.from(this.#counters.expose(hidden), "utf8");
-    const sessionDpu = Buffer.from(this.#sessionDpu.expose(hidden), "utf8");
-    stop();
-    // The API families' text is kept while no call changes it, so it comes before the text rendered for this scrape,
-    // which is last and together (the process's follows): a gzip scrape sends that as one piece.
-    const api = await this.metrics.api.text();
-    return [...body, sessionText, api, counters, sessionDpu, Buffer.from(await registryText(this.metrics.registry), "utf8")];
+    return [
+      ...this.#exposition.parts(this.deps.clock.now() / 1000, hidden),
+      ...this.#sessionExposition.parts(hidden),
+      Buffer.from(
+        (await this.metrics.api.text()) +
+          this.#counters.expose(hidden) +
+          this.#sessionDpu.expose(hidden) +
+          (await registryText(this.metrics.registry)),
+        "utf8",
+      ),
+    ];
   }
 
   async close(): Promise<void> {
@@ -241,26 +236,38 @@ export class Target {
 
   /**
    * Applies what the caches learned since they were last asked: the
-   * counters, the kept text of settled calculations, and the session of
-   * each calculation. Only what this shard owns is counted or kept.
+   * counters, the text of what changed, and the session of each
+   * calculation. Only what this shard owns is counted or kept settled.
    */
-  #takeCacheEvents(): void {
+  #takeCacheChanges(): void {
     let learned = false;
-    for (const event of this.#cache.takeEvents()) {
-      if (event.kind === "dropped") {
-        this.#exposition.drop(event.id);
+    for (const change of this.#cache.takeChanges()) {
+      if (change.kind === "dropped") {
+        this.#exposition.drop(change.id);
+        // Evicted while still shown: it shows as Athena not having answered until it is fetched again.
+        if (this.#shown.has(change.id)) this.#exposition.show(change.id, undefined);
         continue;
       }
-      const { calculation, workgroup } = event;
-      if (this.#sessionOf.get(calculation.id) !== calculation.sessionId) {
-        this.#sessionOf.set(calculation.id, calculation.sessionId);
-        learned = true;
+      const { id, held, answer } = change;
+      if (held.settled) this.#due.delete(id);
+      if (answer?.calculation !== undefined) {
+        const { calculation } = answer;
+        if (this.#sessionOf.get(id) !== calculation.sessionId) {
+          this.#sessionOf.set(id, calculation.sessionId);
+          learned = true;
+        }
+        if (owns(this.deps.shard, calculation.sessionId)) {
+          this.#tally.observe(calculation, answer.workgroup, this.#since.calculation(id, answer.workgroup));
+          if (held.settled) {
+            this.#exposition.settle(calculation, answer.workgroup);
+            continue;
+          }
+        }
       }
-      if (!owns(this.deps.shard, calculation.sessionId)) continue;
-      this.#tally.observe(calculation, workgroup, this.#since.calculation(calculation.id, workgroup));
-      if (event.settled) this.#exposition.settle(calculation, workgroup);
+      if (this.#shown.has(id)) this.#exposition.show(id, held);
     }
-    const refreshed = this.#sessions.takeRefreshed();
+    const changes = this.#sessions.takeChanges();
+    const refreshed = changes.flatMap((change) => (change.kind === "updated" && change.answer !== undefined ? [change.answer] : []));
     // The configured calculations of each session, worked out once per batch rather than once per session:
     // a walk of every tracked calculation per session refreshed would grow with both.
     const listedIn = new Map<string, string[]>();
@@ -272,6 +279,10 @@ export class Target {
         if (ids === undefined) listedIn.set(session, [id]);
         else ids.push(id);
       }
+    }
+    for (const change of changes) {
+      if (!this.#shownSessions.has(change.id)) continue;
+      this.#sessionExposition.show(change.id, change.kind === "updated" ? change.held : undefined);
     }
     for (const session of refreshed) {
       if (!owns(this.deps.shard, session.id)) continue;
@@ -301,6 +312,15 @@ export class Target {
     for (const id of previous.sessions) if (!sessions.has(id)) this.#sessions.forget(id);
     this.#noteLeftOut(previous.leftOut, next.leftOut);
     this.#tracking = next;
+    this.#due = new Set(next.ids.filter((id) => this.#cache.peek(id)?.settled !== true));
+    // What is shown anew is rendered from what the cache holds; what is no longer shown is dropped.
+    const shown = new Set(next.shown);
+    for (const id of this.#shown) if (!shown.has(id)) this.#exposition.drop(id);
+    for (const id of shown) if (!this.#shown.has(id)) this.#exposition.show(id, this.#cache.peek(id));
+    this.#shown = shown;
+    for (const id of this.#shownSessions) if (!sessions.has(id)) this.#sessionExposition.drop(id);
+    for (const id of sessions) if (!this.#shownSessions.has(id)) this.#sessionExposition.show(id, this.#sessions.peek(id));
+    this.#shownSessions = sessions;
   }
 
   #noteLeftOut(before: number, leftOut: number): void {
@@ -321,6 +341,7 @@ export class Target {
     this.#discovered = found;
     this.#directory.listed = found?.sessionWorkgroups ?? new Map();
     this.#workgroups = found?.workgroups ?? [];
+    this.#sessionExposition.setWorkgroups(this.#workgroups, this.#config.discovery?.workgroupTags ?? []);
     if (found === undefined) {
       this.#retrack();
       return;
@@ -328,8 +349,8 @@ export class Target {
     // The listing shows these ended: their final state, end time and DPU total are fetched next.
     for (const id of found.ended) this.#sessions.expire(id);
     for (const [id, state] of found.changed) {
-      const held = this.#cache.peek(id);
-      if (held?.state !== undefined && held.state !== state) this.#cache.expire(id);
+      const held = this.#cache.peek(id)?.value;
+      if (held !== undefined && held.state !== state) this.#cache.expire(id);
     }
     this.#retrack();
   }

@@ -18,7 +18,7 @@ export class WorkgroupDirectory {
     const listed = this.listed.get(sessionId);
     if (listed !== undefined) return ok(listed);
     const entry = this.sessions.peek(sessionId) ?? (await this.sessions.fetch(sessionId, signal));
-    if (entry?.session !== undefined) return ok(entry.session.workgroup);
+    if (entry?.value !== undefined) return ok(entry.value.workgroup);
     return err(entry?.error ?? { code: "Other" as const, message: "GetSession gave no answer" });
   }
 }

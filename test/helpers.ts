@@ -43,7 +43,7 @@ export function memoryLogger(): { logger: Logger; lines: () => Record<string, un
 export function testDeps(logger: Logger, options: { now?: () => number; shard?: Shard; credentials?: AwsCredentials } = {}): TargetDeps {
   return {
     logger,
-    clock: options.now === undefined ? { now: () => Date.now(), manual: false } : { now: options.now, manual: true },
+    clock: { now: options.now ?? (() => Date.now()) },
     shard: options.shard ?? SINGLE_SHARD,
     athenaApis: sdkAthenaApis(options.credentials ?? TEST_CREDENTIALS),
   };

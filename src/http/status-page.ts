@@ -74,7 +74,7 @@ function countTable(title: string, counted: ReadonlyMap<string, number>, order: 
 function targetSection(name: string | undefined, target: Target): string {
   const ids = target.trackedIds();
   const watched: Watched[] = ids.map((id) => ({ id, entry: target.cache.peek(id) }));
-  const byState = counts<Shown>(watched.map((w) => w.entry?.state ?? "PENDING"));
+  const byState = counts<Shown>(watched.map((w) => w.entry?.value?.state ?? "PENDING"));
 
   const failing = watched.filter((w) => w.entry?.error !== undefined);
   const failingRows = smallestBy(failing, WORST_FEW, (w) => w.entry?.failingSince ?? Infinity).map(
@@ -82,22 +82,22 @@ function targetSection(name: string | undefined, target: Target): string {
       `<tr><td><code>${shown(id)}</code></td><td>${shown(entry?.error?.code ?? "")}</td><td>${shown(entry?.error?.message ?? "")}</td><td>${isoTime(entry?.failingSince)}</td><td>${isoTime(entry?.refreshedAt)}</td></tr>`,
   );
 
-  const unfinished = watched.filter((w) => w.entry?.state !== undefined && !isFinished(w.entry.state));
-  const unfinishedRows = smallestBy(unfinished, WORST_FEW, (w) => w.entry?.calculation?.submittedAt ?? Infinity).map(
+  const unfinished = watched.filter((w) => w.entry?.value?.state !== undefined && !isFinished(w.entry.value.state));
+  const unfinishedRows = smallestBy(unfinished, WORST_FEW, (w) => w.entry?.value?.calculation?.submittedAt ?? Infinity).map(
     ({ id, entry }) =>
-      `<tr><td><code>${shown(id)}</code></td><td>${shown(entry?.state ?? "")}</td><td>${isoTime(entry?.calculation?.submittedAt)}</td><td>${shown(entry?.calculation?.description ?? "")}</td><td>${shown(entry?.calculation?.progress ?? "")}</td></tr>`,
+      `<tr><td><code>${shown(id)}</code></td><td>${shown(entry?.value?.state ?? "")}</td><td>${isoTime(entry?.value?.calculation?.submittedAt)}</td><td>${shown(entry?.value?.calculation?.description ?? "")}</td><td>${shown(entry?.value?.calculation?.progress ?? "")}</td></tr>`,
   );
 
   const sessionIds = target.trackedSessionIds();
   const sessions = sessionIds.map((id) => ({ id, entry: target.sessionEntry(id) }));
-  const sessionStates = counts(sessions.map((s) => s.entry?.session?.state ?? "PENDING"));
+  const sessionStates = counts(sessions.map((s) => s.entry?.value?.state ?? "PENDING"));
 
-  // Newest failure first where its completion time is still known (completion time negated, so the smallest key is the
-  // latest); a settled calculation's details are dropped from the cache once its text is rendered, so it shows its ID and workgroup.
-  const failed = watched.filter((w) => w.entry?.state === "FAILED");
-  const failedRows = smallestBy(failed, WORST_FEW, (w) => -(w.entry?.calculation?.completedAt ?? -Infinity)).map(
+  // Newest failure first (completion time negated, so the smallest key is the latest): the cache keeps a failed
+  // calculation's answer when it settles.
+  const failed = watched.filter((w) => w.entry?.value?.state === "FAILED");
+  const failedRows = smallestBy(failed, WORST_FEW, (w) => -(w.entry?.value?.calculation?.completedAt ?? -Infinity)).map(
     ({ id, entry }) =>
-      `<tr><td><code>${shown(id)}</code></td><td>${shown(entry?.workgroup ?? "")}</td><td><code>${shown(entry?.calculation?.sessionId ?? "")}</code></td><td>${isoTime(entry?.calculation?.completedAt)}</td><td>${shown(entry?.calculation?.description ?? "")}</td><td>${reasonText(entry?.calculation?.stateChangeReason)}</td></tr>`,
+      `<tr><td><code>${shown(id)}</code></td><td>${shown(entry?.value?.workgroup ?? "")}</td><td><code>${shown(entry?.value?.calculation?.sessionId ?? "")}</code></td><td>${isoTime(entry?.value?.calculation?.completedAt)}</td><td>${shown(entry?.value?.calculation?.description ?? "")}</td><td>${reasonText(entry?.value?.calculation?.stateChangeReason)}</td></tr>`,
   );
 
   const sessionsFailing = sessions.filter((s) => s.entry?.error !== undefined);
@@ -105,23 +105,23 @@ function targetSection(name: string | undefined, target: Target): string {
     ({ id, entry }) =>
       `<tr><td><code>${shown(id)}</code></td><td>${shown(entry?.error?.code ?? "")}</td><td>${shown(entry?.error?.message ?? "")}</td><td>${isoTime(entry?.refreshedAt)}</td></tr>`,
   );
-  const inState = (state: string) => sessions.filter((s) => s.entry?.session?.state === state);
+  const inState = (state: string) => sessions.filter((s) => s.entry?.value?.state === state);
   const sessionRow = (extra: (session: Session) => string) => (s: { id: string; entry: SessionEntry | undefined }) => {
-    const session = s.entry?.session;
+    const session = s.entry?.value;
     return session === undefined
       ? ""
       : `<tr><td><code>${shown(s.id)}</code></td><td>${shown(session.workgroup)}</td><td>${shown(session.description)}</td>${extra(session)}</tr>`;
   };
   const failedSessions = inState("FAILED");
-  const failedSessionRows = smallestBy(failedSessions, WORST_FEW, (s) => -(s.entry?.session?.endedAt ?? -Infinity)).map(
+  const failedSessionRows = smallestBy(failedSessions, WORST_FEW, (s) => -(s.entry?.value?.endedAt ?? -Infinity)).map(
     sessionRow((session) => `<td>${isoTime(session.endedAt)}</td><td>${reasonText(session.stateChangeReason)}</td>`),
   );
   const degraded = inState("DEGRADED");
-  const degradedRows = smallestBy(degraded, WORST_FEW, (s) => s.entry?.session?.lastModifiedAt ?? Infinity).map(
+  const degradedRows = smallestBy(degraded, WORST_FEW, (s) => s.entry?.value?.lastModifiedAt ?? Infinity).map(
     sessionRow((session) => `<td>${isoTime(session.lastModifiedAt)}</td><td>${reasonText(session.stateChangeReason)}</td>`),
   );
   const idle = inState("IDLE");
-  const idleRows = smallestBy(idle, WORST_FEW, (s) => s.entry?.session?.idleSince ?? Infinity).map(
+  const idleRows = smallestBy(idle, WORST_FEW, (s) => s.entry?.value?.idleSince ?? Infinity).map(
     sessionRow(
       (session) =>
         `<td>${isoTime(session.idleSince)}</td><td>${

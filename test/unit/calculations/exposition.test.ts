@@ -26,19 +26,25 @@ function running(id: string, progress: string): Calculation {
 }
 
 function entry(calculation: Calculation, refreshedAt: number): CalculationEntry {
-  return { calculation, state: calculation.state, workgroup: "wg", refreshedAt, error: undefined, settled: false };
+  return {
+    value: { calculation, state: calculation.state, workgroup: "wg" },
+    refreshedAt,
+    error: undefined,
+    failingSince: undefined,
+    settled: false,
+  };
 }
 
+const NONE: ReadonlySet<string> = new Set();
 const text = (parts: readonly BodyPart[]): string => Buffer.concat(identityBody(parts)).toString("utf8");
 const gunzipped = async (parts: readonly BodyPart[]): Promise<string> => gunzipSync(Buffer.concat(await gzipBody(parts))).toString("utf8");
 
 describe("the exposition of unsettled calculations", () => {
   it("moves the duration with the clock while the rest of the text stays as it was rendered", async () => {
     const exposition = new CalculationExposition();
-    const entries = new Map([["calc-a", entry(running("calc-a", "10%"), SUBMITTED + 5)]]);
-    const ids = exposition.unsettled(["calc-a"]);
-    const first = exposition.render(ids, (id) => entries.get(id), SUBMITTED + 10);
-    const second = exposition.render(ids, (id) => entries.get(id), SUBMITTED + 70.25);
+    exposition.show("calc-a", entry(running("calc-a", "10%"), SUBMITTED + 5));
+    const first = exposition.parts(SUBMITTED + 10, NONE);
+    const second = exposition.parts(SUBMITTED + 70.25, NONE);
     const label = { calculation_execution_id: "calc-a" };
     assert.equal(valueOf(text(first), "athena_calculation_duration_seconds", label), 10);
     assert.equal(valueOf(text(second), "athena_calculation_duration_seconds", label), 70.25);
@@ -47,15 +53,12 @@ describe("the exposition of unsettled calculations", () => {
     assert.equal(await gunzipped(second), text(second));
   });
 
-  it("renders a calculation again once its cache entry is replaced by a refresh", async () => {
+  it("renders a calculation again once it is shown with a new cache entry", async () => {
     const exposition = new CalculationExposition();
-    const entries = new Map([["calc-a", entry(running("calc-a", "10%"), SUBMITTED + 5)]]);
-    const lookup = (id: string): CalculationEntry | undefined => entries.get(id);
-    const ids = exposition.unsettled(["calc-a"]);
-    const before = exposition.render(ids, lookup, SUBMITTED + 10);
-    await gzipBody(before); // keeps the compressed text, which must not outlive the entry
-    entries.set("calc-a", entry(running("calc-a", "80%"), SUBMITTED + 40));
-    const after = exposition.render(ids, lookup, SUBMITTED + 41);
+    exposition.show("calc-a", entry(running("calc-a", "10%"), SUBMITTED + 5));
+    await gzipBody(exposition.parts(SUBMITTED + 10, NONE)); // keeps the compressed text, which must not outlive the entry
+    exposition.show("calc-a", entry(running("calc-a", "80%"), SUBMITTED + 40));
+    const after = exposition.parts(SUBMITTED + 41, NONE);
     const label = { calculation_execution_id: "calc-a" };
     assert.equal(valueOf(text(after), "athena_calculation_progress_ratio", label), 0.8);
     assert.equal(valueOf(text(after), "athena_calculation_last_refresh_timestamp_seconds", label), SUBMITTED + 40);
@@ -64,12 +67,11 @@ describe("the exposition of unsettled calculations", () => {
 
   it("shows a calculation once when it settles between two scrapes", () => {
     const exposition = new CalculationExposition();
-    const entries = new Map([["calc-a", entry(running("calc-a", ""), SUBMITTED + 5)]]);
-    const all = ["calc-a", "calc-b"];
-    exposition.render(exposition.unsettled(all), (id) => entries.get(id), SUBMITTED + 10);
+    exposition.show("calc-a", entry(running("calc-a", ""), SUBMITTED + 5));
+    exposition.show("calc-b", undefined);
+    exposition.parts(SUBMITTED + 10, NONE);
     exposition.settle({ ...running("calc-a", ""), state: "COMPLETED", completedAt: SUBMITTED + 20, dpuExecutionSeconds: 3 }, "wg");
-    entries.delete("calc-a");
-    const body = text(exposition.render(exposition.unsettled(all), (id) => entries.get(id), SUBMITTED + 30));
+    const body = text(exposition.parts(SUBMITTED + 30, NONE));
     const states = parseExposition(body).filter((s) => s.name === "athena_calculation_state" && s.labels.state === "COMPLETED");
     assert.deepEqual(
       states.map((s) => [s.labels.calculation_execution_id, s.value]),
@@ -80,13 +82,21 @@ describe("the exposition of unsettled calculations", () => {
     assert.equal(valueOf(body, "athena_calculation_up", { calculation_execution_id: "calc-b" }), 0);
   });
 
+  it("takes a dropped calculation's text out, settled or not", () => {
+    const exposition = new CalculationExposition();
+    exposition.show("calc-a", entry(running("calc-a", ""), SUBMITTED + 5));
+    exposition.settle({ ...running("calc-b", ""), state: "COMPLETED", completedAt: SUBMITTED + 20, dpuExecutionSeconds: 3 }, "wg");
+    exposition.drop("calc-a");
+    exposition.drop("calc-b");
+    assert.ok(!text(exposition.parts(SUBMITTED + 30, NONE)).includes("calc-"));
+  });
+
   it("leaves the duration out when it is hidden, and brings it back when shown", () => {
     const exposition = new CalculationExposition();
-    const entries = new Map([["calc-a", entry(running("calc-a", ""), SUBMITTED)]]);
-    const ids = exposition.unsettled(["calc-a"]);
-    const hidden = text(exposition.render(ids, (id) => entries.get(id), SUBMITTED + 1, new Set(["athena_calculation_duration_seconds"])));
+    exposition.show("calc-a", entry(running("calc-a", ""), SUBMITTED));
+    const hidden = text(exposition.parts(SUBMITTED + 1, new Set(["athena_calculation_duration_seconds"])));
     assert.ok(!hidden.includes("athena_calculation_duration_seconds"));
-    const shown = text(exposition.render(ids, (id) => entries.get(id), SUBMITTED + 2));
+    const shown = text(exposition.parts(SUBMITTED + 2, NONE));
     assert.equal(valueOf(shown, "athena_calculation_duration_seconds", { calculation_execution_id: "calc-a" }), 2);
   });
 });

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { gzipBody, identityBody } from "../../../src/exposition/gzip-body.js";
 import type { SessionEntry } from "../../../src/sessions/cache.js";
-import { SessionExposition, type SessionSources } from "../../../src/sessions/exposition.js";
+import { SessionExposition } from "../../../src/sessions/exposition.js";
 import type { Session } from "../../../src/sessions/session.js";
 import { valueOf } from "../../helpers.js";
 
@@ -27,52 +27,59 @@ function session(state: Session["state"], dpu: number): Session {
   };
 }
 
-const entry = (s: Session, refreshedAt: number): SessionEntry => ({ session: s, refreshedAt, error: undefined });
+const entry = (s: Session, refreshedAt: number): SessionEntry => ({
+  value: s,
+  refreshedAt,
+  error: undefined,
+  failingSince: undefined,
+  settled: false,
+});
+
+const NONE: ReadonlySet<string> = new Set();
+const text = (exposition: SessionExposition, hidden = NONE): string =>
+  Buffer.concat(identityBody(exposition.parts(hidden))).toString("utf8");
 
 describe("the exposition of sessions", () => {
-  const ids = ["sess-1"];
-  // The same objects on every call, as a target passes them between reloads.
-  const nothingHidden: ReadonlySet<string> = new Set();
-  const none: readonly never[] = [];
-  const sources = (entries: Map<string, SessionEntry>, hidden = nothingHidden): SessionSources => ({
-    ids,
-    peek: (id) => entries.get(id),
-    workgroups: none,
-    tagKeys: none,
-    price: 0.35,
-    hidden,
-  });
-  const text = (exposition: SessionExposition, s: SessionSources): string =>
-    Buffer.concat(identityBody([exposition.render(s)])).toString("utf8");
-
   it("shows what a refresh brought, compressed or not", async () => {
     const exposition = new SessionExposition();
-    const entries = new Map([["sess-1", entry(session("BUSY", 60), 1_700_000_010)]]);
-    const busy = text(exposition, sources(entries));
-    assert.equal(valueOf(busy, "athena_session_state", { session_id: "sess-1", state: "BUSY" }), 1);
-    await gzipBody([exposition.render(sources(entries))]);
-    entries.set("sess-1", entry(session("IDLE", 90), 1_700_000_040));
-    const idle = exposition.render(sources(entries));
-    const shown = Buffer.concat(identityBody([idle])).toString("utf8");
+    exposition.show("sess-1", entry(session("BUSY", 60), 1_700_000_010));
+    assert.equal(valueOf(text(exposition), "athena_session_state", { session_id: "sess-1", state: "BUSY" }), 1);
+    await gzipBody(exposition.parts(NONE));
+    exposition.show("sess-1", entry(session("IDLE", 90), 1_700_000_040));
+    const shown = text(exposition);
     assert.equal(valueOf(shown, "athena_session_state", { session_id: "sess-1", state: "IDLE" }), 1);
     assert.equal(valueOf(shown, "athena_session_dpu_execution_seconds", { session_id: "sess-1" }), 90);
-    assert.equal(gunzipSync(Buffer.concat(await gzipBody([idle]))).toString("utf8"), shown);
+    assert.equal(gunzipSync(Buffer.concat(await gzipBody(exposition.parts(NONE)))).toString("utf8"), shown);
   });
 
-  it("is the same text, compressed once, while nothing changed", async () => {
+  it("shows a session Athena has not answered for as up 0, and nothing of one dropped", () => {
     const exposition = new SessionExposition();
-    const entries = new Map([["sess-1", entry(session("BUSY", 60), 1_700_000_010)]]);
-    const first = exposition.render(sources(entries));
-    const second = exposition.render(sources(entries));
-    assert.equal(second, first);
-    assert.equal((await second.gzip())[0], (await first.gzip())[0]);
+    exposition.show("sess-1", undefined);
+    assert.equal(valueOf(text(exposition), "athena_session_up", { session_id: "sess-1" }), 0);
+    assert.equal(valueOf(text(exposition), "athena_session_refresh_error_info", { session_id: "sess-1", error: "Pending" }), 1);
+    exposition.drop("sess-1");
+    assert.ok(!text(exposition).includes("sess-1"));
+  });
+
+  it("shows the workgroups and the price it was last given", () => {
+    const exposition = new SessionExposition();
+    exposition.setPrice(0.35);
+    exposition.setWorkgroups(
+      [{ name: "wg", enabled: true, state: "ENABLED", engine: "PySpark engine version 3", tags: new Map([["team", "data"]]) }],
+      ["team"],
+    );
+    assert.equal(valueOf(text(exposition), "athena_dpu_hour_price_usd", {}), 0.35);
+    assert.equal(valueOf(text(exposition), "athena_workgroup_tags", { workgroup: "wg", tag_team: "data" }), 1);
+    exposition.setPrice(0.5);
+    exposition.setWorkgroups([], ["team"]);
+    assert.equal(valueOf(text(exposition), "athena_dpu_hour_price_usd", {}), 0.5);
+    assert.ok(!text(exposition).includes("athena_workgroup"));
   });
 
   it("follows metrics.allow / metrics.deny as they change", () => {
     const exposition = new SessionExposition();
-    const entries = new Map([["sess-1", entry(session("BUSY", 60), 1_700_000_010)]]);
-    const denied = text(exposition, sources(entries, new Set(["athena_session_state"])));
-    assert.ok(!denied.includes("athena_session_state{"));
-    assert.ok(text(exposition, sources(entries)).includes("athena_session_state{"));
+    exposition.show("sess-1", entry(session("BUSY", 60), 1_700_000_010));
+    assert.ok(!text(exposition, new Set(["athena_session_state"])).includes("athena_session_state{"));
+    assert.ok(text(exposition).includes("athena_session_state{"));
   });
 });
