@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import type { AthenaApiFactory } from "./athena/client.js";
-import { calculationCache, type CalculationCache } from "./calculations/cache.js";
+import { calculationCache, type CalculationCache, type CalculationEntry } from "./calculations/cache.js";
 import { CalculationExposition } from "./calculations/exposition.js";
 import type { Clock } from "./clock.js";
 import type { ExporterConfig } from "./config/config.js";
@@ -103,8 +103,9 @@ export class Target {
     return this.#config;
   }
 
-  get cache(): CalculationCache {
-    return this.#cache;
+  /** What is known of a watched calculation, without fetching it (the status page reads it). */
+  calculationEntry(id: string): CalculationEntry | undefined {
+    return this.#cache.peek(id);
   }
 
   /** What is known of a watched session, without fetching it (the status page reads it). */

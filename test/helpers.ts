@@ -62,6 +62,8 @@ export function testConfig(yaml: string): ExporterConfig {
 
 export interface Stack {
   readonly simulator: AthenaSimulator;
+  /** The simulator's URL, as the exporter's aws.endpoint names it. */
+  readonly endpoint: string;
   readonly server: RunningServer;
   readonly logs: () => Record<string, unknown>[];
   scrape(headers?: Record<string, string>): Promise<string>;
@@ -107,6 +109,7 @@ export async function startStack(
   );
   return {
     simulator,
+    endpoint: url,
     server,
     logs: lines,
     async scrape(headers = {}) {

@@ -49,7 +49,6 @@ function knownFamily<const E extends readonly string[]>(
       // match to the mapped type of [...ID_LABELS, ...E]; the lengths agree by construction.
       return value(known).map(([extra, v]) => [[...id, ...extra], v] as unknown as SampleOf<readonly [...typeof ID_LABELS, ...E]>);
     },
-    values: ({ known }) => (known === undefined ? [] : value(known).map(([, v]) => v)),
   });
 }
 

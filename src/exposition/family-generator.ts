@@ -5,7 +5,8 @@
  * `labelNames`, so a family's samples cannot carry labels its spec does not
  * name; the README table and the tests read the same spec.
  */
-import { escapeLabelValue, formatValue, type FamilySpec } from "./text-format.js";
+import { keptText, type Precompressed } from "./gzip-body.js";
+import { escapeLabelValue, familyHeader, formatValue, type FamilySpec } from "./text-format.js";
 
 /** One sample: a value per label name, in the order of the spec, and the sample's value. */
 export type SampleOf<L extends readonly string[]> = readonly [labelValues: { readonly [K in keyof L]: string }, value: number];
@@ -14,22 +15,18 @@ export interface FamilyDefinition<T, L extends readonly string[]> extends Family
   readonly labelNames: L;
   /** The subject's samples in this family; none when the value is unknown. */
   readonly generate: (subject: T) => readonly SampleOf<L>[];
-  /** `generate`'s values alone, when they can be had without making the label values (the clock family's, on every scrape). */
-  readonly values?: (subject: T) => number[];
 }
 
 export interface FamilyGenerator<T> extends FamilySpec {
   /** The subject's sample lines in this family, "" when it has none. */
   readonly render: (subject: T) => string;
-  /** Each sample line up to its value (`name{labels} `): what stays while only the values move. */
-  readonly heads: (subject: T) => string[];
-  /** Each sample's value, in the order of `heads`: a line is its head, the value formatted, and "\n". */
-  readonly values: (subject: T) => number[];
+  /** The HELP and TYPE lines, encoded and compressed once. */
+  readonly header: Precompressed;
 }
 
 /** Checks a definition's label values against its label names (at compile time) and makes its renderer. */
 export function defineFamily<T, const L extends readonly string[]>(definition: FamilyDefinition<T, L>): FamilyGenerator<T> {
-  const { generate, values, ...spec } = definition;
+  const { generate, ...spec } = definition;
   // `name{a="` , `,b="` …: the constant parts of each line, joined once here rather than on every sample.
   const openers = spec.labelNames.map((label, i) => `${i === 0 ? `${spec.name}{` : ","}${label}="`);
   const close = openers.length === 0 ? `${spec.name} ` : `"} `;
@@ -45,7 +42,6 @@ export function defineFamily<T, const L extends readonly string[]>(definition: F
       for (const [values, value] of generate(subject)) out += `${head(values)}${formatValue(value)}\n`;
       return out;
     },
-    heads: (subject) => generate(subject).map(([values]) => head(values)),
-    values: values ?? ((subject) => generate(subject).map(([, value]) => value)),
+    header: keptText(Buffer.from(familyHeader(spec), "utf8")),
   };
 }

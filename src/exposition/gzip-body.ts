@@ -56,29 +56,21 @@ export function identityBody(parts: readonly BodyPart[]): Buffer[] {
   return out;
 }
 
-let piecesCompressed = 0;
-
-/** Pieces sent to the thread pool since start: what the tests read to see that kept text is not compressed again. */
-export function piecesCompressedSoFar(): number {
-  return piecesCompressed;
-}
+/** Compresses text into a kept piece: deflatePiece, or a test's wrapper of it. */
+export type Compress = (text: Buffer, options?: { readonly copy?: boolean }) => Promise<DeflatePiece>;
 
 /**
- * The deflate piece of `text`, compressed on libuv's thread pool: a large
- * body compressed synchronously would hold every other request back.
+ * The deflate piece of text kept for many scrapes, compressed well once,
+ * on libuv's thread pool: a large text compressed synchronously would hold
+ * every other request back.
  */
-export function deflatePiece(text: Buffer, options: { copy?: boolean; fast?: boolean } = {}): Promise<DeflatePiece> {
-  piecesCompressed++;
-  return compressing(async () => {
+export const deflatePiece: Compress = (text, options = {}) =>
+  compressing(async () => {
     // A copy made when its turn comes, not all at once: text a drop may rewrite while the pool reads it.
     const input = options.copy === true ? Buffer.from(text) : text;
-    const data = await deflateRawAsync(
-      input,
-      pieceOptions(input, options.fast === true ? constants.Z_BEST_SPEED : constants.Z_DEFAULT_COMPRESSION),
-    );
+    const data = await deflateRawAsync(input, pieceOptions(input, constants.Z_DEFAULT_COMPRESSION));
     return { data: exact(data), crc: crc32(input), length: input.length };
   });
-}
 
 /** Deflate data that ends on a byte boundary and is not final, in one output buffer as large as the text (one callback, not one per 16 KiB). */
 function pieceOptions(text: Buffer, level: number): ZlibOptions {
@@ -125,10 +117,9 @@ function exact(data: Buffer): Buffer {
 }
 
 /**
- * Text rendered once and written by many scrapes until it is replaced (an
- * unfinished calculation's lines between refreshes, the sessions'): its
- * deflate piece is made by the first gzip scrape that needs it, at the
- * default level as settled text is, and kept with it.
+ * Text rendered once and written by many scrapes until it is replaced (the
+ * lines a MetricsStore keeps, a family's header): its deflate piece is made
+ * by the first gzip scrape that needs it, and kept with it.
  */
 export function keptText(text: Buffer): Precompressed {
   return {
@@ -138,73 +129,19 @@ export function keptText(text: Buffer): Precompressed {
   };
 }
 
-/**
- * Text rendered for one scrape up to this size is compressed on the event
- * loop: at zlib's fastest level 256 KiB takes about a millisecond,
- * less than a round trip through the thread pool, which is what a warm
- * scrape would otherwise wait on.
- */
-const COMPRESS_INLINE_MAX = 256 * 1024;
-
-function fastPiece(text: Buffer): DeflatePiece {
-  return { data: deflateRawSync(text, pieceOptions(text, constants.Z_BEST_SPEED)), crc: crc32(text), length: text.length };
-}
-
 /** ID1 ID2, deflate, no flags, no mtime, no extra flags, OS unknown (RFC 1952). */
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
 /** An empty block (fixed Huffman codes, the end-of-block code alone) marked final: it ends the deflate data the pieces began. */
 const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
 
 /**
- * The deflate piece of text made for a scrape, or replaced often: at
- * zlib's fastest level, as its cost is paid again with every new text,
- * where settled pieces are compressed well once.
+ * The deflate piece of text rendered for one scrape, at zlib's fastest
+ * level, on the event loop: its cost is paid again on every scrape, and it
+ * is small beside the kept text (the clock's lines, the counters, the
+ * exporter's own metrics).
  */
-function scrapePiece(text: Buffer): Promise<DeflatePiece> {
-  return text.length <= COMPRESS_INLINE_MAX ? Promise.resolve(fastPiece(text)) : deflatePiece(text, { fast: true });
-}
-
-/**
- * Text rendered for one scrape up to this size is sent in stored deflate
- * blocks, not compressed. At 10,000 calculations that text (the counters
- * and the exporter's own metrics, ~14 KiB) took zlib 0.24 ms of a warm
- * scrape inside the exporter here (median of 300; 0.05–0.08 ms in a hot
- * loop, where zlib's state stays in the cache), to save ~11 KiB of a
- * 2 MiB body: half a percent more on the wire, 1.04x to 1.09x of one gzip
- * at 1,000, for a tenth of a warm scrape's time.
- */
-const STORE_MAX = 32 * 1024;
-/** The most a stored block holds (its length is 16 bits). */
-const STORED_BLOCK_MAX = 0xffff;
-
-/**
- * `text` as stored deflate blocks (RFC 1951 3.2.4), none final. Each
- * starts on a byte boundary, as every piece does, so its header is one
- * byte (BFINAL 0, BTYPE 00, five bits of padding), then LEN and NLEN;
- * its data ends on a byte boundary too.
- */
-export function storedPiece(text: Buffer): DeflatePiece {
-  const blocks = Math.max(1, Math.ceil(text.length / STORED_BLOCK_MAX));
-  const data = Buffer.allocUnsafe(text.length + blocks * 5);
-  let at = 0;
-  for (let start = 0; start < text.length || at === 0; start += STORED_BLOCK_MAX) {
-    const length = Math.min(STORED_BLOCK_MAX, text.length - start);
-    data[at] = 0;
-    data.writeUInt16LE(length, at + 1);
-    data.writeUInt16LE(~length & 0xffff, at + 3);
-    text.copy(data, at + 5, start, start + length);
-    at += 5 + length;
-  }
-  return { data, crc: crc32(text), length: text.length };
-}
-
-/**
- * Text kept while it is unchanged but replaced often (a target's API
- * families, after each call): its piece is made by scrapePiece, by the
- * first gzip scrape that needs it, and kept with it.
- */
-export function freshText(text: Buffer): Precompressed {
-  return { text: [text], bytes: text.length, gzip: keptPromise(async () => [await scrapePiece(text)]) };
+function scrapePiece(text: Buffer): DeflatePiece {
+  return { data: deflateRawSync(text, pieceOptions(text, constants.Z_BEST_SPEED)), crc: crc32(text), length: text.length };
 }
 
 /**
@@ -219,7 +156,7 @@ export async function gzipBody(parts: readonly BodyPart[]): Promise<Buffer[]> {
     const text = run.length === 1 ? run[0] : Buffer.concat(run);
     run = [];
     if (text === undefined || text.length === 0) return;
-    pending.push(text.length <= STORE_MAX ? Promise.resolve([storedPiece(text)]) : scrapePiece(text).then((piece) => [piece]));
+    pending.push(Promise.resolve([scrapePiece(text)]));
   };
   for (const part of parts) {
     if (Buffer.isBuffer(part)) {

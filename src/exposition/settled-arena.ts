@@ -17,7 +17,7 @@
  * per piece keeps the joined pieces within a few percent of one gzip of
  * the whole text (measured in test/unit/exposition/gzip-body.test.ts).
  */
-import { deflatePiece, keptPromise, textOfPieces, type DeflatePiece, type Precompressed } from "./gzip-body.js";
+import { deflatePiece, keptPromise, textOfPieces, type Compress, type DeflatePiece, type Precompressed } from "./gzip-body.js";
 
 const CHUNK_BYTES = 64 * 1024;
 /** Positions are packed with lengths into one float64: position * 2^16 + length. */
@@ -26,55 +26,54 @@ const LENGTH_SPAN = 0x10000;
 /** Where one calculation's text sits, per family; 0 where it has none. */
 export type SettledHandle = Float64Array;
 
+/** One fixed-size piece of a family's stream. */
+interface Chunk {
+  readonly bytes: Buffer;
+  /** Bytes written. */
+  filled: number;
+  /** Bumped on every change, so that a compression that raced one is not kept. */
+  version: number;
+  /** The text as a deflate piece, while the chunk is as it was compressed. */
+  piece: DeflatePiece | undefined;
+  /** A compression under way, with the version it read. */
+  making: { readonly version: number; readonly piece: Promise<DeflatePiece> } | undefined;
+}
+
 class FamilyStream {
-  chunks: Buffer[] = [];
-  /** Bytes written in each chunk. */
-  filled: number[] = [];
-  /** Each chunk's text as a deflate piece, while the chunk is as it was compressed. */
-  members: (DeflatePiece | undefined)[] = [];
-  /** Bumped on every change to a chunk, so a compression that raced one is not kept. */
-  versions: number[] = [];
+  readonly chunks: Chunk[] = [];
   live = 0;
   dead = 0;
-  /** Bumped on every change to any chunk: the snapshot handed out stands until then. */
-  #version = 0;
+  /** The snapshot handed out, until any chunk changes. */
   #snapshot: Precompressed | undefined;
-  #snapshotVersion = -1;
-  /** Compressions under way, per chunk, with the version of the chunk they read. */
-  readonly #making = new Map<number, { readonly version: number; readonly piece: Promise<DeflatePiece> }>();
+
+  constructor(private readonly compress: Compress) {}
 
   append(bytes: Buffer): number {
     if (bytes.length >= LENGTH_SPAN || bytes.length > CHUNK_BYTES) throw new RangeError(`${bytes.length} bytes of one family's text`);
-    let last = this.chunks.length - 1;
-    if (last < 0 || (this.filled[last] ?? 0) + bytes.length > CHUNK_BYTES) {
+    let last = this.chunks.at(-1);
+    if (last === undefined || last.filled + bytes.length > CHUNK_BYTES) {
       // The chunk is full: its piece is made now, in the background, not by the first gzip scrape.
-      if (last >= 0) this.#pieceOf(last, this.#view(last), this.versions[last] ?? 0).catch(() => undefined);
-      this.chunks.push(Buffer.allocUnsafe(CHUNK_BYTES));
-      this.filled.push(0);
-      this.members.push(undefined);
-      this.versions.push(0);
-      last++;
+      if (last !== undefined) this.#pieceOf(last, view(last), last.version).catch(() => undefined);
+      last = { bytes: Buffer.allocUnsafe(CHUNK_BYTES), filled: 0, version: 0, piece: undefined, making: undefined };
+      this.chunks.push(last);
     }
-    const chunk = this.chunks[last];
-    const offset = this.filled[last] ?? 0;
-    if (chunk === undefined) throw new Error("unreachable: a chunk was just added");
-    bytes.copy(chunk, offset);
-    this.filled[last] = offset + bytes.length;
+    const offset = last.filled;
+    bytes.copy(last.bytes, offset);
+    last.filled = offset + bytes.length;
     this.#changed(last);
     this.live += bytes.length;
-    return last * CHUNK_BYTES + offset;
+    return (this.chunks.length - 1) * CHUNK_BYTES + offset;
   }
 
   /** Replaces bytes with "#   …   \n" of the same length; every sample line is longer than 2 bytes. */
   tombstone(position: number, length: number): void {
-    const index = Math.floor(position / CHUNK_BYTES);
-    const chunk = this.chunks[index];
+    const chunk = this.chunks[Math.floor(position / CHUNK_BYTES)];
     const offset = position % CHUNK_BYTES;
     if (chunk === undefined || length < 2) return;
-    this.#changed(index);
-    chunk[offset] = 0x23; // '#'
-    chunk.fill(0x20, offset + 1, offset + length - 1); // ' '
-    chunk[offset + length - 1] = 0x0a; // '\n'
+    this.#changed(chunk);
+    chunk.bytes[offset] = 0x23; // '#'
+    chunk.bytes.fill(0x20, offset + 1, offset + length - 1); // ' '
+    chunk.bytes[offset + length - 1] = 0x0a; // '\n'
     this.live -= length;
     this.dead += length;
   }
@@ -83,37 +82,35 @@ class FamilyStream {
     const chunk = this.chunks[Math.floor(position / CHUNK_BYTES)];
     const offset = position % CHUNK_BYTES;
     if (chunk === undefined) throw new RangeError(`no text at ${position}`);
-    return chunk.subarray(offset, offset + length);
+    return chunk.bytes.subarray(offset, offset + length);
   }
 
   views(): Buffer[] {
-    return this.chunks.map((_, i) => this.#view(i));
+    return this.chunks.map(view);
   }
 
-  #view(index: number): Buffer {
-    return this.chunks[index]?.subarray(0, this.filled[index] ?? 0) ?? Buffer.alloc(0);
+  get bytes(): number {
+    return this.live + this.dead;
   }
 
   /**
-   * The deflate piece of chunk `index` as it was at `version` (`view`, its
-   * text then): the kept one while the chunk is still so, the one under
-   * way if one is, else one made now and kept if the chunk has not changed
+   * The deflate piece of `chunk` as it was at `version` (`text`, its text
+   * then): the kept one while the chunk is still so, the one under way if
+   * one is, else one made now and kept if the chunk has not changed
    * meanwhile.
    */
-  #pieceOf(index: number, view: Buffer, version: number): Promise<DeflatePiece> {
-    const current = this.versions[index] === version;
-    const kept = this.members[index];
-    if (current && kept !== undefined) return Promise.resolve(kept);
-    const making = this.#making.get(index);
-    if (making !== undefined && making.version === version) return making.piece;
+  #pieceOf(chunk: Chunk, text: Buffer, version: number): Promise<DeflatePiece> {
+    const current = chunk.version === version;
+    if (current && chunk.piece !== undefined) return Promise.resolve(chunk.piece);
+    if (chunk.making?.version === version) return chunk.making.piece;
     const done = (): void => {
-      if (this.#making.get(index)?.piece === piece) this.#making.delete(index);
+      if (chunk.making?.piece === piece) chunk.making = undefined;
     };
     // Copied when compressed: a drop rewriting the chunk while the thread pool reads it would tear a line.
-    const piece = deflatePiece(view, { copy: true }).then(
+    const piece = this.compress(text, { copy: true }).then(
       (made) => {
         done();
-        if (this.versions[index] === version) this.members[index] = made;
+        if (chunk.version === version) chunk.piece = made;
         return made;
       },
       (error: unknown) => {
@@ -121,23 +118,14 @@ class FamilyStream {
         throw error;
       },
     );
-    if (current) this.#making.set(index, { version, piece });
+    if (current) chunk.making = { version, piece };
     return piece;
   }
 
-  /** Resolves once the compressions under way are done (the tests wait on it). */
-  async compressed(): Promise<void> {
-    await Promise.allSettled([...this.#making.values()].map((making) => making.piece));
-  }
-
-  get bytes(): number {
-    return this.live + this.dead;
-  }
-
-  #changed(index: number): void {
-    this.members[index] = undefined;
-    this.versions[index] = (this.versions[index] ?? 0) + 1;
-    this.#version++;
+  #changed(chunk: Chunk): void {
+    chunk.piece = undefined;
+    chunk.version++;
+    this.#snapshot = undefined;
   }
 
   /**
@@ -149,21 +137,20 @@ class FamilyStream {
    * warm scrape sends one buffer per family, not one per chunk.
    */
   snapshot(): Precompressed {
-    if (this.#snapshot !== undefined && this.#snapshotVersion === this.#version) return this.#snapshot;
-    const text = this.views();
+    if (this.#snapshot !== undefined) return this.#snapshot;
+    const chunks = [...this.chunks];
+    const text = chunks.map(view);
     // Versions, not pieces: a snapshot that held its chunks' pieces would keep them after they are joined.
-    const versions = [...this.versions];
-    const streamVersion = this.#version;
+    const versions = chunks.map((chunk) => chunk.version);
     const snapshot: Precompressed = {
       text,
-      bytes: text.reduce((n, view) => n + view.length, 0),
+      bytes: text.reduce((n, v) => n + v.length, 0),
       gzip: keptPromise(async () => {
-        const pieces = await Promise.all(text.map((view, i) => this.#pieceOf(i, view, versions[i] ?? 0)));
-        return [this.#join(pieces, streamVersion)];
+        const pieces = await Promise.all(chunks.map((chunk, i) => this.#pieceOf(chunk, text[i] ?? Buffer.alloc(0), versions[i] ?? 0)));
+        return [this.#join(chunks, pieces, snapshot)];
       }),
     };
     this.#snapshot = snapshot;
-    this.#snapshotVersion = streamVersion;
     return snapshot;
   }
 
@@ -173,13 +160,14 @@ class FamilyStream {
    * from, each chunk's kept piece becomes a view into the joined buffer,
    * so the pieces are held once.
    */
-  #join(pieces: readonly DeflatePiece[], streamVersion: number): DeflatePiece {
+  #join(chunks: readonly Chunk[], pieces: readonly DeflatePiece[], snapshot: Precompressed): DeflatePiece {
     if (pieces.length === 1 && pieces[0] !== undefined) return pieces[0];
     const data = Buffer.concat(pieces.map((piece) => piece.data));
-    if (this.#version === streamVersion) {
+    if (this.#snapshot === snapshot) {
       let offset = 0;
       pieces.forEach((piece, i) => {
-        this.members[i] = { ...piece, data: data.subarray(offset, offset + piece.data.length) };
+        const chunk = chunks[i];
+        if (chunk !== undefined) chunk.piece = { ...piece, data: data.subarray(offset, offset + piece.data.length) };
         offset += piece.data.length;
       });
     }
@@ -187,12 +175,17 @@ class FamilyStream {
   }
 }
 
+const view = (chunk: Chunk): Buffer => chunk.bytes.subarray(0, chunk.filled);
+
 export class SettledArena {
   readonly #streams: FamilyStream[];
   readonly #handles = new Set<SettledHandle>();
 
-  constructor(readonly families: number) {
-    this.#streams = Array.from({ length: families }, () => new FamilyStream());
+  constructor(
+    readonly families: number,
+    private readonly compress: Compress = deflatePiece,
+  ) {
+    this.#streams = Array.from({ length: families }, () => new FamilyStream(compress));
   }
 
   /** Appends one calculation's text, one string per family ("" for none). */
@@ -228,11 +221,6 @@ export class SettledArena {
     return this.#streams[family]?.snapshot();
   }
 
-  /** Resolves once the chunks' compressions under way are done. */
-  async compressed(): Promise<void> {
-    await Promise.all(this.#streams.map((stream) => stream.compressed()));
-  }
-
   bytes(family: number): number {
     return this.#streams[family]?.bytes ?? 0;
   }
@@ -246,7 +234,7 @@ export class SettledArena {
     for (let family = 0; family < this.families; family++) {
       const old = this.#streams[family];
       if (old === undefined || old.dead === 0) continue;
-      const fresh = new FamilyStream();
+      const fresh = new FamilyStream(this.compress);
       for (const handle of this.#handles) {
         const packed = handle[family] ?? 0;
         if (packed === 0) continue;

@@ -5,7 +5,7 @@
  * redo that work on every scrape.
  */
 
-import { keptText, partBytes, type BodyPart, type Precompressed } from "./gzip-body.js";
+import { partBytes, type BodyPart, type Precompressed } from "./gzip-body.js";
 
 export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -86,18 +86,6 @@ export function renderFamilies(
   return out;
 }
 
-/** Each family's header, encoded and compressed once: a scrape compresses none of them again. */
-const keptHeaders = new WeakMap<FamilySpec, Precompressed>();
-
-function keptHeader(spec: FamilySpec): Precompressed {
-  let header = keptHeaders.get(spec);
-  if (header === undefined) {
-    header = keptText(Buffer.from(familyHeader(spec), "utf8"));
-    keptHeaders.set(spec, header);
-  }
-  return header;
-}
-
 /**
  * Assembles families into parts to write in order: per family, its header
  * and then its parts (text kept encoded and compressed, or rendered for
@@ -107,7 +95,7 @@ function keptHeader(spec: FamilySpec): Precompressed {
  * bytes, and kept text stays kept.
  */
 export function assembleFamilies(
-  specs: readonly FamilySpec[],
+  specs: readonly (FamilySpec & { readonly header: Precompressed })[],
   partsOf: (family: number) => readonly (BodyPart | undefined)[],
   hidden: ReadonlySet<string> = NOTHING_HIDDEN,
 ): BodyPart[] {
@@ -116,7 +104,7 @@ export function assembleFamilies(
     if (hidden.has(spec.name)) return;
     const own = partsOf(family).filter((part): part is BodyPart => part !== undefined && partBytes(part) > 0);
     if (own.length === 0) return;
-    parts.push(keptHeader(spec), ...own);
+    parts.push(spec.header, ...own);
   });
   return parts;
 }

@@ -102,6 +102,11 @@ export function createHttpApp(targets: Targets, processMetrics: ProcessMetrics, 
   };
 
   app.get("/metrics", async (req, res) => {
+    const started = performance.now();
+    // A target's scrape is timed from the request to the last byte handed to the socket: refresh, render, gzip and write.
+    const timeScrapeOf = (target: Target): void => {
+      res.once("finish", () => target.metrics.scrapeDuration.observe((performance.now() - started) / 1000));
+    };
     // Caches in between must not hand a gzip body to a client that did not ask for one.
     res.set("Vary", "Accept-Encoding");
     const encoding = negotiateEncoding(req);
@@ -118,6 +123,7 @@ export function createHttpApp(targets: Targets, processMetrics: ProcessMetrics, 
         res.status(400).type("text/plain").send("this exporter has no named targets: scrape /metrics without ?target=\n");
         return;
       }
+      timeScrapeOf(targets.single);
       chunks = [...(await scrapeTarget(targets.single, timeoutHeader)), await processText()];
     } else if (name === undefined) {
       // The exporter's own metrics; each target's are at /metrics?target=NAME.
@@ -131,6 +137,7 @@ export function createHttpApp(targets: Targets, processMetrics: ProcessMetrics, 
           .send(`unknown target ${JSON.stringify(name.slice(0, 100))}: configured are ${targets.names().join(", ")}\n`);
         return;
       }
+      timeScrapeOf(target);
       chunks = await scrapeTarget(target, timeoutHeader);
     }
     const body = encoding === "gzip" ? await gzipBody(chunks) : identityBody(chunks);

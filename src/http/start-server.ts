@@ -4,7 +4,7 @@ import { formatConfigError, type ConfigError } from "../config/config-file.js";
 import { createHttpApp } from "./app.js";
 import { err, ok, type Result } from "../result.js";
 import { ProcessMetrics } from "../self-metrics.js";
-import type { Target, TargetDeps } from "../target.js";
+import type { TargetDeps } from "../target.js";
 import { Targets } from "../targets.js";
 import type { WebConfig } from "../config/web-config.js";
 import { stoppedBy } from "../athena/stoppable-api.js";
@@ -17,8 +17,6 @@ const STOP_GRACE_MS = 500;
 const WEB_WATCH_INTERVAL_MS = 1000;
 
 export interface RunningServer {
-  /** The target of a single-target config (tests use it); with named targets, see `targets`. */
-  readonly target: Target;
   readonly targets: Targets;
   /** http:// or https://, as the web config in use says. */
   readonly url: string;
@@ -152,11 +150,6 @@ export async function startServer(
   if (webSource !== undefined && web !== undefined) watch(web.files);
   const urlHost = address.host === "" ? "localhost" : address.host.includes(":") ? `[${address.host}]` : address.host;
   return {
-    get target(): Target {
-      const [first] = targets.all();
-      if (first === undefined) throw new Error("no target running");
-      return first;
-    },
     targets,
     get url(): string {
       return `${web?.tls === undefined ? "http" : "https"}://${urlHost}:${listener.port}`;

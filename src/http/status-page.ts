@@ -73,7 +73,7 @@ function countTable(title: string, counted: ReadonlyMap<string, number>, order: 
 
 function targetSection(name: string | undefined, target: Target): string {
   const ids = target.trackedIds();
-  const watched: Watched[] = ids.map((id) => ({ id, entry: target.cache.peek(id) }));
+  const watched: Watched[] = ids.map((id) => ({ id, entry: target.calculationEntry(id) }));
   const byState = counts<Shown>(watched.map((w) => w.entry?.value?.state ?? "PENDING"));
 
   const failing = watched.filter((w) => w.entry?.error !== undefined);

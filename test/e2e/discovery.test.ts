@@ -110,7 +110,7 @@ describe("discovery through ListSessions and ListCalculationExecutions", () => {
       assert.equal(samplesOf(gone, "athena_calculation_state").length, 0);
       assert.equal(valueOf(gone, "athena_calculations_finished_total", { workgroup: "wg", state: "FAILED" }), 1);
       assert.equal(valueOf(gone, "athena_calculations_dpu_execution_seconds_total", { workgroup: "wg" }), 1);
-      assert.equal(stack.server.target.cache.size, 0, "nothing is held for the dropped calculation");
+      assert.equal(valueOf(gone, "athena_exporter_calculations_tracked"), 0, "nothing is watched for the dropped calculation");
       assert.ok(stack.simulator.calls("GetCalculationExecution", recent) <= 2, "fetched while running, then once finished");
       assert.equal(stack.simulator.calls("GetCalculationExecution", old), 0);
     } finally {

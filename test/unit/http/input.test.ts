@@ -47,15 +47,15 @@ describe("secrets", () => {
         },
       }),
     );
+    let calculations: string[] = [];
     const stack = await startStack((sim) => {
       const id = sim.state.addCalculation({ sessionId: sim.state.addSession("wg").id, state: "RUNNING" }).id;
       sim.injectFault({ kind: "ExpiredTokenException", resourceId: id });
-      return { calculations: [id, "00000000-0000-4000-8000-000000000404"] };
+      calculations = [id, "00000000-0000-4000-8000-000000000404"];
+      return { calculations };
     });
     const running = await startServer(
-      testConfig(
-        `aws: {region: us-east-1, endpoint: "${stack.server.target.config.aws.endpoint ?? ""}", maxAttempts: 1}\ncalculations: [${stack.server.target.config.calculations.join(",")}]`,
-      ),
+      testConfig(`aws: {region: us-east-1, endpoint: "${stack.endpoint}", maxAttempts: 1}\ncalculations: [${calculations.join(",")}]`),
       { host: "127.0.0.1", port: 0 },
       { deps: testDeps(logger, { credentials: { accessKeyId: "AKIDKNOWNFAKEKEYID", secretAccessKey: secret, sessionToken: token } }) },
     );
