@@ -1,6 +1,6 @@
 import { sdkAthenaApis } from "../src/athena/client.js";
 import { parseConfig } from "../src/config/config.js";
-import { TargetMetrics } from "../src/self-metrics.js";
+import { TargetMetrics } from "../src/self/metrics.js";
 import { listOnce, type Known } from "../src/discovery/list-once.js";
 import { DiscoveryMemory } from "../src/discovery/memory.js";
 import { AthenaSimulator } from "../simulator/server.js";

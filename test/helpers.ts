@@ -9,7 +9,7 @@ import { SINGLE_SHARD, type Shard } from "../src/shard.js";
 import { SYSTEM_CLOCK } from "../src/clock.js";
 import { createHttpApp } from "../src/http/app.js";
 import { ok } from "../src/result.js";
-import { ProcessMetrics } from "../src/self-metrics.js";
+import { ProcessMetrics } from "../src/self/metrics.js";
 import { Targets } from "../src/targets.js";
 import { startServer, type ConfigSource, type RunningServer } from "../src/http/start-server.js";
 import type { TargetDeps } from "../src/target.js";

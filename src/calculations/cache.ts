@@ -2,7 +2,7 @@ import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
 import type { AthenaApi } from "../athena/client.js";
 import type { ApiError } from "../athena/errors.js";
-import { isSettled, type Calculation, type CalculationState } from "./calculation.js";
+import { isSettled, type Calculation, type CalculationState } from "../athena/calculation.js";
 import { refreshAll, type RefreshPace } from "../refresh-all.js";
 import type { Result } from "../result.js";
 

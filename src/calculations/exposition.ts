@@ -1,5 +1,5 @@
 import { sameList } from "../same-list.js";
-import type { Calculation } from "./calculation.js";
+import type { Calculation } from "../athena/calculation.js";
 import type { CalculationEntry } from "./cache.js";
 import { CALCULATION_FAMILIES, renderCalculation, renderSettled, type CalculationSubject } from "./metrics.js";
 import type { FamilyGenerator } from "../exposition/family-generator.js";

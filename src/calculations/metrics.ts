@@ -1,4 +1,4 @@
-import { CALCULATION_STATES, isFinished, type Calculation } from "./calculation.js";
+import { CALCULATION_STATES, isFinished, type Calculation } from "../athena/calculation.js";
 import type { RefreshErrorCode } from "../athena/errors.js";
 import { truncateLabelValue } from "../exposition/text-format.js";
 import { defineFamily, type FamilyGenerator, type SampleOf } from "../exposition/family-generator.js";

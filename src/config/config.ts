@@ -1,31 +1,15 @@
 import { z } from "zod";
-import { UUID_RE } from "../calculations/calculation.js";
+import { UUID_RE } from "../athena/calculation.js";
 import { parseYaml, readConfigFile, validate, type ConfigError } from "./config-file.js";
 import { notADuration, parseDuration } from "./duration.js";
 import { ok, type Result } from "../result.js";
+import type { AwsSettings, RoleSettings } from "../athena/settings.js";
 import { tagLabel } from "../sessions/metrics.js";
 import { checkFamilyPattern, type FamilySelection } from "../exposition/family-filter.js";
 
 /** The exporter's configuration after validation: every default filled in, durations in ms. */
 export interface ExporterConfig {
-  readonly aws: {
-    /** Undefined: the SDK's region chain (AWS_REGION, profile, instance metadata). */
-    readonly region: string | undefined;
-    /** Undefined: the SDK's endpoint resolution, which honours AWS_ENDPOINT_URL_ATHENA. */
-    readonly endpoint: string | undefined;
-    readonly maxAttempts: number;
-    readonly retryMode: "standard" | "adaptive";
-    readonly maxConcurrency: number;
-    /** Token bucket over every Athena request. */
-    readonly requestsPerSecond: number;
-    /** A second, smaller bucket for the List* calls of discovery. */
-    readonly listRequestsPerSecond: number;
-    readonly requestTimeoutMs: number;
-    /** A role to assume through STS; undefined: the default credential chain's own identity. */
-    readonly role: RoleConfig | undefined;
-    /** Undefined: the SDK's STS endpoint resolution, which honours AWS_ENDPOINT_URL_STS. */
-    readonly stsEndpoint: string | undefined;
-  };
+  readonly aws: AwsSettings;
   readonly calculations: readonly string[];
   /** Undefined: only the listed calculations are watched. */
   readonly discovery: DiscoveryConfig | undefined;
@@ -48,12 +32,6 @@ export interface ExporterConfig {
   readonly targets: readonly TargetConfig[] | undefined;
   /** Which families a scrape shows (metrics.allow / metrics.deny); both lists empty: all of them. */
   readonly metrics: FamilySelection;
-}
-
-export interface RoleConfig {
-  readonly arn: string;
-  readonly externalId: string | undefined;
-  readonly sessionName: string;
 }
 
 /** One target: the top-level settings with its own region, endpoint, role, calculations and discovery. */
@@ -279,7 +257,7 @@ export function parseConfig(text: string, source: string): Result<ExporterConfig
   });
   if (!parsed.ok) return parsed;
   const { aws, calculations, discovery, cache, scrape, cost, targets, metrics } = parsed.value;
-  const toRole = (r: z.infer<typeof roleSchema> | undefined): RoleConfig | undefined =>
+  const toRole = (r: z.infer<typeof roleSchema> | undefined): RoleSettings | undefined =>
     r === undefined ? undefined : { arn: r.arn, externalId: r.externalId, sessionName: r.sessionName };
   const toDiscovery = (d: z.infer<typeof discoverySchema>): DiscoveryConfig | undefined =>
     d === undefined

@@ -13,7 +13,7 @@
  * (athena_exporter_config_last_reload_successful).
  */
 import { ALL_FAMILIES } from "./families.js";
-import { PROCESS_FAMILIES, SELF_FAMILIES } from "../self-metrics.js";
+import { PROCESS_FAMILIES, SELF_FAMILIES } from "../self/metrics.js";
 
 /** The lists as the config holds them; an empty list is no list. */
 export interface FamilySelection {

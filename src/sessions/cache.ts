@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { AthenaApi } from "../athena/client.js";
 import type { ApiError } from "../athena/errors.js";
 import { refreshAll, type RefreshPace } from "../refresh-all.js";
-import { isSessionSettled, type Session } from "./session.js";
+import { isSessionSettled, type Session } from "../athena/session.js";
 
 /** What the exporter knows of one session. */
 export interface SessionEntry {

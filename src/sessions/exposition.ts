@@ -5,7 +5,7 @@ import { renderFamilies } from "../exposition/text-format.js";
 import type { SessionEntry } from "./cache.js";
 import { PRICE_FAMILIES } from "./dpu-counter.js";
 import { renderWorkgroupTags, SESSION_FAMILIES, WORKGROUP_FAMILIES, type SessionSubject } from "./metrics.js";
-import type { WorkGroupSummary } from "./session.js";
+import type { WorkGroupSummary } from "../athena/session.js";
 
 /** Everything the sessions' text is made from; the text stands while each of these is the same object or value. */
 export interface SessionSources {

@@ -1,7 +1,7 @@
 import type { RefreshErrorCode } from "../athena/errors.js";
 import { defineFamily, type FamilyGenerator, type SampleOf } from "../exposition/family-generator.js";
 import { familyHeader, NOTHING_HIDDEN, sample, truncateLabelValue, type FamilySpec } from "../exposition/text-format.js";
-import { isSessionEnded, SESSION_STATES, type Session, type WorkGroupSummary } from "./session.js";
+import { isSessionEnded, SESSION_STATES, type Session, type WorkGroupSummary } from "../athena/session.js";
 
 /** What the exporter holds of one session when it renders it. */
 export interface SessionSubject {

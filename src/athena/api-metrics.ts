@@ -8,10 +8,10 @@
  * which is what lets the text know it is out of date.
  */
 import { Counter, Histogram, Registry } from "prom-client";
-import type { ApiErrorCode } from "./athena/errors.js";
-import { freshText, keptPromise, type Precompressed } from "./exposition/gzip-body.js";
-import { registryText } from "./exposition/registry-text.js";
-import { promOptions, selfFamily } from "./self-family.js";
+import type { ApiErrorCode } from "./errors.js";
+import { freshText, keptPromise, type Precompressed } from "../exposition/gzip-body.js";
+import { registryText } from "../exposition/registry-text.js";
+import { promOptions, selfFamily } from "../exposition/self-family.js";
 
 export const API_OPERATIONS = [
   "GetCalculationExecution",

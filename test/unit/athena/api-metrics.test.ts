@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { inflateRawSync } from "node:zlib";
-import { ApiMetrics } from "../../../src/api-metrics.js";
+import { ApiMetrics } from "../../../src/athena/api-metrics.js";
 import type { Precompressed } from "../../../src/exposition/gzip-body.js";
 import { valueOf } from "../../helpers.js";
 

@@ -1,5 +1,5 @@
 import type { Registry } from "prom-client";
-import type { FamilySpec } from "./exposition/text-format.js";
+import type { FamilySpec } from "./text-format.js";
 
 /**
  * A family prom-client renders, described like the families we render

@@ -1,13 +1,13 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import { promOptions, selfFamily, type SelfFamilySpec } from "./self-family.js";
+import { promOptions, selfFamily, type SelfFamilySpec } from "../exposition/self-family.js";
 import {
   API_REQUEST_DURATION_SECONDS,
   API_REQUEST_FAILURES_TOTAL,
   API_REQUESTS_TOTAL,
   API_THROTTLED_ATTEMPTS_TOTAL,
   ApiMetrics,
-} from "./api-metrics.js";
-import { VERSION } from "./version.js";
+} from "../athena/api-metrics.js";
+import { VERSION } from "../version.js";
 import { EVENT_LOOP_FAMILY_NAMES, registerEventLoopDelay } from "./event-loop-delay.js";
 
 export const CONFIG_LAST_RELOAD_SUCCESSFUL = selfFamily({
