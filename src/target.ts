@@ -9,7 +9,7 @@ import { Discovery, type Discovered, type DiscoveryRun } from "./discovery/disco
 import { Repeater } from "./discovery/repeater.js";
 import type { WorkGroupSummary } from "./athena/session.js";
 import type { BodyPart } from "./exposition/gzip-body.js";
-import { hiddenFamilies } from "./exposition/family-filter.js";
+import { hiddenFamilies } from "./catalog/family-filter.js";
 import { registryText } from "./exposition/registry-text.js";
 import { SessionCache, type SessionEntry } from "./sessions/cache.js";
 import { SessionDpuCounter } from "./sessions/dpu-counter.js";

@@ -1,6 +1,7 @@
 import type { RefreshErrorCode } from "../athena/errors.js";
 import { defineFamily, type FamilyGenerator, type SampleOf } from "../exposition/family-generator.js";
 import { familyHeader, NOTHING_HIDDEN, sample, truncateLabelValue, type FamilySpec } from "../exposition/text-format.js";
+import { tagLabel } from "../exposition/label-name.js";
 import { isSessionEnded, SESSION_STATES, type Session, type WorkGroupSummary } from "../athena/session.js";
 
 /** What the exporter holds of one session when it renders it. */
@@ -199,11 +200,6 @@ export const WORKGROUP_TAGS_FAMILY: FamilySpec = {
   doc: "always 1, per discovered workgroup, with a `tag_<key>` label per key of `discovery.workgroupTags` (other characters than letters, digits and _ made _; empty when the workgroup lacks the tag); only when keys are configured",
   labelNames: ["workgroup"],
 };
-
-/** A tag key as a label name: `tag_` and the key with every character outside [a-zA-Z0-9_] made `_` (as kube-state-metrics does). */
-export function tagLabel(key: string): string {
-  return `tag_${key.replace(/[^a-zA-Z0-9_]/g, "_")}`;
-}
 
 export function renderWorkgroupTags(
   workgroups: readonly WorkGroupSummary[],
