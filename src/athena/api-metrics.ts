@@ -7,11 +7,11 @@
  * is sent again as it is. Every change goes through the methods below,
  * which is what lets the text know it is out of date.
  */
-import { Counter, Histogram, Registry } from "prom-client";
+import { Registry } from "prom-client";
 import type { ApiErrorCode } from "./errors.js";
 import { freshText, keptPromise, type Precompressed } from "../exposition/gzip-body.js";
 import { registryText } from "../exposition/registry-text.js";
-import { promOptions, selfFamily } from "../exposition/self-family.js";
+import { promMetric, selfFamily } from "../exposition/self-family.js";
 
 export const API_OPERATIONS = [
   "GetCalculationExecution",
@@ -60,10 +60,10 @@ export const API_REQUEST_DURATION_SECONDS = selfFamily({
 
 export class ApiMetrics {
   readonly #registry = new Registry();
-  readonly #requests = new Counter(promOptions(API_REQUESTS_TOTAL, this.#registry));
-  readonly #failures = new Counter(promOptions(API_REQUEST_FAILURES_TOTAL, this.#registry));
-  readonly #throttles = new Counter(promOptions(API_THROTTLED_ATTEMPTS_TOTAL, this.#registry));
-  readonly #duration = new Histogram(promOptions(API_REQUEST_DURATION_SECONDS, this.#registry));
+  readonly #requests = promMetric(API_REQUESTS_TOTAL, this.#registry);
+  readonly #failures = promMetric(API_REQUEST_FAILURES_TOTAL, this.#registry);
+  readonly #throttles = promMetric(API_THROTTLED_ATTEMPTS_TOTAL, this.#registry);
+  readonly #duration = promMetric(API_REQUEST_DURATION_SECONDS, this.#registry);
   /** Bumped by every change to a value: the kept text stands while it is the same. */
   #version = 0;
   #kept: { readonly version: number; readonly text: () => Promise<Precompressed> } | undefined;
