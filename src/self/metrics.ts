@@ -220,7 +220,7 @@ export class ProcessMetrics {
 export class TargetMetrics {
   readonly registry = new Registry();
 
-  /** The Athena API families, in a registry of their own (api-metrics.ts). */
+  /** The Athena API families, in a registry of their own (athena/api-metrics.ts). */
   readonly api = new ApiMetrics();
 
   readonly cacheHits = promMetric(CACHE_HITS_TOTAL, this.registry);
