@@ -22,6 +22,7 @@ import { gzipSync } from "node:zlib";
 import { AthenaClient } from "@aws-sdk/client-athena";
 import { pino } from "pino";
 import { parseConfig } from "../src/config/config.js";
+import { FAMILY_NAMES } from "../src/catalog/family-filter.js";
 import { sdkAthenaApis } from "../src/athena/client.js";
 import { SYSTEM_CLOCK } from "../src/clock.js";
 import { SINGLE_SHARD } from "../src/shard.js";
@@ -134,6 +135,7 @@ async function heapPerCalculation(endpoint: string, ids: readonly string[]): Pro
   const parsed = parseConfig(
     `aws: {region: us-east-1, endpoint: "${endpoint}", requestsPerSecond: 10000, maxConcurrency: ${CONCURRENCY}}\ncache: {maxEntries: ${ids.length}}\nscrape: {timeout: 10m}\ncalculations: []`,
     "bench",
+    FAMILY_NAMES,
   );
   if (!parsed.ok) throw new Error(parsed.error.problems.join("; "));
   let exporter: Target | undefined;

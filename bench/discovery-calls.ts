@@ -1,6 +1,7 @@
 import { sdkAthenaApis } from "../src/athena/client.js";
 import { parseConfig } from "../src/config/config.js";
-import { TargetMetrics } from "../src/self-metrics.js";
+import { FAMILY_NAMES } from "../src/catalog/family-filter.js";
+import { TargetMetrics } from "../src/self/metrics.js";
 import { listOnce, type Known } from "../src/discovery/list-once.js";
 import { DiscoveryMemory } from "../src/discovery/memory.js";
 import { AthenaSimulator } from "../simulator/server.js";
@@ -39,6 +40,7 @@ export async function discoveryCalls(): Promise<string> {
     const parsed = parseConfig(
       `aws: {region: us-east-1, endpoint: "${endpoint}", requestsPerSecond: 1000, listRequestsPerSecond: 1000}`,
       "bench",
+      FAMILY_NAMES,
     );
     if (!parsed.ok) throw new Error(parsed.error.problems.join("; "));
     const api = sdkAthenaApis({ accessKeyId: "AKIDBENCH", secretAccessKey: "bench-secret" })(parsed.value.aws, new TargetMetrics().api);

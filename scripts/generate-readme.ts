@@ -1,7 +1,7 @@
 /** npm run generate:readme: rewrites README's metric table from the family lists (test/readme.test.ts fails when it is stale). */
 import { readFile, writeFile } from "node:fs/promises";
-import { ALL_FAMILIES } from "../src/exposition/families.js";
-import { TABLE_END, TABLE_START, withMetricsTable } from "../src/exposition/metrics-table.js";
+import { ALL_FAMILIES } from "../src/catalog/families.js";
+import { TABLE_END, TABLE_START, withMetricsTable } from "../src/catalog/metrics-table.js";
 
 const path = new URL("../README.md", import.meta.url);
 const updated = withMetricsTable(await readFile(path, "utf8"), ALL_FAMILIES);

@@ -1,4 +1,4 @@
-import { UUID_RE, isFinished, type CalculationState } from "../src/calculations/calculation.js";
+import { UUID_RE, isFinished, type CalculationState } from "../src/athena/calculation.js";
 import {
   ACTIVE_SESSION_STATES,
   isSessionEnded,

@@ -1,4 +1,4 @@
-import type { CalculationState } from "../src/calculations/calculation.js";
+import type { CalculationState } from "../src/athena/calculation.js";
 import type { AthenaState } from "./athena-state.js";
 import { SPARK_35_ENGINE, type ScheduledState, type SessionState } from "./model.js";
 

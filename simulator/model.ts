@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { CalculationState } from "../src/calculations/calculation.js";
+import type { CalculationState } from "../src/athena/calculation.js";
 
 /** The Athena operations the simulator serves. */
 export const OPERATIONS = [

@@ -1,6 +1,6 @@
 import type { ExporterConfig } from "./config/config.js";
 import { Target, type TargetDeps } from "./target.js";
-import type { ProcessMetrics } from "./self-metrics.js";
+import type { ProcessMetrics } from "./self/metrics.js";
 
 /**
  * The targets a process watches: one for a plain config, served at /metrics;

@@ -5,11 +5,12 @@ import type { TestContext } from "node:test";
 import { pino, type Logger } from "pino";
 import { sdkAthenaApis, type AwsCredentials } from "../src/athena/client.js";
 import { loadConfig } from "../src/config/config.js";
+import { FAMILY_NAMES } from "../src/catalog/family-filter.js";
 import { SINGLE_SHARD, type Shard } from "../src/shard.js";
 import { SYSTEM_CLOCK } from "../src/clock.js";
 import { createHttpApp } from "../src/http/app.js";
 import { ok } from "../src/result.js";
-import { ProcessMetrics } from "../src/self-metrics.js";
+import { ProcessMetrics } from "../src/self/metrics.js";
 import { Targets } from "../src/targets.js";
 import { startServer, type ConfigSource, type RunningServer } from "../src/http/start-server.js";
 import type { TargetDeps } from "../src/target.js";
@@ -51,11 +52,11 @@ export function testDeps(logger: Logger, options: { now?: () => number; shard?: 
 
 /** Reloads that read `file`, as the command line's do. */
 export function fileSource(file: string): ConfigSource {
-  return { name: file, read: () => loadConfig(file) };
+  return { name: file, read: () => loadConfig(file, FAMILY_NAMES) };
 }
 
 export function testConfig(yaml: string): ExporterConfig {
-  const parsed = parseConfig(yaml, "test.yaml");
+  const parsed = parseConfig(yaml, "test.yaml", FAMILY_NAMES);
   if (!parsed.ok) throw new Error(`bad test config: ${parsed.error.problems.join("; ")}`);
   return parsed.value;
 }

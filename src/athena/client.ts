@@ -17,13 +17,13 @@ import pLimit from "p-limit";
 import { whileEither } from "../either-signal.js";
 import { fullBucket } from "./token-bucket.js";
 import { toCalculation, toCalculationSummary, toSession, toSessionSummary, toTag, toWorkGroupDetail, toWorkGroupSummary } from "./parse.js";
-import type { Session, SessionState } from "../sessions/session.js";
+import type { Session, SessionState } from "./session.js";
 import { API_ERROR_CODES, classifyError, type ApiError } from "./errors.js";
-import type { Calculation, CalculationSummary } from "../calculations/calculation.js";
-import type { SessionSummary, WorkGroupSummary } from "../sessions/session.js";
-import type { ExporterConfig } from "../config/config.js";
+import type { Calculation, CalculationSummary } from "./calculation.js";
+import type { SessionSummary, WorkGroupSummary } from "./session.js";
+import type { AwsSettings } from "./settings.js";
 import { err, ok, type Result } from "../result.js";
-import { API_OPERATIONS, type ApiMetrics, type ApiOperation } from "../api-metrics.js";
+import { API_OPERATIONS, type ApiMetrics, type ApiOperation } from "./api-metrics.js";
 
 /** What the exporter needs from Athena, with failures as values. */
 export interface AthenaApi {
@@ -59,7 +59,7 @@ export type AwsCredentials = NonNullable<AthenaClientConfig["credentials"]>;
  * builds every API through one of these, so tests and the demo bring their
  * own credentials (or a double) here rather than through optional hooks.
  */
-export type AthenaApiFactory = (aws: ExporterConfig["aws"], metrics: ApiMetrics) => AthenaApi;
+export type AthenaApiFactory = (aws: AwsSettings, metrics: ApiMetrics) => AthenaApi;
 
 /**
  * The real Athena through the SDK, signed with `credentials` or else the SDK's
@@ -96,7 +96,7 @@ const MAX_PAGES = 1000;
  * chain's identity (or the given one); the SDK refreshes them before they
  * expire.
  */
-function credentialsFor(aws: ExporterConfig["aws"], credentials: AwsCredentials | undefined): AwsCredentials | undefined {
+function credentialsFor(aws: AwsSettings, credentials: AwsCredentials | undefined): AwsCredentials | undefined {
   if (aws.role === undefined) return credentials;
   return fromTemporaryCredentials({
     params: {
@@ -114,7 +114,7 @@ function credentialsFor(aws: ExporterConfig["aws"], credentials: AwsCredentials 
   });
 }
 
-export function createAthenaClient(aws: ExporterConfig["aws"], credentials?: AwsCredentials): AthenaClient {
+export function createAthenaClient(aws: AwsSettings, credentials?: AwsCredentials): AthenaClient {
   const signing = credentialsFor(aws, credentials);
   return new AthenaClient({
     ...(aws.region === undefined ? {} : { region: aws.region }),
@@ -144,7 +144,7 @@ export class SdkAthenaApi implements AthenaApi {
   constructor(
     private readonly client: AthenaClient,
     private readonly metrics: ApiMetrics,
-    private readonly aws: ExporterConfig["aws"],
+    private readonly aws: AwsSettings,
     private readonly logger?: Logger,
   ) {
     this.#concurrency = pLimit(aws.maxConcurrency);

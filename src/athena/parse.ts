@@ -6,9 +6,9 @@ import type {
   SessionSummary as SdkSessionSummary,
   WorkGroupSummary as SdkWorkGroupSummary,
 } from "@aws-sdk/client-athena";
-import { isCalculationState, type Calculation, type CalculationSummary } from "../calculations/calculation.js";
+import { isCalculationState, type Calculation, type CalculationSummary } from "./calculation.js";
 import { err, ok, type Result } from "../result.js";
-import { isSessionState, type Session, type SessionSummary, type WorkGroupSummary } from "../sessions/session.js";
+import { isSessionState, type Session, type SessionSummary, type WorkGroupSummary } from "./session.js";
 
 type CalculationAnswer = Pick<
   GetCalculationExecutionCommandOutput,

@@ -2,7 +2,7 @@ import type { AthenaApi } from "../athena/client.js";
 import type { ApiError } from "../athena/errors.js";
 import { RefreshingCache, type CacheOptions, type Held } from "../refreshing-cache.js";
 import { err, ok, type Result } from "../result.js";
-import { isSettled, type Calculation, type CalculationState } from "./calculation.js";
+import { isSettled, type Calculation, type CalculationState } from "../athena/calculation.js";
 
 /** What the exporter holds of one calculation: Athena's answer, and the workgroup of its session. */
 export interface HeldCalculation {

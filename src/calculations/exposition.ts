@@ -1,4 +1,4 @@
-import type { Calculation } from "./calculation.js";
+import type { Calculation } from "../athena/calculation.js";
 import type { CalculationEntry } from "./cache.js";
 import { CALCULATION_FAMILIES, renderSettled, type CalculationSubject } from "./metrics.js";
 import { assembleFamilies } from "../exposition/text-format.js";

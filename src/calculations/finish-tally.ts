@@ -1,5 +1,5 @@
 import { LRUCache } from "lru-cache";
-import { isFinished, type Calculation } from "./calculation.js";
+import { isFinished, type Calculation } from "../athena/calculation.js";
 import type { FinishedCounters } from "./finished-counters.js";
 
 /**

@@ -1,4 +1,4 @@
-import { FINISHED_STATES, type FinishedState } from "./calculation.js";
+import { FINISHED_STATES, type FinishedState } from "../athena/calculation.js";
 import { isSaneDpuSeconds } from "../athena/parse.js";
 import { WorkgroupCounters } from "../exposition/workgroup-counters.js";
 import { NOTHING_HIDDEN, renderFamilies } from "../exposition/text-format.js";

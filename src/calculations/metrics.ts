@@ -1,7 +1,8 @@
-import { CALCULATION_STATES, isFinished, type Calculation } from "./calculation.js";
+import { CALCULATION_STATES, isFinished, type Calculation } from "../athena/calculation.js";
 import type { RefreshErrorCode } from "../athena/errors.js";
 import { truncateLabelValue } from "../exposition/text-format.js";
-import { defineFamily, type FamilyGenerator, type SampleOf } from "../exposition/family-generator.js";
+import { defineFamily, type FamilyGenerator } from "../exposition/family-generator.js";
+import { withIdLabels } from "../exposition/id-labels.js";
 
 /**
  * When a calculation is rendered: "settled" for one that will never change
@@ -26,31 +27,11 @@ export interface KnownCalculation {
 
 /** The labels that name a calculation's series; README's table lists only the labels beyond them. */
 export const ID_LABELS = ["calculation_execution_id", "session_id", "workgroup"] as const;
-type IdValues = readonly [string, string, string];
 
-/**
- * A family of the known calculation, labelled by its ID labels (then
- * `extra`): `value` gives its samples as [extra label values, value].
- */
-function knownFamily<const E extends readonly string[]>(
-  spec: { name: string; help: string; doc: string; extraLabels: E },
-  value: (known: KnownCalculation) => readonly SampleOf<E>[],
-): FamilyGenerator<CalculationSubject> {
-  const { extraLabels, ...rest } = spec;
-  return defineFamily({
-    ...rest,
-    type: "gauge",
-    labelNames: [...ID_LABELS, ...extraLabels] as const,
-    generate: ({ known }) => {
-      if (known === undefined) return [];
-      const { calculation: c, workgroup } = known;
-      const id: IdValues = [c.id, c.sessionId, workgroup];
-      // The spread tuple's type is [...IdValues, ...E's values], which TypeScript cannot
-      // match to the mapped type of [...ID_LABELS, ...E]; the lengths agree by construction.
-      return value(known).map(([extra, v]) => [[...id, ...extra], v] as unknown as SampleOf<readonly [...typeof ID_LABELS, ...E]>);
-    },
-  });
-}
+/** A family of the known calculation: its samples carry the ID labels, then its own. */
+const calculationFamily = withIdLabels(ID_LABELS, ({ known }: CalculationSubject) =>
+  known === undefined ? undefined : { known, ids: [known.calculation.id, known.calculation.sessionId, known.workgroup] },
+);
 
 const one = <T>(x: T | undefined): readonly T[] => (x === undefined ? [] : [x]);
 
@@ -59,105 +40,95 @@ const one = <T>(x: T | undefined): readonly T[] => (x === undefined ? [] : [x]);
  * arena keeps one stream per family, at its index in this list.
  */
 export const CALCULATION_FAMILIES: readonly FamilyGenerator<CalculationSubject>[] = [
-  knownFamily(
-    {
-      name: "athena_calculation_state",
-      help: "Current state of the calculation execution: 1 for the state it is in, 0 for the other seven.",
-      doc: "1 for the current state, 0 for the other seven (CREATING, CREATED, QUEUED, RUNNING, CANCELING, CANCELED, COMPLETED, FAILED)",
-      extraLabels: ["state"],
-    },
-    ({ calculation }) => CALCULATION_STATES.map((state) => [[state], state === calculation.state ? 1 : 0]),
-  ),
-  knownFamily(
-    {
-      name: "athena_calculation_info",
-      help: "Descriptive text of the calculation execution as labels; value is always 1.",
-      doc: "always 1; text cut to 200 characters",
-      extraLabels: ["description", "working_directory", "result_type"],
-    },
-    ({ calculation: c }) => [
+  calculationFamily({
+    name: "athena_calculation_state",
+    type: "gauge",
+    help: "Current state of the calculation execution: 1 for the state it is in, 0 for the other seven.",
+    doc: "1 for the current state, 0 for the other seven (CREATING, CREATED, QUEUED, RUNNING, CANCELING, CANCELED, COMPLETED, FAILED)",
+    labelNames: ["state"],
+    generate: ({ calculation }) => CALCULATION_STATES.map((state) => [[state], state === calculation.state ? 1 : 0]),
+  }),
+  calculationFamily({
+    name: "athena_calculation_info",
+    type: "gauge",
+    help: "Descriptive text of the calculation execution as labels; value is always 1.",
+    doc: "always 1; text cut to 200 characters",
+    labelNames: ["description", "working_directory", "result_type"],
+    generate: ({ calculation: c }) => [
       [[truncateLabelValue(c.description), truncateLabelValue(c.workingDirectory), truncateLabelValue(c.result.resultType)], 1],
     ],
-  ),
-  knownFamily(
-    {
-      name: "athena_calculation_state_reason_info",
-      help: "Athena's StateChangeReason for the calculation's current state, when it gives one; value is always 1.",
-      doc: "always 1, present when Athena gives a StateChangeReason (why it FAILED, say); cut to 200 characters",
-      extraLabels: ["state", "reason"],
-    },
-    ({ calculation: c }) => (c.stateChangeReason === "" ? [] : [[[c.state, truncateLabelValue(c.stateChangeReason)], 1]]),
-  ),
-  knownFamily(
-    {
-      name: "athena_calculation_result_info",
-      help: "Where a FAILED calculation's stderr and stdout lie in S3; value is always 1. Absent for other states, so a settled success costs no URI text.",
-      doc: 'always 1, present only while the state is FAILED and Athena gives a log location: `stderr_uri` and `stdout_uri` are s3:// URIs ("" when absent or not a valid s3:// URI), for the dashboard\'s links to the logs',
-      extraLabels: ["stderr_uri", "stdout_uri"],
-    },
-    ({ calculation: c }) =>
+  }),
+  calculationFamily({
+    name: "athena_calculation_state_reason_info",
+    type: "gauge",
+    help: "Athena's StateChangeReason for the calculation's current state, when it gives one; value is always 1.",
+    doc: "always 1, present when Athena gives a StateChangeReason (why it FAILED, say); cut to 200 characters",
+    labelNames: ["state", "reason"],
+    generate: ({ calculation: c }) => (c.stateChangeReason === "" ? [] : [[[c.state, truncateLabelValue(c.stateChangeReason)], 1]]),
+  }),
+  calculationFamily({
+    name: "athena_calculation_result_info",
+    type: "gauge",
+    help: "Where a FAILED calculation's stderr and stdout lie in S3; value is always 1. Absent for other states, so a settled success costs no URI text.",
+    doc: 'always 1, present only while the state is FAILED and Athena gives a log location: `stderr_uri` and `stdout_uri` are s3:// URIs ("" when absent or not a valid s3:// URI), for the dashboard\'s links to the logs',
+    labelNames: ["stderr_uri", "stdout_uri"],
+    generate: ({ calculation: c }) =>
       c.state !== "FAILED" || (c.result.stdErrorS3Uri === "" && c.result.stdOutS3Uri === "")
         ? []
         : [[[c.result.stdErrorS3Uri, c.result.stdOutS3Uri], 1]],
-  ),
-  knownFamily(
-    {
-      name: "athena_calculation_dpu_execution_seconds",
-      help: "DPU time the calculation has used (DpuExecutionInMillis / 1000), in DPU-seconds.",
-      doc: "DPU-seconds used (`DpuExecutionInMillis` / 1000), when Athena gives statistics",
-      extraLabels: [],
-    },
-    ({ calculation: c }) => one(c.dpuExecutionSeconds).map((v) => [[], v]),
-  ),
-  knownFamily(
-    {
-      name: "athena_calculation_duration_seconds",
-      help: "Completion minus submission time; for an unfinished calculation, now minus submission time.",
-      doc: "completion minus submission; while unfinished, now minus submission",
-      extraLabels: [],
-    },
-    ({ calculation: c, time }) => {
+  }),
+  calculationFamily({
+    name: "athena_calculation_dpu_execution_seconds",
+    type: "gauge",
+    help: "DPU time the calculation has used (DpuExecutionInMillis / 1000), in DPU-seconds.",
+    doc: "DPU-seconds used (`DpuExecutionInMillis` / 1000), when Athena gives statistics",
+    labelNames: [],
+    generate: ({ calculation: c }) => one(c.dpuExecutionSeconds).map((v) => [[], v]),
+  }),
+  calculationFamily({
+    name: "athena_calculation_duration_seconds",
+    type: "gauge",
+    help: "Completion minus submission time; for an unfinished calculation, now minus submission time.",
+    doc: "completion minus submission; while unfinished, now minus submission",
+    labelNames: [],
+    generate: ({ calculation: c, time }) => {
       if (c.submittedAt === undefined) return [];
       const end = isFinished(c.state) ? c.completedAt : time === "settled" ? undefined : time.nowSeconds;
       return end === undefined ? [] : [[[], Math.max(0, roundMs(end - c.submittedAt))]];
     },
-  ),
-  knownFamily(
-    {
-      name: "athena_calculation_submission_timestamp_seconds",
-      help: "When the calculation was submitted, in Unix seconds.",
-      doc: "submission time, Unix seconds",
-      extraLabels: [],
-    },
-    ({ calculation: c }) => one(c.submittedAt).map((v) => [[], v]),
-  ),
-  knownFamily(
-    {
-      name: "athena_calculation_completion_timestamp_seconds",
-      help: "When the calculation finished, in Unix seconds; absent while it runs.",
-      doc: "completion time, Unix seconds; absent while unfinished",
-      extraLabels: [],
-    },
-    ({ calculation: c }) => one(c.completedAt).map((v) => [[], v]),
-  ),
-  knownFamily(
-    {
-      name: "athena_calculation_progress_ratio",
-      help: "Progress of a calculation from 0 to 1, when Athena's Progress text holds a percentage or a fraction.",
-      doc: "0 to 1, when Athena's free-form `Progress` holds a percentage or a fraction; the text itself never becomes a label, so it creates no series as it changes",
-      extraLabels: [],
-    },
-    ({ calculation: c }) => one(parseProgress(c.progress)).map((v) => [[], v]),
-  ),
-  knownFamily(
-    {
-      name: "athena_calculation_last_refresh_timestamp_seconds",
-      help: "When an unfinished calculation's data was last fetched from Athena, in Unix seconds; absent once it is settled and never fetched again.",
-      doc: "when the data of an unfinished calculation was last fetched from Athena, Unix seconds; `time() -` it is the data's age. A settled calculation is never fetched again, so it has none",
-      extraLabels: [],
-    },
-    ({ time }) => (time === "settled" ? [] : [[[], roundMs(time.refreshedAt)]]),
-  ),
+  }),
+  calculationFamily({
+    name: "athena_calculation_submission_timestamp_seconds",
+    type: "gauge",
+    help: "When the calculation was submitted, in Unix seconds.",
+    doc: "submission time, Unix seconds",
+    labelNames: [],
+    generate: ({ calculation: c }) => one(c.submittedAt).map((v) => [[], v]),
+  }),
+  calculationFamily({
+    name: "athena_calculation_completion_timestamp_seconds",
+    type: "gauge",
+    help: "When the calculation finished, in Unix seconds; absent while it runs.",
+    doc: "completion time, Unix seconds; absent while unfinished",
+    labelNames: [],
+    generate: ({ calculation: c }) => one(c.completedAt).map((v) => [[], v]),
+  }),
+  calculationFamily({
+    name: "athena_calculation_progress_ratio",
+    type: "gauge",
+    help: "Progress of a calculation from 0 to 1, when Athena's Progress text holds a percentage or a fraction.",
+    doc: "0 to 1, when Athena's free-form `Progress` holds a percentage or a fraction; the text itself never becomes a label, so it creates no series as it changes",
+    labelNames: [],
+    generate: ({ calculation: c }) => one(parseProgress(c.progress)).map((v) => [[], v]),
+  }),
+  calculationFamily({
+    name: "athena_calculation_last_refresh_timestamp_seconds",
+    type: "gauge",
+    help: "When an unfinished calculation's data was last fetched from Athena, in Unix seconds; absent once it is settled and never fetched again.",
+    doc: "when the data of an unfinished calculation was last fetched from Athena, Unix seconds; `time() -` it is the data's age. A settled calculation is never fetched again, so it has none",
+    labelNames: [],
+    generate: ({ time }) => (time === "settled" ? [] : [[[], roundMs(time.refreshedAt)]]),
+  }),
   // Labelled by the ID alone: a calculation Athena has not answered for has no session or workgroup yet.
   defineFamily({
     name: "athena_calculation_up",

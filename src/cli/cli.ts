@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import { sdkAthenaApis, type AwsCredentials } from "../athena/client.js";
 import { SYSTEM_CLOCK } from "../clock.js";
 import { loadConfig, type ExporterConfig } from "../config/config.js";
+import { FAMILY_NAMES } from "../catalog/family-filter.js";
 import { formatConfigError } from "../config/config-file.js";
 import { redactUserinfo } from "../config/echo.js";
 import { parseFlags, usage } from "./flags.js";
@@ -53,7 +54,7 @@ export async function runCli(program: CliProgram, argv: readonly string[]): Prom
   }
   const { configFile, webConfigFile } = flags.value;
   const logger = createLogger(flags.value.logLevel, process.stdout, flags.value.logFormat);
-  const config = await loadConfig(configFile);
+  const config = await loadConfig(configFile, FAMILY_NAMES);
   if (!config.ok) {
     logger.error({ file: configFile, code: config.error.code, reason: formatConfigError(config.error) }, "invalid configuration");
     process.stderr.write(`error: invalid configuration in ${formatConfigError(config.error)}\n`);
@@ -87,7 +88,7 @@ export async function runCli(program: CliProgram, argv: readonly string[]): Prom
         configSource: {
           name: configFile,
           read: async () => {
-            const loaded = await loadConfig(configFile);
+            const loaded = await loadConfig(configFile, FAMILY_NAMES);
             return loaded.ok ? { ok: true, value: adjust(loaded.value) } : loaded;
           },
         },

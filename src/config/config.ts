@@ -1,31 +1,15 @@
 import { z } from "zod";
-import { UUID_RE } from "../calculations/calculation.js";
+import { UUID_RE } from "../athena/calculation.js";
 import { parseYaml, readConfigFile, validate, type ConfigError } from "./config-file.js";
 import { notADuration, parseDuration } from "./duration.js";
 import { ok, type Result } from "../result.js";
-import { tagLabel } from "../sessions/metrics.js";
-import { checkFamilyPattern, type FamilySelection } from "../exposition/family-filter.js";
+import type { AwsSettings, RoleSettings } from "../athena/settings.js";
+import { tagLabel } from "../exposition/label-name.js";
+import { checkFamilyPattern, type FamilyNames, type FamilySelection } from "./family-patterns.js";
 
 /** The exporter's configuration after validation: every default filled in, durations in ms. */
 export interface ExporterConfig {
-  readonly aws: {
-    /** Undefined: the SDK's region chain (AWS_REGION, profile, instance metadata). */
-    readonly region: string | undefined;
-    /** Undefined: the SDK's endpoint resolution, which honours AWS_ENDPOINT_URL_ATHENA. */
-    readonly endpoint: string | undefined;
-    readonly maxAttempts: number;
-    readonly retryMode: "standard" | "adaptive";
-    readonly maxConcurrency: number;
-    /** Token bucket over every Athena request. */
-    readonly requestsPerSecond: number;
-    /** A second, smaller bucket for the List* calls of discovery. */
-    readonly listRequestsPerSecond: number;
-    readonly requestTimeoutMs: number;
-    /** A role to assume through STS; undefined: the default credential chain's own identity. */
-    readonly role: RoleConfig | undefined;
-    /** Undefined: the SDK's STS endpoint resolution, which honours AWS_ENDPOINT_URL_STS. */
-    readonly stsEndpoint: string | undefined;
-  };
+  readonly aws: AwsSettings;
   readonly calculations: readonly string[];
   /** Undefined: only the listed calculations are watched. */
   readonly discovery: DiscoveryConfig | undefined;
@@ -50,12 +34,6 @@ export interface ExporterConfig {
   readonly metrics: FamilySelection;
 }
 
-export interface RoleConfig {
-  readonly arn: string;
-  readonly externalId: string | undefined;
-  readonly sessionName: string;
-}
-
 /** One target: the top-level settings with its own region, endpoint, role, calculations and discovery. */
 export interface TargetConfig {
   readonly name: string;
@@ -73,9 +51,6 @@ export interface DiscoveryConfig {
   /** Workgroup tag keys exported as `tag_<key>` labels of athena_workgroup_tags; none by default. */
   readonly workgroupTags: readonly string[];
 }
-
-// tagLabel lives beside the family it names: importing it from here made config.ts and the families import each other.
-export { tagLabel };
 
 // Defaults live here and nowhere else.
 export const DEFAULTS = {
@@ -166,25 +141,27 @@ const discoverySchema = z
   })
   .optional();
 
-// Family names or anchored regular expressions, each naming at least one family (src/exposition/family-filter.ts).
-const familyPatterns = z
-  .array(z.string())
-  .min(1)
-  .superRefine((entries, ctx) => {
-    entries.forEach((entry, index) => {
-      const problem = checkFamilyPattern(entry);
-      if (problem !== undefined) ctx.addIssue({ code: "custom", path: [index], message: problem });
-    });
-  })
-  .optional();
+// Family names or anchored regular expressions, each naming at least one of `families` (src/config/family-patterns.ts).
+const familyPatterns = (families: FamilyNames) =>
+  z
+    .array(z.string())
+    .min(1)
+    .superRefine((entries, ctx) => {
+      entries.forEach((entry, index) => {
+        const problem = checkFamilyPattern(entry, families);
+        if (problem !== undefined) ctx.addIssue({ code: "custom", path: [index], message: problem });
+      });
+    })
+    .optional();
 
-const metricsSchema = z
-  .strictObject({ allow: familyPatterns, deny: familyPatterns })
-  .prefault({})
-  // As kube-state-metrics refuses --metric-allowlist with --metric-denylist: no precedence to guess.
-  .refine((m) => m.allow === undefined || m.deny === undefined, {
-    message: "allow and deny cannot both be set: list the families to keep (allow) or the families to drop (deny)",
-  });
+const metricsSchema = (families: FamilyNames) =>
+  z
+    .strictObject({ allow: familyPatterns(families), deny: familyPatterns(families) })
+    .prefault({})
+    // As kube-state-metrics refuses --metric-allowlist with --metric-denylist: no precedence to guess.
+    .refine((m) => m.allow === undefined || m.deny === undefined, {
+      message: "allow and deny cannot both be set: list the families to keep (allow) or the families to drop (deny)",
+    });
 
 const target = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: "must be 1 to 64 letters, digits, dots, dashes or underscores" }),
@@ -195,91 +172,98 @@ const target = z.strictObject({
   discovery: discoverySchema,
 });
 
-const schema = z
-  .strictObject({
-    aws: z
-      .strictObject({
-        region: region.optional(),
-        endpoint: endpoint.optional(),
-        role: roleSchema.optional(),
-        stsEndpoint: endpoint.optional(),
-        maxAttempts: z.int().min(1).max(10).default(DEFAULTS.maxAttempts),
-        retryMode: z.enum(["standard", "adaptive"]).default(DEFAULTS.retryMode),
-        maxConcurrency: z.int().min(1).max(256).default(DEFAULTS.maxConcurrency),
-        requestsPerSecond: z.number().positive().max(10_000).default(DEFAULTS.requestsPerSecond),
-        listRequestsPerSecond: z.number().positive().max(10_000).default(DEFAULTS.listRequestsPerSecond),
-        requestTimeout: positiveDuration.prefault(DEFAULTS.requestTimeout),
-      })
-      .prefault({}),
-    calculations: calculationIds,
-    discovery: discoverySchema,
-    targets: z.array(target).min(1).optional(),
-    scrape: z
-      .strictObject({
-        timeout: positiveDuration.prefault(DEFAULTS.scrapeTimeout),
-      })
-      .prefault({}),
-    cost: z
-      .strictObject({
-        // Athena for Apache Spark's list price in us-east-1; other regions differ.
-        dpuHourPriceUsd: z.number().min(0).max(1000).default(0.35),
-      })
-      .prefault({}),
-    metrics: metricsSchema,
-    cache: z
-      .strictObject({
-        ttl: positiveDuration.prefault(DEFAULTS.cacheTtl),
-        maxEntries: z.int().min(1).default(DEFAULTS.cacheMaxEntries),
-      })
-      .prefault({}),
-  })
-  .superRefine((config, ctx) => {
-    if (config.targets !== undefined) {
-      if (config.calculations.length > 0 || config.discovery !== undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["targets"],
-          message: "with targets, calculations and discovery go under each target, not at the top level",
+// Built per call, as only the metrics section's check depends on what it is handed.
+const schemaFor = (families: FamilyNames) =>
+  z
+    .strictObject({
+      aws: z
+        .strictObject({
+          region: region.optional(),
+          endpoint: endpoint.optional(),
+          role: roleSchema.optional(),
+          stsEndpoint: endpoint.optional(),
+          maxAttempts: z.int().min(1).max(10).default(DEFAULTS.maxAttempts),
+          retryMode: z.enum(["standard", "adaptive"]).default(DEFAULTS.retryMode),
+          maxConcurrency: z.int().min(1).max(256).default(DEFAULTS.maxConcurrency),
+          requestsPerSecond: z.number().positive().max(10_000).default(DEFAULTS.requestsPerSecond),
+          listRequestsPerSecond: z.number().positive().max(10_000).default(DEFAULTS.listRequestsPerSecond),
+          requestTimeout: positiveDuration.prefault(DEFAULTS.requestTimeout),
+        })
+        .prefault({}),
+      calculations: calculationIds,
+      discovery: discoverySchema,
+      targets: z.array(target).min(1).optional(),
+      scrape: z
+        .strictObject({
+          timeout: positiveDuration.prefault(DEFAULTS.scrapeTimeout),
+        })
+        .prefault({}),
+      cost: z
+        .strictObject({
+          // Athena for Apache Spark's list price in us-east-1; other regions differ.
+          dpuHourPriceUsd: z.number().min(0).max(1000).default(0.35),
+        })
+        .prefault({}),
+      metrics: metricsSchema(families),
+      cache: z
+        .strictObject({
+          ttl: positiveDuration.prefault(DEFAULTS.cacheTtl),
+          maxEntries: z.int().min(1).default(DEFAULTS.cacheMaxEntries),
+        })
+        .prefault({}),
+    })
+    .superRefine((config, ctx) => {
+      if (config.targets !== undefined) {
+        if (config.calculations.length > 0 || config.discovery !== undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["targets"],
+            message: "with targets, calculations and discovery go under each target, not at the top level",
+          });
+        }
+        const names = new Set<string>();
+        config.targets.forEach((t, i) => {
+          if (names.has(t.name)) ctx.addIssue({ code: "custom", path: ["targets", i, "name"], message: `duplicate target name ${t.name}` });
+          names.add(t.name);
         });
       }
-      const names = new Set<string>();
-      config.targets.forEach((t, i) => {
-        if (names.has(t.name)) ctx.addIssue({ code: "custom", path: ["targets", i, "name"], message: `duplicate target name ${t.name}` });
-        names.add(t.name);
-      });
-    }
-    // Evicting a watched calculation would cost a call per scrape and could count it twice.
-    if (config.cache.maxEntries >= 1 && config.calculations.length > config.cache.maxEntries) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["cache", "maxEntries"],
-        message: `${config.cache.maxEntries} is less than the ${config.calculations.length} calculations watched`,
-      });
-    }
-    // Each target has its own cache of cache.maxEntries.
-    config.targets?.forEach((t, i) => {
-      if (config.cache.maxEntries >= 1 && t.calculations.length > config.cache.maxEntries) {
+      // Evicting a watched calculation would cost a call per scrape and could count it twice.
+      if (config.cache.maxEntries >= 1 && config.calculations.length > config.cache.maxEntries) {
         ctx.addIssue({
           code: "custom",
-          path: ["targets", i, "calculations"],
-          message: `lists ${t.calculations.length} calculations, more than cache.maxEntries (${config.cache.maxEntries}) holds`,
+          path: ["cache", "maxEntries"],
+          message: `${config.cache.maxEntries} is less than the ${config.calculations.length} calculations watched`,
         });
       }
+      // Each target has its own cache of cache.maxEntries.
+      config.targets?.forEach((t, i) => {
+        if (config.cache.maxEntries >= 1 && t.calculations.length > config.cache.maxEntries) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["targets", i, "calculations"],
+            message: `lists ${t.calculations.length} calculations, more than cache.maxEntries (${config.cache.maxEntries}) holds`,
+          });
+        }
+      });
     });
-  });
 
-/** Validates configuration text; `source` names the file in every message. */
-export function parseConfig(text: string, source: string): Result<ExporterConfig, ConfigError> {
+/**
+ * Validates configuration text; `source` names the file in every message.
+ * `families`: the names metrics.allow and metrics.deny are checked against,
+ * handed in by whoever loads the config (the catalog's FAMILY_NAMES), so
+ * that validating a file loads no family.
+ */
+export function parseConfig(text: string, source: string, families: FamilyNames): Result<ExporterConfig, ConfigError> {
   const raw = parseYaml(text, source);
   if (!raw.ok) return raw;
   // An empty file (or one of comments alone) is the empty configuration, as `{}` is and as an empty web config is.
-  const parsed = validate(schema, raw.value ?? {}, source, {
+  const parsed = validate(schemaFor(families), raw.value ?? {}, source, {
     unknownKey: "unknown key (check its spelling and nesting)",
     echoValues: true,
   });
   if (!parsed.ok) return parsed;
   const { aws, calculations, discovery, cache, scrape, cost, targets, metrics } = parsed.value;
-  const toRole = (r: z.infer<typeof roleSchema> | undefined): RoleConfig | undefined =>
+  const toRole = (r: z.infer<typeof roleSchema> | undefined): RoleSettings | undefined =>
     r === undefined ? undefined : { arn: r.arn, externalId: r.externalId, sessionName: r.sessionName };
   const toDiscovery = (d: z.infer<typeof discoverySchema>): DiscoveryConfig | undefined =>
     d === undefined
@@ -333,7 +317,7 @@ export function parseConfig(text: string, source: string): Result<ExporterConfig
 }
 
 /** Reads and validates a config file; a missing or unreadable file is named by its path. */
-export async function loadConfig(path: string): Promise<Result<ExporterConfig, ConfigError>> {
+export async function loadConfig(path: string, families: FamilyNames): Promise<Result<ExporterConfig, ConfigError>> {
   const text = await readConfigFile(path, "config file");
-  return text.ok ? parseConfig(text.value, path) : text;
+  return text.ok ? parseConfig(text.value, path, families) : text;
 }

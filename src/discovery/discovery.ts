@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { AthenaApi } from "../athena/client.js";
 import type { DiscoveryConfig } from "../config/config.js";
-import type { TargetMetrics } from "../self-metrics.js";
+import type { TargetMetrics } from "../self/metrics.js";
 import { listOnce, type Problem } from "./list-once.js";
 import { DiscoveryMemory, type Discovered, type Retention } from "./memory.js";
 

@@ -1,7 +1,7 @@
 import type { AthenaApi } from "../athena/client.js";
 import type { ApiError } from "../athena/errors.js";
-import { isFinished, type CalculationSummary } from "../calculations/calculation.js";
-import { engineOf, isSessionClosed, isSessionEnded, type SessionSummary, type WorkGroupSummary } from "../sessions/session.js";
+import { isFinished, type CalculationSummary } from "../athena/calculation.js";
+import { engineOf, isSessionClosed, isSessionEnded, type SessionSummary, type WorkGroupSummary } from "../athena/session.js";
 
 /** What a listing needs to know of the settings; one run reads them once. */
 export interface ListSettings {

@@ -1,5 +1,5 @@
-import { isFinished, type CalculationState } from "../calculations/calculation.js";
-import type { WorkGroupSummary } from "../sessions/session.js";
+import { isFinished, type CalculationState } from "../athena/calculation.js";
+import type { WorkGroupSummary } from "../athena/session.js";
 import type { Known, KnownSession, Listing } from "./list-once.js";
 
 interface KnownCalculation {

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { basicAuth } from "./basic-auth.js";
 import { CONTENT_TYPE } from "../exposition/text-format.js";
 import type { Target } from "../target.js";
-import type { ProcessMetrics } from "../self-metrics.js";
+import type { ProcessMetrics } from "../self/metrics.js";
 import type { Targets } from "../targets.js";
 import { negotiateEncoding } from "./encoding.js";
 import { gzipBody, identityBody, type BodyPart } from "../exposition/gzip-body.js";

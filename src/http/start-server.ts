@@ -3,7 +3,7 @@ import type { ExporterConfig } from "../config/config.js";
 import { formatConfigError, type ConfigError } from "../config/config-file.js";
 import { createHttpApp } from "./app.js";
 import { err, ok, type Result } from "../result.js";
-import { ProcessMetrics } from "../self-metrics.js";
+import { ProcessMetrics } from "../self/metrics.js";
 import type { TargetDeps } from "../target.js";
 import { Targets } from "../targets.js";
 import type { WebConfig } from "../config/web-config.js";

@@ -1,8 +1,8 @@
-import { CALCULATION_STATES, isFinished, type CalculationState } from "../calculations/calculation.js";
+import { CALCULATION_STATES, isFinished, type CalculationState } from "../athena/calculation.js";
 import type { CalculationEntry } from "../calculations/cache.js";
-import type { ProcessMetrics } from "../self-metrics.js";
+import type { ProcessMetrics } from "../self/metrics.js";
 import type { SessionEntry } from "../sessions/cache.js";
-import type { Session } from "../sessions/session.js";
+import type { Session } from "../athena/session.js";
 import type { Target } from "../target.js";
 import type { Targets } from "../targets.js";
 import { VERSION } from "../version.js";

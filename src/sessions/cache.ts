@@ -1,6 +1,6 @@
 import type { AthenaApi } from "../athena/client.js";
 import { RefreshingCache, type CacheOptions, type Held } from "../refreshing-cache.js";
-import { isSessionSettled, type Session } from "./session.js";
+import { isSessionSettled, type Session } from "../athena/session.js";
 
 export type SessionEntry = Held<Session>;
 export type SessionCache = RefreshingCache<Session>;

@@ -3,7 +3,7 @@ import { isSaneDpuSeconds } from "../athena/parse.js";
 import { WorkgroupCounters } from "../exposition/workgroup-counters.js";
 import { defineFamily, type FamilyGenerator } from "../exposition/family-generator.js";
 import { NOTHING_HIDDEN, renderFamilies } from "../exposition/text-format.js";
-import type { Session } from "./session.js";
+import type { Session } from "../athena/session.js";
 
 interface Exposed {
   readonly workgroup: string;

@@ -5,7 +5,7 @@ import { keptText, type Precompressed } from "../exposition/gzip-body.js";
 import type { SessionEntry } from "./cache.js";
 import { PRICE_FAMILIES } from "./dpu-counter.js";
 import { renderWorkgroupTags, SESSION_FAMILIES, WORKGROUP_FAMILIES, WORKGROUP_TAGS_FAMILY, type SessionSubject } from "./metrics.js";
-import type { WorkGroupSummary } from "./session.js";
+import type { WorkGroupSummary } from "../athena/session.js";
 
 function subjectOf(id: string, entry: SessionEntry | undefined): SessionSubject {
   const { value, refreshedAt } = entry ?? {};

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { loadConfig } from "../../src/config/config.js";
+import { FAMILY_NAMES } from "../../src/catalog/family-filter.js";
 import { startServer } from "../../src/http/start-server.js";
 import { AthenaSimulator } from "../../simulator/server.js";
 import { fileSource, memoryLogger, samplesOf, scrapeUntil, stackFor, testDeps, valueOf, type Stack } from "../helpers.js";
@@ -151,7 +152,7 @@ describe("counting starts when watching starts", () => {
       `aws: {region: us-east-1, endpoint: "${endpoint}", maxAttempts: 1, requestsPerSecond: 1000, listRequestsPerSecond: 1000}\n` +
       `calculations: [${ids.join(", ")}]\ndiscovery: {workgroups: [${workgroups}], interval: 200ms}\n`;
     await writeFile(file, yaml("first", []));
-    const loaded = await loadConfig(file);
+    const loaded = await loadConfig(file, FAMILY_NAMES);
     assert.ok(loaded.ok);
     const running = await startServer(
       loaded.value,

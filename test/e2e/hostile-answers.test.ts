@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { CALCULATION_STATES } from "../../src/calculations/calculation.js";
+import { CALCULATION_STATES } from "../../src/athena/calculation.js";
 import type { Fault } from "../../simulator/faults.js";
 import type { AthenaSimulator } from "../../simulator/server.js";
 import { parseExposition, promtoolCheckMetrics, samplesOf, startStack, valueOf, type Sample, type Stack } from "../helpers.js";

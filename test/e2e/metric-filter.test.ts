@@ -7,7 +7,8 @@ import { after, before, describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { startServer, type RunningServer } from "../../src/http/start-server.js";
 import { loadConfig } from "../../src/config/config.js";
-import { FILTERABLE_FAMILIES } from "../../src/exposition/family-filter.js";
+import { FAMILY_NAMES } from "../../src/catalog/family-filter.js";
+import { FILTERABLE_FAMILIES } from "../../src/catalog/family-filter.js";
 import { AthenaSimulator } from "../../simulator/server.js";
 import { fileSource, memoryLogger, parseExposition, promtoolCheckMetrics, stackFor, testDeps, valueOf, waitFor } from "../helpers.js";
 
@@ -115,7 +116,7 @@ describe("metrics.allow / metrics.deny on reload, through the real SDK", () => {
     dir = await mkdtemp(join(tmpdir(), "ace-filter-"));
     file = join(dir, "config.yaml");
     await writeFile(file, yaml(""));
-    const loaded = await loadConfig(file);
+    const loaded = await loadConfig(file, FAMILY_NAMES);
     assert.ok(loaded.ok);
     server = await startServer(
       loaded.value,

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startServer, type RunningServer } from "../../src/http/start-server.js";
 import { loadConfig } from "../../src/config/config.js";
+import { FAMILY_NAMES } from "../../src/catalog/family-filter.js";
 import { AthenaSimulator } from "../../simulator/server.js";
 import { fileSource, memoryLogger, samplesOf, TEST_CREDENTIALS, testDeps, valueOf, waitFor } from "../helpers.js";
 
@@ -34,7 +35,7 @@ describe("config reload", () => {
     dir = await mkdtemp(join(tmpdir(), "ace-reload-"));
     file = join(dir, "config.yaml");
     await writeFile(file, yaml([a, b]));
-    const loaded = await loadConfig(file);
+    const loaded = await loadConfig(file, FAMILY_NAMES);
     assert.ok(loaded.ok);
     const memory = memoryLogger();
     logs = memory.lines;
@@ -192,7 +193,7 @@ describe("config reload with discovery on", () => {
     dir = await mkdtemp(join(tmpdir(), "ace-reload-discovery-"));
     file = join(dir, "config.yaml");
     await writeFile(file, yaml("{workgroups: [spark-a, spark-b], interval: 300ms}"));
-    const loaded = await loadConfig(file);
+    const loaded = await loadConfig(file, FAMILY_NAMES);
     assert.ok(loaded.ok);
     const memory = memoryLogger();
     logs = memory.lines;

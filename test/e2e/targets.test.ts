@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startServer, type RunningServer } from "../../src/http/start-server.js";
 import { loadConfig } from "../../src/config/config.js";
+import { FAMILY_NAMES } from "../../src/catalog/family-filter.js";
 import { AthenaSimulator } from "../../simulator/server.js";
 import { fileSource, memoryLogger, samplesOf, testDeps, valueOf } from "../helpers.js";
 
@@ -43,7 +44,7 @@ describe("several targets, each with its own role, region and calculations", () 
     dir = await mkdtemp(join(tmpdir(), "ace-targets-"));
     file = join(dir, "config.yaml");
     await writeFile(file, yaml());
-    const loaded = await loadConfig(file);
+    const loaded = await loadConfig(file, FAMILY_NAMES);
     assert.ok(loaded.ok, loaded.ok ? "" : loaded.error.problems.join("; "));
     running = await startServer(
       loaded.value,
@@ -149,7 +150,7 @@ describe("a single-target config", () => {
     const dir = await mkdtemp(join(tmpdir(), "ace-single-"));
     const file = join(dir, "c.yaml");
     await writeFile(file, `aws: {region: us-east-1, endpoint: "${endpoint}"}\ncalculations: []\n`);
-    const loaded = await loadConfig(file);
+    const loaded = await loadConfig(file, FAMILY_NAMES);
     assert.ok(loaded.ok);
     const running = await startServer(loaded.value, { host: "127.0.0.1", port: 0 }, { deps: testDeps(memoryLogger().logger) });
     try {

@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import { parser } from "@prometheus-io/lezer-promql";
 import { parse } from "yaml";
-import { ALL_FAMILIES } from "../../src/exposition/families.js";
+import { ALL_FAMILIES } from "../../src/catalog/families.js";
 import { mixinConfig, runbookUrl } from "../../mixin/config.js";
 import { alertsYaml } from "../../mixin/generate-rules.js";
 import { ruleGroups, type AlertRule, type RecordingRule } from "../../mixin/rules.js";

@@ -9,6 +9,7 @@ import { StatefulSet } from "kubernetes-models/apps/v1";
 import { ConfigMap, Service, ServiceAccount } from "kubernetes-models/v1";
 import { PrometheusRule, ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { parseConfig } from "../../src/config/config.js";
+import { FAMILY_NAMES } from "../../src/catalog/family-filter.js";
 import { parseFlags } from "../../src/cli/flags.js";
 import { prometheusRule } from "../../deploy/generate-prometheusrule.js";
 
@@ -225,7 +226,7 @@ describe("Kubernetes manifests", () => {
 
   it("ship a ConfigMap whose config.yaml the exporter accepts", async () => {
     const map = (await manifests()).find((m) => m.doc.kind === "ConfigMap")?.doc as unknown as { data: { "config.yaml": string } };
-    const parsed = parseConfig(map.data["config.yaml"], "configmap");
+    const parsed = parseConfig(map.data["config.yaml"], "configmap", FAMILY_NAMES);
     assert.ok(parsed.ok, parsed.ok ? "" : parsed.error.problems.join("; "));
   });
 });

@@ -9,10 +9,11 @@ import { parse } from "yaml";
 import { mixinConfig } from "../../mixin/config.js";
 import { THROTTLING } from "../../simulator/demo-stream.js";
 import { parseConfig } from "../../src/config/config.js";
+import { FAMILY_NAMES } from "../../src/catalog/family-filter.js";
 import { formatConfigError } from "../../src/config/config-file.js";
 import { loadWebConfig } from "../../src/config/web-config.js";
-import { ALL_FAMILIES } from "../../src/exposition/families.js";
-import { withMetricsTable } from "../../src/exposition/metrics-table.js";
+import { ALL_FAMILIES } from "../../src/catalog/families.js";
+import { withMetricsTable } from "../../src/catalog/metrics-table.js";
 import { parseExposition, requireBinary, startStack } from "../helpers.js";
 
 interface Shape {
@@ -170,7 +171,7 @@ describe("README's examples", () => {
         webConfigs++;
         continue;
       }
-      const parsed = parseConfig(body, `README's YAML block ${i}`);
+      const parsed = parseConfig(body, `README's YAML block ${i}`, FAMILY_NAMES);
       assert.ok(parsed.ok, parsed.ok ? "" : formatConfigError(parsed.error));
       configs++;
     }
@@ -225,13 +226,13 @@ describe("README's examples", () => {
 
   it("says the shipped config.yaml points nowhere but AWS, and its commented examples are valid when uncommented", async () => {
     const text = await readFile("config.yaml", "utf8");
-    const shipped = parseConfig(text, "config.yaml");
+    const shipped = parseConfig(text, "config.yaml", FAMILY_NAMES);
     assert.ok(shipped.ok);
     assert.equal(shipped.value.aws.endpoint, undefined, "README says the shipped file sets no aws.endpoint");
     assert.match(await readReadme(), /its `aws\.endpoint` is a comment/);
     // Uncomment the endpoint and the discovery block, as their comments invite.
     const uncommented = text.replace(/^(\s*)# (endpoint: )/m, "$1$2").replace(/^# (discovery:|metrics:| {2}\w+: )/gm, "$1");
-    const parsed = parseConfig(uncommented, "config.yaml, uncommented");
+    const parsed = parseConfig(uncommented, "config.yaml, uncommented", FAMILY_NAMES);
     assert.ok(parsed.ok, parsed.ok ? "" : formatConfigError(parsed.error));
     assert.equal(parsed.value.aws.endpoint, "http://127.0.0.1:4566");
     assert.equal(parsed.value.discovery?.workgroups, "all");

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { loadConfig } from "../../src/config/config.js";
+import { FAMILY_NAMES } from "../../src/catalog/family-filter.js";
 import { AthenaState } from "../../simulator/athena-state.js";
 import { DEMO_CALCULATIONS, DEMO_SPARK_35_WORKGROUP, loadDemoWorkload } from "../../simulator/demo-workload.js";
 
 describe("demo workload", () => {
   it("watches in config.yaml exactly the calculations the demo serves", async () => {
-    const config = await loadConfig("config.yaml");
+    const config = await loadConfig("config.yaml", FAMILY_NAMES);
     assert.ok(config.ok);
     assert.deepEqual([...config.value.calculations].sort(), DEMO_CALCULATIONS.map((c) => c.id).sort());
   });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { toCalculation } from "../../../src/athena/parse.js";
-import { CALCULATION_STATES, isFinished } from "../../../src/calculations/calculation.js";
+import { CALCULATION_STATES, isFinished } from "../../../src/athena/calculation.js";
 import { CALCULATION_FAMILIES, renderCalculation, renderSettled } from "../../../src/calculations/metrics.js";
 import { renderFamilies, truncateLabelValue } from "../../../src/exposition/text-format.js";
 import { parseExposition, promtoolCheckMetrics } from "../../helpers.js";

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { pino } from "pino";
 import type { AthenaApi } from "../../../src/athena/client.js";
 import type { ApiError } from "../../../src/athena/errors.js";
-import type { Calculation } from "../../../src/calculations/calculation.js";
+import type { Calculation } from "../../../src/athena/calculation.js";
 import { calculationCache } from "../../../src/calculations/cache.js";
 import { ok, type Result } from "../../../src/result.js";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
-import type { Calculation } from "../../../src/calculations/calculation.js";
+import type { Calculation } from "../../../src/athena/calculation.js";
 import type { CalculationEntry } from "../../../src/calculations/cache.js";
 import { CalculationExposition } from "../../../src/calculations/exposition.js";
 import { gzipBody, identityBody, type BodyPart } from "../../../src/exposition/gzip-body.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
-import type { Calculation } from "../../../src/calculations/calculation.js";
+import type { Calculation } from "../../../src/athena/calculation.js";
 import type { RefreshErrorCode } from "../../../src/athena/errors.js";
 import { CALCULATION_FAMILIES, parseProgress, renderCalculation, renderSettled } from "../../../src/calculations/metrics.js";
 import { renderFamilies } from "../../../src/exposition/text-format.js";

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { z } from "zod";
 import { loadConfig } from "../../../src/config/config.js";
+import { FAMILY_NAMES } from "../../../src/catalog/family-filter.js";
 import {
   configError,
   formatConfigError,
@@ -36,7 +37,7 @@ describe("config file", () => {
     it(`gives ${what} the code ${code}, for the config and the web config alike`, async () => {
       const file = join(dir, `${code}-${what.replace(/\W/g, "-")}.yaml`);
       if (text !== undefined) await writeFile(file, text);
-      const config = await loadConfig(file);
+      const config = await loadConfig(file, FAMILY_NAMES);
       if (config.ok) assert.fail("accepted");
       assert.equal(config.error.code, code);
       assert.equal(config.error.source, file);
@@ -49,7 +50,7 @@ describe("config file", () => {
   it("reads an empty file as the empty configuration, for the config and the web config alike", async () => {
     const file = join(dir, "empty.yaml");
     await writeFile(file, "# nothing yet\n");
-    const config = await loadConfig(file);
+    const config = await loadConfig(file, FAMILY_NAMES);
     assert.ok(config.ok, config.ok ? "" : formatConfigError(config.error));
     assert.deepEqual(config.value.calculations, []);
     const web = await loadWebConfig(file);

@@ -4,19 +4,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { DEFAULTS, loadConfig, parseConfig } from "../../../src/config/config.js";
+import { FAMILY_NAMES } from "../../../src/catalog/family-filter.js";
 import { formatConfigError } from "../../../src/config/config-file.js";
 
 const ID = "0f6b2b3e-1111-4c4b-9d07-6a8c0c2b5c11";
 
 function problems(yaml: string): string {
-  const parsed = parseConfig(yaml, "config.yaml");
+  const parsed = parseConfig(yaml, "config.yaml", FAMILY_NAMES);
   if (parsed.ok) assert.fail("expected the config to be refused");
   return formatConfigError(parsed.error);
 }
 
 describe("config", () => {
   it("reads the shipped config.yaml", async () => {
-    const loaded = await loadConfig("config.yaml");
+    const loaded = await loadConfig("config.yaml", FAMILY_NAMES);
     assert.ok(loaded.ok, loaded.ok ? "" : formatConfigError(loaded.error));
     assert.equal(loaded.value.aws.region, "us-east-1");
     assert.equal(loaded.value.calculations.length, 10);
@@ -24,7 +25,7 @@ describe("config", () => {
   });
 
   it("fills every default when only calculations are given", () => {
-    const parsed = parseConfig(`calculations: [${ID}]`, "c.yaml");
+    const parsed = parseConfig(`calculations: [${ID}]`, "c.yaml", FAMILY_NAMES);
     assert.ok(parsed.ok);
     assert.deepEqual(parsed.value, {
       aws: {
@@ -62,6 +63,7 @@ describe("config", () => {
         "    discovery: {workgroups: all}",
       ].join("\n"),
       "c.yaml",
+      FAMILY_NAMES,
     );
     assert.ok(parsed.ok, parsed.ok ? "" : parsed.error.problems.join("; "));
     const [prod, dev] = parsed.value.targets ?? [];
@@ -80,16 +82,17 @@ describe("config", () => {
   });
 
   it("reads an empty file, a file of comments and {} alike: every default, nothing watched", () => {
-    const empty = parseConfig("{}", "c.yaml");
+    const empty = parseConfig("{}", "c.yaml", FAMILY_NAMES);
     assert.ok(empty.ok);
     assert.deepEqual(empty.value.calculations, []);
     assert.equal(empty.value.discovery, undefined);
     assert.equal(empty.value.cache.ttlMs, 30_000);
-    for (const text of ["", "\n", "# nothing to watch yet\n"]) assert.deepEqual(parseConfig(text, "c.yaml"), empty, JSON.stringify(text));
+    for (const text of ["", "\n", "# nothing to watch yet\n"])
+      assert.deepEqual(parseConfig(text, "c.yaml", FAMILY_NAMES), empty, JSON.stringify(text));
   });
 
   it("fills discovery's defaults when only its workgroups are given", () => {
-    const parsed = parseConfig(`discovery: {workgroups: all}`, "c.yaml");
+    const parsed = parseConfig(`discovery: {workgroups: all}`, "c.yaml", FAMILY_NAMES);
     assert.ok(parsed.ok);
     assert.deepEqual(parsed.value.discovery, {
       workgroups: "all",
@@ -108,6 +111,7 @@ describe("config", () => {
         "  - {name: a, calculations: [0f6b2b3e-1111-4c4b-9d07-6a8c0c2b5c11, 0f6b2b3e-2222-4c4b-9d07-6a8c0c2b5c12]}",
       ].join("\n"),
       "c.yaml",
+      FAMILY_NAMES,
     );
     assert.equal(parsed.ok, false);
     assert.match(
@@ -120,13 +124,14 @@ describe("config", () => {
     const parsed: { ok: boolean; error?: { problems: readonly string[] } } = parseConfig(
       `discovery: {workgroups: all, workgroupTags: [cost-center, cost_center]}`,
       "c.yaml",
+      FAMILY_NAMES,
     );
     assert.equal(parsed.ok, false);
     assert.match(parsed.error?.problems.join("\n") ?? "", /discovery\.workgroupTags: has two keys that make the same label/);
   });
 
   it("reads durations in Prometheus syntax", () => {
-    const parsed = parseConfig(`calculations: []\ncache: {ttl: 1m30s}\naws: {requestTimeout: 250ms}`, "c.yaml");
+    const parsed = parseConfig(`calculations: []\ncache: {ttl: 1m30s}\naws: {requestTimeout: 250ms}`, "c.yaml", FAMILY_NAMES);
     assert.ok(parsed.ok);
     assert.equal(parsed.value.cache.ttlMs, 90_000);
     assert.equal(parsed.value.aws.requestTimeoutMs, 250);
@@ -288,7 +293,7 @@ describe("config", () => {
   });
 
   it("names the path of a missing file", async () => {
-    const loaded = await loadConfig("/nonexistent/exporter.yaml");
+    const loaded = await loadConfig("/nonexistent/exporter.yaml", FAMILY_NAMES);
     if (loaded.ok) assert.fail("a missing file was read");
     assert.equal(formatConfigError(loaded.error), "/nonexistent/exporter.yaml: cannot read config file: no such file");
   });
@@ -296,7 +301,7 @@ describe("config", () => {
   it("names the path of a directory given as the file", async () => {
     const dir = await mkdtemp(join(tmpdir(), "ace-config-"));
     try {
-      const loaded = await loadConfig(dir);
+      const loaded = await loadConfig(dir, FAMILY_NAMES);
       assert.equal(loaded.ok ? "" : formatConfigError(loaded.error), `${dir}: cannot read config file: is a directory, not a file`);
     } finally {
       await rm(dir, { recursive: true });
@@ -309,7 +314,7 @@ describe("config", () => {
     try {
       await writeFile(file, "calculations: []");
       await chmod(file, 0o000);
-      const loaded = await loadConfig(file);
+      const loaded = await loadConfig(file, FAMILY_NAMES);
       assert.equal(loaded.ok ? "" : formatConfigError(loaded.error), `${file}: cannot read config file: permission denied`);
     } finally {
       await rm(dir, { recursive: true });

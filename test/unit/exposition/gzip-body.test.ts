@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { crc32, gunzipSync, gzipSync, inflateRawSync } from "node:zlib";
-import type { Calculation } from "../../../src/calculations/calculation.js";
+import type { Calculation } from "../../../src/athena/calculation.js";
 import { CALCULATION_FAMILIES, renderSettled } from "../../../src/calculations/metrics.js";
 import {
   deflatePiece,

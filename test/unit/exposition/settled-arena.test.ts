@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Calculation } from "../../../src/calculations/calculation.js";
+import type { Calculation } from "../../../src/athena/calculation.js";
 import { CALCULATION_FAMILIES, renderSettled } from "../../../src/calculations/metrics.js";
 import { assembleFamilies, renderFamilies } from "../../../src/exposition/text-format.js";
 import { identityBody } from "../../../src/exposition/gzip-body.js";

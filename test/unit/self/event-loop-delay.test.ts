@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Registry } from "prom-client";
-import { DelayWindows, EVENT_LOOP_FAMILY_NAMES, registerEventLoopDelay } from "../../../src/event-loop-delay.js";
+import { DelayWindows, EVENT_LOOP_FAMILY_NAMES, registerEventLoopDelay } from "../../../src/self/event-loop-delay.js";
 import { registryText } from "../../../src/exposition/registry-text.js";
 import { valueOf } from "../../helpers.js";
 

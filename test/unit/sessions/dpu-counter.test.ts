@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Session } from "../../../src/sessions/session.js";
+import type { Session } from "../../../src/athena/session.js";
 import { SessionDpuCounter } from "../../../src/sessions/dpu-counter.js";
 import { valueOf } from "../../helpers.js";
 

@@ -4,7 +4,7 @@ import { gunzipSync } from "node:zlib";
 import { gzipBody, identityBody } from "../../../src/exposition/gzip-body.js";
 import type { SessionEntry } from "../../../src/sessions/cache.js";
 import { SessionExposition } from "../../../src/sessions/exposition.js";
-import type { Session } from "../../../src/sessions/session.js";
+import type { Session } from "../../../src/athena/session.js";
 import { valueOf } from "../../helpers.js";
 
 function session(state: Session["state"], dpu: number): Session {

@@ -1,27 +1,28 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseConfig } from "../../../src/config/config.js";
+import { FAMILY_NAMES } from "../../../src/catalog/family-filter.js";
 import { formatConfigError } from "../../../src/config/config-file.js";
-import { FILTERABLE_FAMILIES, hiddenFamilies } from "../../../src/exposition/family-filter.js";
-import { ALL_FAMILIES } from "../../../src/exposition/families.js";
+import { FILTERABLE_FAMILIES, hiddenFamilies } from "../../../src/catalog/family-filter.js";
+import { ALL_FAMILIES } from "../../../src/catalog/families.js";
 
 const ID = "0f6b2b3e-1111-4c4b-9d07-6a8c0c2b5c11";
 
 function refused(metrics: string): string {
-  const parsed = parseConfig(`calculations: [${ID}]\nmetrics: ${metrics}\n`, "config.yaml");
+  const parsed = parseConfig(`calculations: [${ID}]\nmetrics: ${metrics}\n`, "config.yaml", FAMILY_NAMES);
   if (parsed.ok) assert.fail(`expected metrics: ${metrics} to be refused`);
   return formatConfigError(parsed.error);
 }
 
 function accepted(metrics: string): ReadonlySet<string> {
-  const parsed = parseConfig(`calculations: [${ID}]\nmetrics: ${metrics}\n`, "config.yaml");
+  const parsed = parseConfig(`calculations: [${ID}]\nmetrics: ${metrics}\n`, "config.yaml", FAMILY_NAMES);
   assert.ok(parsed.ok, parsed.ok ? "" : formatConfigError(parsed.error));
   return hiddenFamilies(parsed.value.metrics);
 }
 
 describe("metrics.allow / metrics.deny in the config", () => {
   it("hides nothing without the block", () => {
-    const parsed = parseConfig(`calculations: [${ID}]\n`, "config.yaml");
+    const parsed = parseConfig(`calculations: [${ID}]\n`, "config.yaml", FAMILY_NAMES);
     assert.ok(parsed.ok);
     assert.deepEqual(parsed.value.metrics, { allow: [], deny: [] });
     assert.equal(hiddenFamilies(parsed.value.metrics).size, 0);
@@ -117,6 +118,7 @@ describe("metrics.allow / metrics.deny in the config", () => {
     const parsed = parseConfig(
       `targets:\n  - name: a\n    calculations: [${ID}]\nmetrics: {deny: [athena_calculation_info]}\n`,
       "config.yaml",
+      FAMILY_NAMES,
     );
     assert.ok(parsed.ok, parsed.ok ? "" : formatConfigError(parsed.error));
     assert.deepEqual(parsed.value.targets?.[0]?.config.metrics.deny, ["athena_calculation_info"]);

@@ -1,7 +1,7 @@
 import { CALCULATION_FAMILIES } from "../calculations/metrics.js";
-import type { FamilySpec } from "./text-format.js";
+import type { FamilySpec } from "../exposition/text-format.js";
 import { FINISHED_FAMILIES } from "../calculations/finished-counters.js";
-import { PROCESS_FAMILIES, SELF_FAMILIES } from "../self-metrics.js";
+import { PROCESS_FAMILIES, SELF_FAMILIES } from "../self/metrics.js";
 import { PRICE_FAMILIES, SESSION_COUNTER_FAMILIES } from "../sessions/dpu-counter.js";
 import { SESSION_FAMILIES, WORKGROUP_FAMILIES, WORKGROUP_TAGS_FAMILY } from "../sessions/metrics.js";
 

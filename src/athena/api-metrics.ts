@@ -4,10 +4,10 @@
  * that make each operation's first failure visible to increase(). The
  * client records through the methods below only.
  */
-import { Counter, Histogram, Registry } from "prom-client";
-import type { ApiErrorCode } from "./athena/errors.js";
-import { registryText } from "./exposition/registry-text.js";
-import { promOptions, selfFamily } from "./self-family.js";
+import { Registry } from "prom-client";
+import type { ApiErrorCode } from "./errors.js";
+import { registryText } from "../exposition/registry-text.js";
+import { promMetric, selfFamily } from "../exposition/self-family.js";
 
 export const API_OPERATIONS = [
   "GetCalculationExecution",
@@ -56,10 +56,10 @@ export const API_REQUEST_DURATION_SECONDS = selfFamily({
 
 export class ApiMetrics {
   readonly #registry = new Registry();
-  readonly #requests = new Counter(promOptions(API_REQUESTS_TOTAL, this.#registry));
-  readonly #failures = new Counter(promOptions(API_REQUEST_FAILURES_TOTAL, this.#registry));
-  readonly #throttles = new Counter(promOptions(API_THROTTLED_ATTEMPTS_TOTAL, this.#registry));
-  readonly #duration = new Histogram(promOptions(API_REQUEST_DURATION_SECONDS, this.#registry));
+  readonly #requests = promMetric(API_REQUESTS_TOTAL, this.#registry);
+  readonly #failures = promMetric(API_REQUEST_FAILURES_TOTAL, this.#registry);
+  readonly #throttles = promMetric(API_THROTTLED_ATTEMPTS_TOTAL, this.#registry);
+  readonly #duration = promMetric(API_REQUEST_DURATION_SECONDS, this.#registry);
 
   /** Creates zero-valued series so that the first failure of each kind is visible to increase(). */
   initialise(operations: readonly ApiOperation[], errors: readonly ApiErrorCode[]): void {

@@ -1,13 +1,13 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import { promOptions, selfFamily, type SelfFamilySpec } from "./self-family.js";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { promMetric, selfFamily, type SelfFamilySpec } from "../exposition/self-family.js";
 import {
   API_REQUEST_DURATION_SECONDS,
   API_REQUEST_FAILURES_TOTAL,
   API_REQUESTS_TOTAL,
   API_THROTTLED_ATTEMPTS_TOTAL,
   ApiMetrics,
-} from "./api-metrics.js";
-import { VERSION } from "./version.js";
+} from "../athena/api-metrics.js";
+import { VERSION } from "../version.js";
 import { EVENT_LOOP_FAMILY_NAMES, registerEventLoopDelay } from "./event-loop-delay.js";
 
 export const CONFIG_LAST_RELOAD_SUCCESSFUL = selfFamily({
@@ -174,13 +174,13 @@ export const SELF_FAMILIES: readonly SelfFamilySpec[] = [
 export class ProcessMetrics {
   readonly registry = new Registry();
 
-  readonly configReloadSuccessful = new Gauge(promOptions(CONFIG_LAST_RELOAD_SUCCESSFUL, this.registry));
+  readonly configReloadSuccessful = promMetric(CONFIG_LAST_RELOAD_SUCCESSFUL, this.registry);
 
-  readonly configReloadTimestamp = new Gauge(promOptions(CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS, this.registry));
+  readonly configReloadTimestamp = promMetric(CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS, this.registry);
 
-  readonly configReloadFailures = new Counter(promOptions(CONFIG_RELOAD_FAILURES_TOTAL, this.registry));
+  readonly configReloadFailures = promMetric(CONFIG_RELOAD_FAILURES_TOTAL, this.registry);
 
-  readonly targetInfo = new Gauge(promOptions(TARGET_INFO, this.registry));
+  readonly targetInfo = promMetric(TARGET_INFO, this.registry);
 
   /**
    * Why the last reload was refused and when (Unix seconds), while the gauge
@@ -193,7 +193,7 @@ export class ProcessMetrics {
   constructor() {
     this.configReloadSuccessful.set(1);
     this.configReloadTimestamp.set(Date.now() / 1000);
-    new Gauge(promOptions(BUILD_INFO, this.registry)).set({ version: VERSION, nodejs_version: process.version }, 1);
+    promMetric(BUILD_INFO, this.registry).set({ version: VERSION, nodejs_version: process.version }, 1);
     // Its event-loop monitor cannot be left out, only slowed: event-loop-delay.ts samples instead, and
     // removing prom-client's families below does not stop the monitor's timer, which would tick every 10 ms.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 2 ** 31 - 1 });
@@ -220,28 +220,28 @@ export class ProcessMetrics {
 export class TargetMetrics {
   readonly registry = new Registry();
 
-  /** The Athena API families, in a registry of their own (api-metrics.ts). */
+  /** The Athena API families, in a registry of their own (athena/api-metrics.ts). */
   readonly api = new ApiMetrics();
 
-  readonly cacheHits = new Counter(promOptions(CACHE_HITS_TOTAL, this.registry));
+  readonly cacheHits = promMetric(CACHE_HITS_TOTAL, this.registry);
 
-  readonly cacheMisses = new Counter(promOptions(CACHE_MISSES_TOTAL, this.registry));
+  readonly cacheMisses = promMetric(CACHE_MISSES_TOTAL, this.registry);
 
-  readonly scrapeDuration = new Histogram(promOptions(SCRAPE_DURATION_SECONDS, this.registry));
+  readonly scrapeDuration = promMetric(SCRAPE_DURATION_SECONDS, this.registry);
 
-  readonly calculationsTracked = new Gauge(promOptions(CALCULATIONS_TRACKED, this.registry));
+  readonly calculationsTracked = promMetric(CALCULATIONS_TRACKED, this.registry);
 
-  readonly discoveryDuration = new Gauge(promOptions(DISCOVERY_DURATION_SECONDS, this.registry));
+  readonly discoveryDuration = promMetric(DISCOVERY_DURATION_SECONDS, this.registry);
 
-  readonly discoveryFailures = new Counter(promOptions(DISCOVERY_FAILURES_TOTAL, this.registry));
+  readonly discoveryFailures = promMetric(DISCOVERY_FAILURES_TOTAL, this.registry);
 
-  readonly discoveryLastSuccess = new Gauge(promOptions(DISCOVERY_LAST_SUCCESS_TIMESTAMP_SECONDS, this.registry));
+  readonly discoveryLastSuccess = promMetric(DISCOVERY_LAST_SUCCESS_TIMESTAMP_SECONDS, this.registry);
 
-  readonly discoveredCalculations = new Gauge(promOptions(CALCULATIONS_DISCOVERED, this.registry));
+  readonly discoveredCalculations = promMetric(CALCULATIONS_DISCOVERED, this.registry);
 
-  readonly calculationsLeftOut = new Gauge(promOptions(CALCULATIONS_LEFT_OUT, this.registry));
+  readonly calculationsLeftOut = promMetric(CALCULATIONS_LEFT_OUT, this.registry);
 
-  readonly shardOrdinal = new Gauge(promOptions(SHARD_ORDINAL, this.registry));
+  readonly shardOrdinal = promMetric(SHARD_ORDINAL, this.registry);
 
-  readonly totalShards = new Gauge(promOptions(TOTAL_SHARDS, this.registry));
+  readonly totalShards = promMetric(TOTAL_SHARDS, this.registry);
 }

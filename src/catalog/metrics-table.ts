@@ -1,5 +1,5 @@
 import { ID_LABELS } from "../calculations/metrics.js";
-import type { FamilySpec } from "./text-format.js";
+import type { FamilySpec } from "../exposition/text-format.js";
 
 export const TABLE_START = "<!-- metrics-table:start -->";
 export const TABLE_END = "<!-- metrics-table:end -->";

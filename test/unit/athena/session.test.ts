@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { toSession } from "../../../src/athena/parse.js";
-import { engineOf, isSessionSettled } from "../../../src/sessions/session.js";
+import { engineOf, isSessionSettled } from "../../../src/athena/session.js";
 
 const ID = "5b1c3d4e-0001-4a6b-8c9d-0e1f2a3b4c01";
 const T = new Date("2026-11-26T10:00:00Z");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ApiMetrics } from "../../../src/api-metrics.js";
+import { ApiMetrics } from "../../../src/athena/api-metrics.js";
 import { valueOf } from "../../helpers.js";
 
 const textOf = (metrics: ApiMetrics): Promise<string> => metrics.text();
