@@ -3,9 +3,8 @@
  * by `registry.metrics()`. prom-client measures (its collectors, our
  * counters and histograms); formatting is ours, as it is for every other
  * family. prom-client's formatter builds label arrays, shared-label caches
- * and regular-expression escapes for each of the ~300 self-metric lines:
- * 0.35 ms of every scrape here, more than the formatting of all unfinished
- * calculations together.
+ * and regular-expression escapes for each of the ~300 self-metric lines,
+ * on every scrape.
  */
 import type { Registry } from "prom-client";
 import { familyHeader, formatValue, sample, type Labels } from "./text-format.js";

@@ -3,8 +3,8 @@
  * _min, _max, _mean, _stddev, _p50, _p90 and _p99 companions), same names,
  * same meaning, without their cost. prom-client reads them from Node's
  * event-loop-delay histogram, whose mean and standard deviation walk all
- * of its ~110,000 buckets: 0.3 to 0.5 ms of every scrape on this machine,
- * the largest fixed cost of a warm scrape. Here the same samples (the time
+ * of its ~110,000 buckets on every scrape, the largest fixed cost of a
+ * warm scrape. Here the same samples (the time
  * between ticks of a timer at prom-client's 10 ms resolution, as Node's
  * monitor records them) give min, max, mean and standard deviation from
  * running sums (no walk, no cancellation), and the percentiles from a histogram with a range
