@@ -23,8 +23,8 @@ const CHUNK_BYTES = 64 * 1024;
 /** Positions are packed with lengths into one float64: position * 2^16 + length. */
 const LENGTH_SPAN = 0x10000;
 
-/** Where one calculation's text sits, per family; 0 where it has none. */
-export type SettledHandle = Float64Array;
+/** One calculation's place in the arena: a row of the table of where its text sits. */
+export type SettledHandle = number;
 
 /** One fixed-size piece of a family's stream. */
 interface Chunk {
@@ -179,35 +179,54 @@ const view = (chunk: Chunk): Buffer => chunk.bytes.subarray(0, chunk.filled);
 
 export class SettledArena {
   readonly #streams: FamilyStream[];
-  readonly #handles = new Set<SettledHandle>();
+  /**
+   * Where each calculation's text sits: a row of `families` packed
+   * positions per handle, 0 where it has none. One table rather than an
+   * array per calculation: at 100,000 that is one object, not 100,000.
+   */
+  #places: Float64Array;
+  /** Whether each row is in use, and the rows free for reuse. */
+  #used: Uint8Array;
+  readonly #free: number[] = [];
+  #rows = 0;
+  #size = 0;
 
   constructor(
     readonly families: number,
     private readonly compress: Compress = deflatePiece,
   ) {
     this.#streams = Array.from({ length: families }, () => new FamilyStream(compress));
+    this.#places = new Float64Array(families * 64);
+    this.#used = new Uint8Array(64);
   }
 
   /** Appends one calculation's text, one string per family ("" for none). */
   add(lines: readonly string[]): SettledHandle {
-    const handle = new Float64Array(this.families);
+    const handle = this.#free.pop() ?? this.#newRow();
+    const row = handle * this.families;
+    this.#used[handle] = 1;
+    this.#size++;
     lines.forEach((text, family) => {
       const stream = this.#streams[family];
       if (text === "" || stream === undefined) return;
       const bytes = Buffer.from(text, "utf8");
-      handle[family] = stream.append(bytes) * LENGTH_SPAN + bytes.length;
+      this.#places[row + family] = stream.append(bytes) * LENGTH_SPAN + bytes.length;
     });
-    this.#handles.add(handle);
     return handle;
   }
 
   /** Takes a calculation's text out of every stream. */
   remove(handle: SettledHandle): void {
-    if (!this.#handles.delete(handle)) return;
-    handle.forEach((packed, family) => {
+    if (this.#used[handle] !== 1) return;
+    const row = handle * this.families;
+    for (let family = 0; family < this.families; family++) {
+      const packed = this.#places[row + family] ?? 0;
       if (packed !== 0) this.#streams[family]?.tombstone(Math.floor(packed / LENGTH_SPAN), packed % LENGTH_SPAN);
-    });
-    handle.fill(0);
+    }
+    this.#places.fill(0, row, row + this.families);
+    this.#used[handle] = 0;
+    this.#free.push(handle);
+    this.#size--;
     if (this.#streams.some((s) => s.dead > s.live && s.dead > CHUNK_BYTES)) this.compact();
   }
 
@@ -226,22 +245,36 @@ export class SettledArena {
   }
 
   get size(): number {
-    return this.#handles.size;
+    return this.#size;
   }
 
-  /** Rewrites the streams without dead bytes, and moves every handle. */
+  /** Rewrites the streams without dead bytes, and moves every handle's places. */
   compact(): void {
     for (let family = 0; family < this.families; family++) {
       const old = this.#streams[family];
       if (old === undefined || old.dead === 0) continue;
       const fresh = new FamilyStream(this.compress);
-      for (const handle of this.#handles) {
-        const packed = handle[family] ?? 0;
-        if (packed === 0) continue;
+      for (let handle = 0; handle < this.#rows; handle++) {
+        const at = handle * this.families + family;
+        const packed = this.#places[at] ?? 0;
+        if (this.#used[handle] !== 1 || packed === 0) continue;
         const length = packed % LENGTH_SPAN;
-        handle[family] = fresh.append(old.read(Math.floor(packed / LENGTH_SPAN), length)) * LENGTH_SPAN + length;
+        this.#places[at] = fresh.append(old.read(Math.floor(packed / LENGTH_SPAN), length)) * LENGTH_SPAN + length;
       }
       this.#streams[family] = fresh;
     }
+  }
+
+  /** A row never used, the table doubled when it is full. */
+  #newRow(): number {
+    if (this.#rows === this.#used.length) {
+      const places = new Float64Array(this.#places.length * 2);
+      places.set(this.#places);
+      this.#places = places;
+      const used = new Uint8Array(this.#used.length * 2);
+      used.set(this.#used);
+      this.#used = used;
+    }
+    return this.#rows++;
   }
 }

@@ -45,13 +45,27 @@ describe("settled arena", () => {
     const arena = new SettledArena(CALCULATION_FAMILIES.length);
     const handles = Array.from({ length: 10 }, (_, i) => arena.add(lines(i)));
     const removed = handles[4];
-    assert.ok(removed);
+    assert.ok(removed !== undefined);
     arena.remove(removed);
     const served = text(arena);
     const ids = new Set(parseExposition(served).map((s) => s.labels.calculation_execution_id));
     assert.ok(!ids.has(calculation(4).id));
     assert.equal(ids.size, 9);
     assert.equal(promtoolCheckMetrics(served), "");
+  });
+
+  it("reuses a removed calculation's place for the next one, which is then removed alone", () => {
+    const arena = new SettledArena(CALCULATION_FAMILIES.length);
+    const [first, second] = [arena.add(lines(0)), arena.add(lines(1))];
+    arena.remove(first);
+    const third = arena.add(lines(2));
+    const ids = (): Set<string | undefined> => new Set(parseExposition(text(arena)).map((s) => s.labels.calculation_execution_id));
+    assert.deepEqual(ids(), new Set([calculation(1).id, calculation(2).id]));
+    arena.remove(third);
+    arena.remove(third);
+    assert.deepEqual(ids(), new Set([calculation(1).id]));
+    arena.remove(second);
+    assert.equal(arena.size, 0);
   });
 
   it("compacts once dead bytes outnumber live ones, keeping the rest intact", () => {
