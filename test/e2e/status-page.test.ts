@@ -141,8 +141,11 @@ describe("status page", () => {
     assert.match(await rowOf("FAILED sessions", failedSession.id).innerText(), /nightly etl.*Spark driver lost/s);
     assert.match(await rowOf("DEGRADED sessions", degraded.id).innerText(), /Executors lost/);
     assert.match(await rowOf("Idle sessions", idle.id).innerText(), /forgotten notebook/);
-    // A settled calculation's details are no longer in the cache: its ID and workgroup are listed.
-    assert.match(await rowOf("Failed calculations", failed).innerText(), /wg-why/);
+    // Settled, it is never fetched again, yet the cache keeps a failed one's answer: its description and reason, as text.
+    const failedRow = await rowOf("Failed calculations", failed).innerText();
+    assert.match(failedRow, /wg-why/);
+    assert.match(failedRow, /train model/);
+    assert.ok(failedRow.includes('<script>document.title="pwned"</script>'), `the reason, shown as text: ${failedRow}`);
     assert.equal(await page.locator("script").count(), 0, "no script element came from Athena's text");
   });
 
