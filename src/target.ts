@@ -246,7 +246,10 @@ export class Target {
       if (change.kind === "dropped") {
         this.#exposition.drop(change.id);
         // Evicted while still shown: it shows as Athena not having answered until it is fetched again.
-        if (this.#shown.has(change.id)) this.#exposition.show(change.id, undefined);
+        if (this.#shown.has(change.id)) {
+          this.#exposition.show(change.id, undefined);
+          this.#due.add(change.id);
+        }
         continue;
       }
       const { id, held, answer } = change;
