@@ -184,10 +184,10 @@ function optionalLabels(family: string, labels: string, extra = ""): string {
   return `(${present} or (max by (job, instance, calculation_execution_id) (${FAILED_NOW}) unless ${CALC_ON} ${present}))`;
 }
 
-/** s3://bucket/key split into `<prefix>_bucket` and `<prefix>_key` labels, for the S3 console's object URL. */
+/** s3://bucket/key (or S3://, as the API allows) split into `<prefix>_bucket` and `<prefix>_key` labels, for the S3 console's object URL. */
 function splitS3(expr: string, uriLabel: string, prefix: string): string {
-  const bucket = `label_replace(${expr}, "${prefix}_bucket", "$1", "${uriLabel}", "s3://([^/]+)/.*")`;
-  return `label_replace(${bucket}, "${prefix}_key", "$1", "${uriLabel}", "s3://[^/]+/(.*)")`;
+  const bucket = `label_replace(${expr}, "${prefix}_bucket", "$1", "${uriLabel}", "[sS]3://([^/]+)/.*")`;
+  return `label_replace(${bucket}, "${prefix}_key", "$1", "${uriLabel}", "[sS]3://[^/]+/(.*)")`;
 }
 
 /**

@@ -320,12 +320,17 @@ export class AthenaState {
           WorkingDirectory: calc.workingDirectory,
           Status: this.#status(calc),
           ...this.#statistics(calc),
-          Result: {
-            StdOutS3Uri: `${base}/stdout.txt`,
-            StdErrorS3Uri: `${base}/stderr.txt`,
-            ResultS3Uri: `${base}/result.json`,
-            ResultType: calc.resultType,
-          },
+          // "Populated only if the calculation is completed" (the API model): a running one has no Result.
+          ...(isFinished(calc.state)
+            ? {
+                Result: {
+                  StdOutS3Uri: `${base}/stdout.txt`,
+                  StdErrorS3Uri: `${base}/stderr.txt`,
+                  ResultS3Uri: `${base}/result.json`,
+                  ResultType: calc.resultType,
+                },
+              }
+            : {}),
         };
       }
       case "GetCalculationExecutionStatus": {

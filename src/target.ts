@@ -16,6 +16,7 @@ import { SessionDpuCounter } from "./sessions/dpu-counter.js";
 import { SessionExposition } from "./sessions/exposition.js";
 import { FinishTally } from "./calculations/finish-tally.js";
 import { FinishedCounters } from "./calculations/finished-counters.js";
+import { FinishedHistograms } from "./calculations/finished-histograms.js";
 import { TargetMetrics } from "./self-metrics.js";
 import { owns, type Shard } from "./shard.js";
 import { SwappableAthenaApi } from "./athena/swappable-api.js";
@@ -44,6 +45,7 @@ const NO_TAGS: readonly string[] = [];
 export class Target {
   readonly metrics = new TargetMetrics();
   readonly #counters = new FinishedCounters();
+  readonly #histograms = new FinishedHistograms();
   readonly #tally: FinishTally;
   readonly #api: SwappableAthenaApi;
   readonly #cache: CalculationCache;
@@ -80,7 +82,7 @@ export class Target {
     this.#api = new SwappableAthenaApi(deps.athenaApis(config.aws, this.metrics.api));
     const startedAt = deps.clock.now() / 1000;
     this.#since = new WatchSince(config.calculations, config.discovery, startedAt);
-    this.#tally = new FinishTally(this.#counters, config.cache.maxEntries);
+    this.#tally = new FinishTally(this.#counters, this.#histograms, config.cache.maxEntries);
     this.#sessionDpu = new SessionDpuCounter(config.cache.maxEntries);
     const cacheOptions = {
       ttlMs: config.cache.ttlMs,
@@ -209,11 +211,12 @@ export class Target {
     });
     const counters = Buffer.from(this.#counters.expose(hidden), "utf8");
     const sessionDpu = Buffer.from(this.#sessionDpu.expose(hidden), "utf8");
+    const histograms = this.#histograms.expose(hidden);
     stop();
     // The API families' text is kept while no call changes it, so it comes before the text rendered for this scrape,
     // which is last and together (the process's follows): a gzip scrape sends that as one piece.
     const api = await this.metrics.api.text();
-    return [...body, sessionText, api, counters, sessionDpu, Buffer.from(await registryText(this.metrics.registry), "utf8")];
+    return [...body, sessionText, api, counters, histograms, sessionDpu, Buffer.from(await registryText(this.metrics.registry), "utf8")];
   }
 
   async close(): Promise<void> {
