@@ -5,6 +5,7 @@
  * identifiers only: free text goes to annotations.
  */
 import { type MixinConfig, runbookUrl, type UnfinishedCalculationState } from "./config.js";
+import { spendRuleGroups } from "./rules-spend.js";
 
 export interface AlertRule {
   readonly alert: string;
@@ -365,5 +366,6 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
         ),
       ],
     },
+    ...spendRuleGroups(c, { s, alert: (rule) => alert(rule) }),
   ];
 }
