@@ -30,6 +30,8 @@ export class AwsError extends Error {
 
 const S3_BUCKET = "s3://athena-simulator-results";
 const NOTEBOOK_VERSION = "Athena notebook version 1";
+/** Whose roles sessions run as by default: the account server.ts answers GetCallerIdentity with. */
+const ROLE_ACCOUNT = "123456789012";
 // "arn:aws:athena:us-east-1:123456789012:workgroup/primary"; any partition, region and account.
 const WORKGROUP_ARN = /^arn:aws[a-z-]*:athena:[^:]*:[^:]*:workgroup\/(.+)$/;
 const ATHENA_ARN = /^arn:aws[a-z-]*:athena:[^:]*:[^:]*:[^/]+\/.+$/;
@@ -95,6 +97,7 @@ export class AthenaState {
       maxConcurrentDpus: spec.maxConcurrentDpus ?? 20,
       idleTimeoutSeconds: spec.idleTimeoutSeconds ?? 1200,
       notebookVersion: spec.notebookVersion ?? NOTEBOOK_VERSION,
+      executionRole: spec.executionRole ?? `arn:aws:iam::${ROLE_ACCOUNT}:role/AthenaSparkExecution-${workGroup}`,
       workingDirectory: spec.workingDirectory ?? `${S3_BUCKET}/sessions/${id}/`,
       additionalConfigs: { ...(spec.additionalConfigs ?? {}) },
       busyExecutors: spec.busyExecutors ?? 0,
@@ -352,7 +355,11 @@ export class AthenaState {
             ...(Object.keys(session.additionalConfigs).length === 0 ? {} : { AdditionalConfigs: { ...session.additionalConfigs } }),
           },
           NotebookVersion: session.notebookVersion,
-          SessionConfiguration: { IdleTimeoutSeconds: session.idleTimeoutSeconds, WorkingDirectory: session.workingDirectory },
+          SessionConfiguration: {
+            ExecutionRole: session.executionRole,
+            IdleTimeoutSeconds: session.idleTimeoutSeconds,
+            WorkingDirectory: session.workingDirectory,
+          },
           Status: this.#sessionStatus(session),
           Statistics: { DpuExecutionInMillis: this.#sessionDpuMillis(session, calcs) },
         };

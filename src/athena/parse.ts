@@ -58,6 +58,18 @@ function s3Uri(value: unknown, field: string): string {
   const uri = text(value, field);
   return uri.length <= MAX_S3_URI_LENGTH && S3_URI_RE.test(uri) ? uri : "";
 }
+/**
+ * An IAM role ARN as the API model's ExecutionRole allows it (20 to 2048
+ * characters, `arn:aws…:iam::<account>:role/<path and name>`).
+ */
+const ROLE_ARN_RE = /^arn:aws[a-z-]*:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-/]+$/;
+
+/** The session's execution role, or "" when Athena gives none or text that is no role ARN: a label never carries arbitrary text as a role. */
+function roleArn(value: unknown, field: string): string {
+  const arn = text(value, field);
+  return arn.length >= 20 && arn.length <= 2048 && ROLE_ARN_RE.test(arn) ? arn : "";
+}
+
 /** Timestamps outside 2000–2100 are not times Athena gives. */
 const MIN_EPOCH_SECONDS = 946_684_800;
 const MAX_EPOCH_SECONDS = 4_102_444_800;
@@ -201,6 +213,8 @@ export function toSession(requestedId: string, answer: Pick<GetSessionCommandOut
       defaultExecutorDpuSize: amount(engine.DefaultExecutorDpuSize, "EngineConfiguration.DefaultExecutorDpuSize", 10_000),
       maxConcurrentDpus: amount(engine.MaxConcurrentDpus, "EngineConfiguration.MaxConcurrentDpus", 100_000),
       idleTimeoutSeconds: amount(configuration.IdleTimeoutSeconds, "SessionConfiguration.IdleTimeoutSeconds", 10 * 365 * 86_400),
+      executionRole: roleArn(configuration.ExecutionRole, "SessionConfiguration.ExecutionRole"),
+      notebookVersion: text(a.NotebookVersion, "NotebookVersion"),
     };
   });
 }

@@ -51,11 +51,21 @@ export const SESSION_FAMILIES: readonly FamilyGenerator<SessionSubject>[] = [
   sessionFamily(
     {
       name: "athena_session_info",
-      help: "The session's engine and description as labels; value is always 1.",
-      doc: "always 1; the engine (PySpark engine version 3, Apache Spark version 3.5) and the description cut to 200 characters",
-      extraLabels: ["engine_version", "description"],
+      help: "The session's engine, description, execution role and notebook version as labels; value is always 1.",
+      doc: 'always 1; the engine (PySpark engine version 3, Apache Spark version 3.5), the description, the IAM role its code runs as (`SessionConfiguration.ExecutionRole`, "" when not a role ARN) and the notebook version (`NotebookVersion`), each cut to 200 characters: who spent a session\'s DPUs, one join away',
+      extraLabels: ["engine_version", "description", "execution_role", "notebook_version"],
     },
-    (s) => [[[truncateLabelValue(s.engineVersion), truncateLabelValue(s.description)], 1]],
+    (s) => [
+      [
+        [
+          truncateLabelValue(s.engineVersion),
+          truncateLabelValue(s.description),
+          truncateLabelValue(s.executionRole),
+          truncateLabelValue(s.notebookVersion),
+        ],
+        1,
+      ],
+    ],
   ),
   sessionFamily(
     {
