@@ -163,7 +163,16 @@ export class AthenaState {
   }
 
   /** Ends a session as Athena does when it is terminated. */
+  /**
+   * Ends a session as TerminateSession does: the calculations still
+   * unfinished in it stop, and "may display as FAILED" (the API's words),
+   * as they do here.
+   */
   terminateSession(id: string): void {
+    const at = this.now();
+    for (const calc of this.calculations.values()) {
+      if (calc.sessionId === id && !isFinished(calc.state)) this.#enter(calc, "FAILED", "Session was terminated", at);
+    }
     this.setSessionState(id, "TERMINATED");
   }
 
