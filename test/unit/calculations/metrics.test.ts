@@ -22,7 +22,7 @@ const failed: Calculation = {
     // Where the simulator puts them, so the golden file matches.
     stdOutS3Uri: "s3://bucket/sessions/5b1c3d4e/0f6b2b3e-3333-4c4b-9d07-6a8c0c2b5c13/stdout.txt",
     stdErrorS3Uri: "s3://bucket/sessions/5b1c3d4e/0f6b2b3e-3333-4c4b-9d07-6a8c0c2b5c13/stderr.txt",
-    resultS3Uri: "s3://bucket/result.json",
+    resultS3Uri: "s3://bucket/sessions/5b1c3d4e/0f6b2b3e-3333-4c4b-9d07-6a8c0c2b5c13/result.json",
     resultType: "TEXT",
   },
 };
@@ -124,7 +124,7 @@ describe("result links", () => {
     assert.equal(sample.labels.stdout_uri, failed.result.stdOutS3Uri);
     assert.equal(sample.labels.result_uri, failed.result.resultS3Uri);
     const [completed] = result({ ...failed, state: "COMPLETED" });
-    assert.equal(completed?.labels.result_uri, "s3://bucket/result.json");
+    assert.equal(completed?.labels.result_uri, failed.result.resultS3Uri);
   });
 
   it("are absent when Athena gives none (a running calculation has no Result)", () => {
