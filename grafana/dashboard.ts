@@ -184,10 +184,10 @@ function optionalLabels(family: string, labels: string, extra = ""): string {
   return `(${present} or (max by (job, instance, calculation_execution_id) (${FAILED_NOW}) unless ${CALC_ON} ${present}))`;
 }
 
-/** s3://bucket/key split into `<prefix>_bucket` and `<prefix>_key` labels, for the S3 console's object URL. */
+/** s3://bucket/key (or S3://, as the API allows) split into `<prefix>_bucket` and `<prefix>_key` labels, for the S3 console's object URL. */
 function splitS3(expr: string, uriLabel: string, prefix: string): string {
-  const bucket = `label_replace(${expr}, "${prefix}_bucket", "$1", "${uriLabel}", "s3://([^/]+)/.*")`;
-  return `label_replace(${bucket}, "${prefix}_key", "$1", "${uriLabel}", "s3://[^/]+/(.*)")`;
+  const bucket = `label_replace(${expr}, "${prefix}_bucket", "$1", "${uriLabel}", "[sS]3://([^/]+)/.*")`;
+  return `label_replace(${bucket}, "${prefix}_key", "$1", "${uriLabel}", "[sS]3://[^/]+/(.*)")`;
 }
 
 /**
@@ -233,6 +233,8 @@ function consoleLinks(): unknown[] {
     },
   ];
 }
+
+const FINISHED_DURATION_BUCKET = "athena_calculations_finished_duration_seconds_bucket";
 
 const STUCK_STATES = Object.keys(mixinConfig.stuckAfterSeconds).join("|");
 
@@ -631,13 +633,10 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
       type: "stat",
       gridPos: at(12, 12, 8),
       description:
-        "p50, p90 and p99 of submission-to-completion time over the COMPLETED calculations whose completion lies in the selected range: the population is the range, not whatever the exporter still holds.",
+        "p50, p90 and p99 of submission-to-completion time of the calculations that COMPLETED in the selected range, from the histogram athena_calculations_finished_duration_seconds: any range, weeks included, not only what the exporter still holds. It has no session label, so the session variable does not narrow it. Estimated within a bucket (1 s to 24 h, steps of about 2).",
       unit: "s",
       targets: [0.5, 0.9, 0.99].map((q) => ({
-        expr:
-          `quantile(${q}, athena_calculation_duration_seconds${sel(SESSION)} and ${CALC_ON} ` +
-          `(athena_calculation_state${sel(SESSION, 'state="COMPLETED"')} == 1) and ${CALC_ON} ` +
-          `(athena_calculation_completion_timestamp_seconds${sel(SESSION)} >= ${FROM}))`,
+        expr: `histogram_quantile(${q}, sum by (le) (increase(${FINISHED_DURATION_BUCKET}${sel(WORKGROUP, 'state="COMPLETED"')}[$__range])))`,
         legend: `p${String(q * 100)}`,
         instant: true,
       })),
@@ -708,6 +707,137 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
     }),
   );
   y += 6;
+
+  // ── Over weeks: durations and spend, from the histograms and counters (any range) ─
+  panels.push(row(60, "Durations and spend over weeks", y++));
+  const price = `athena_dpu_hour_price_usd${sel(TARGET)}`;
+  /** An info series' labels as they last were in the range: a session or workgroup gone since still has its row. */
+  const lastInfo = (family: string, matchers: string, by: string): string =>
+    `max by (${by}) (last_over_time(${family}${sel(matchers)}[$__range]))`;
+  const teamLabel = `tag_${config.teamTagKey.replace(/[^a-zA-Z0-9_]/g, "_")}`;
+  panels.push(
+    panel(61, {
+      title: "Duration percentiles per workgroup (p50, p95 over an hour)",
+      type: "timeseries",
+      gridPos: at(0, 12, 8),
+      description: `p50 and p95 duration of the calculations COMPLETED per workgroup over the hour before each point, from the recording rules athena:calculations_finished_duration_seconds:p50_1h and :p95_1h. AthenaCalculationsSlowerThanUsual fires when the p95 over ${config.slowdown.window} exceeds ${config.slowdown.factor} times the ${config.slowdown.baseline} p95.`,
+      unit: "s",
+      targets: [
+        { expr: `athena:calculations_finished_duration_seconds:p50_1h${sel(WORKGROUP)}`, legend: "p50 {{workgroup}}" },
+        { expr: `athena:calculations_finished_duration_seconds:p95_1h${sel(WORKGROUP)}`, legend: "p95 {{workgroup}}" },
+      ],
+      links: [runbook("AthenaCalculationsSlowerThanUsual", config)],
+    }),
+    panel(62, {
+      title: "DPU-seconds per calculation in range (percentiles)",
+      type: "stat",
+      gridPos: at(12, 12, 8),
+      description:
+        "p50, p95 and p99 of the DPU-seconds of each calculation that finished in the selected range, from the histogram athena_calculations_finished_dpu_execution_seconds: what one calculation costs, which its duration does not say. Estimated within a bucket (10 DPU-s to 300 DPU-h, steps of about 3).",
+      unit: "suffix: DPU-s",
+      targets: [0.5, 0.95, 0.99].map((q) => ({
+        expr: `histogram_quantile(${q}, sum by (le) (increase(athena_calculations_finished_dpu_execution_seconds_bucket${sel(WORKGROUP)}[$__range])))`,
+        legend: `p${String(q * 100)}`,
+        instant: true,
+      })),
+      thresholds: thresholds([null, "blue"]),
+      options: stat({ colorMode: "value" }),
+    }),
+  );
+  y += 8;
+  panels.push(
+    panel(63, {
+      title: "Top sessions by DPU-hours (selected range)",
+      type: "table",
+      gridPos: at(0, 24, 8),
+      description:
+        "The ten sessions that used the most DPU-hours in the selected range, with who ran them: description, execution role and notebook version (athena_session_info as it last was in the range). Sessions are kept for discovery.retention after they end; a range longer than that shows the top among those Prometheus still has series of.",
+      unit: "suffix: DPU-h",
+      targets: [
+        {
+          expr:
+            `topk(10, sum by (job, instance, workgroup, session_id) (increase(athena_session_dpu_execution_seconds${sel(SESSION)}[$__range])) / 3600)` +
+            ` * on (job, instance, session_id) group_left (description, execution_role, notebook_version) ` +
+            lastInfo("athena_session_info", SESSION, "job, instance, session_id, description, execution_role, notebook_version"),
+          instant: true,
+          table: true,
+        },
+      ],
+      transformations: [
+        { id: "organize", options: { excludeByName: { Time: true, job: true }, indexByName: { session_id: 0, workgroup: 1, Value: 2 } } },
+        { id: "sortBy", options: { sort: [{ field: "Value", desc: true }] } },
+      ],
+      links: [runbook("AthenaWorkgroupSpendSpike", config)],
+    }),
+  );
+  y += 8;
+  const costBy = (label: string, dpuHours: string, info: string): string =>
+    `sum by (${label}) (${dpuHours} * on (job, instance${label === "execution_role" ? ", session_id" : ", workgroup"}) group_left (${label}) ${info} * on (job, instance) group_left () ${price})`;
+  panels.push(
+    panel(64, {
+      title: "Estimated cost per execution role (selected range)",
+      type: "bargauge",
+      gridPos: at(0, 8, 8),
+      description:
+        "What the sessions that ran as each IAM execution role cost in the selected range, at athena_dpu_hour_price_usd: the team or pipeline behind a shared workgroup. Read from the per-session series, so it covers the sessions Prometheus has series of in the range.",
+      unit: "currencyUSD",
+      targets: [
+        {
+          expr: costBy(
+            "execution_role",
+            `increase(athena_session_dpu_execution_seconds${sel(SESSION)}[$__range]) / 3600`,
+            lastInfo("athena_session_info", SESSION, "job, instance, session_id, execution_role"),
+          ),
+          legend: "{{execution_role}}",
+          instant: true,
+        },
+      ],
+      color: { mode: FieldColorModeId.Fixed, fixedColor: "blue" },
+      options: { displayMode: "basic", orientation: "horizontal" },
+    }),
+    panel(65, {
+      title: `Estimated cost per team (tag ${config.teamTagKey}, selected range)`,
+      type: "bargauge",
+      gridPos: at(8, 8, 8),
+      description: `What each team's workgroups cost in the selected range: the workgroups' DPU counter joined with their "${config.teamTagKey}" tag (discovery.workgroupTags must list it; mixin/config.ts teamTagKey names it), at athena_dpu_hour_price_usd. A workgroup without the tag counts under an empty team.`,
+      unit: "currencyUSD",
+      targets: [
+        {
+          expr: costBy(
+            teamLabel,
+            `increase(athena_sessions_dpu_execution_seconds_total${sel(WORKGROUP)}[$__range]) / 3600`,
+            lastInfo("athena_workgroup_tags", WORKGROUP, `job, instance, workgroup, ${teamLabel}`),
+          ),
+          legend: `{{${teamLabel}}}`,
+          instant: true,
+        },
+      ],
+      color: { mode: FieldColorModeId.Fixed, fixedColor: "blue" },
+      options: { displayMode: "basic", orientation: "horizontal" },
+    }),
+    panel(66, {
+      title: "Spend over the last 24 hours against the daily budget",
+      type: "timeseries",
+      gridPos: at(16, 8, 8),
+      description: `Each workgroup's cost over the 24 hours before each point (athena:workgroup_spend_usd:increase1d) and its daily budget (athena:workgroup_daily_spend_budget_usd, from mixin/config.ts spend: ${config.spend.dailyBudgetUsd} USD unless set per workgroup). AthenaWorkgroupDailySpendOverBudget fires where the first crosses the second.`,
+      unit: "currencyUSD",
+      targets: [
+        { expr: `athena:workgroup_spend_usd:increase1d${sel(WORKGROUP)}`, legend: "{{workgroup}}" },
+        { expr: `athena:workgroup_daily_spend_budget_usd{workgroup=~"$workgroup"}`, legend: "budget {{workgroup}}" },
+      ],
+      overrides: [
+        {
+          matcher: { id: "byFrameRefID", options: "B" },
+          properties: [
+            { id: "custom.lineStyle", value: { fill: "dash", dash: [10, 10] } },
+            { id: "color", value: { mode: "fixed", fixedColor: RED } },
+          ],
+        },
+      ],
+      links: [runbook("AthenaWorkgroupDailySpendOverBudget", config)],
+    }),
+  );
+  y += 8;
 
   // ── Sessions ────────────────────────────────────────────────────────────────
   panels.push(row(19, "Sessions", y++));

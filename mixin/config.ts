@@ -48,6 +48,34 @@ export interface MixinConfig {
    * values, and the rules read them.
    */
   readonly keepFiringFor: string;
+  /**
+   * AthenaCalculationsSlowerThanUsual: a workgroup's p95 duration of COMPLETED
+   * calculations over `window` above `factor` times its p95 over `baseline`,
+   * where at least `minFinished` completed in `window`.
+   */
+  readonly slowdown: { readonly window: string; readonly baseline: string; readonly factor: number; readonly minFinished: number };
+  /**
+   * What a workgroup may spend in 24 hours, in US dollars at
+   * athena_dpu_hour_price_usd, before AthenaWorkgroupDailySpendOverBudget:
+   * `dailyBudgetUsd` for every workgroup, `workgroupDailyBudgetUsd` for
+   * those named. AthenaWorkgroupSpendSpike fires when a workgroup's last hour
+   * used more than `spikeFactor` times the DPU-hours of the same hour a week
+   * before, and at least `spikeMinDpuHours`.
+   */
+  readonly spend: {
+    readonly dailyBudgetUsd: number;
+    readonly workgroupDailyBudgetUsd: Readonly<Record<string, number>>;
+    readonly spikeFactor: number;
+    readonly spikeMinDpuHours: number;
+  };
+  /** The workgroup tag key (of discovery.workgroupTags) the dashboard's cost-per-team panel groups by. */
+  readonly teamTagKey: string;
+  /**
+   * A calculation that FAILED at most this long before its session's end,
+   * or while its session is TERMINATING, was stopped by the session's end:
+   * AthenaSessionTerminatedCalculations counts it and it does not page on its own.
+   */
+  readonly terminationWindowSeconds: number;
   /** `for:` of each alert that waits. */
   readonly for: {
     readonly calculationFailed: string;
@@ -63,6 +91,9 @@ export interface MixinConfig {
     readonly dataStale: string;
     readonly discoveryStale: string;
     readonly configReloadFailed: string;
+    readonly slowdown: string;
+    readonly dailySpend: string;
+    readonly spendSpike: string;
   };
   /** Where runbook.md is served; each alert links to `${runbookBaseUrl}#<alert name in lower case>`. */
   readonly runbookBaseUrl: string;
@@ -92,6 +123,14 @@ export const mixinConfig: MixinConfig = {
   apiErrorRatio: 0.1,
   throttledAttemptsPerSecond: 0.1,
   sessionIdleSeconds: 1800,
+  // Three hours hold enough finishes of a busy workgroup for a p95, and a bad deploy shows within them; a factor of 2
+  // is about one bucket step of the duration histogram, so interpolation alone never fires it.
+  slowdown: { window: "3h", baseline: "7d", factor: 2, minFinished: 20 },
+  // 100 USD is about 285 DPU-hours at the us-east-1 price: set your own, per workgroup where they differ.
+  spend: { dailyBudgetUsd: 100, workgroupDailyBudgetUsd: {}, spikeFactor: 3, spikeMinDpuHours: 10 },
+  teamTagKey: "team",
+  // A session's calculations stop as it starts TERMINATING; it reaches TERMINATED within a minute or two.
+  terminationWindowSeconds: 300,
   // Longer than a restart and Prometheus's 5-minute lookback; an alert that really ended is resolved this much later.
   keepFiringFor: "5m",
   for: {
@@ -110,6 +149,11 @@ export const mixinConfig: MixinConfig = {
     dataStale: "5m",
     discoveryStale: "5m",
     configReloadFailed: "5m",
+    // A slow hour is not a trend: half an hour of it is.
+    slowdown: "30m",
+    // The 24-hour sum only grows while the spend goes on: a short wait keeps a restart's gap from flapping it.
+    dailySpend: "15m",
+    spendSpike: "15m",
   },
   runbookBaseUrl: "https://github.com/athena-calculation-exporter/athena-calculation-exporter/blob/main/prometheus/runbook.md",
 };

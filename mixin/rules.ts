@@ -5,6 +5,7 @@
  * identifiers only: free text goes to annotations.
  */
 import { type MixinConfig, runbookUrl, type UnfinishedCalculationState } from "./config.js";
+import { spendRuleGroups } from "./rules-spend.js";
 
 export interface AlertRule {
   readonly alert: string;
@@ -69,6 +70,13 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
     `{{ with printf "${family}{job='%s',instance='%s',${idLabel}='%s',state='${state}'}" $labels.job $labels.instance $labels.${idLabel} | query }}{{ . | first | label "reason" }}{{ else }}none given{{ end }}`;
   const sessionDpus = `rate(athena_session_dpu_execution_seconds{instance='%[1]s',session_id='%[2]s'}[5m]) > 0 or athena_session_coordinator_dpu_size{instance='%[1]s',session_id='%[2]s'} + athena_session_default_executor_dpu_size{instance='%[1]s',session_id='%[2]s'}`;
 
+  // The completion time of each calculation that finished at most terminationWindowSeconds before its session ended.
+  const stoppedBySessionEnd = [
+    `(${s("athena_calculation_completion_timestamp_seconds")}`,
+    "  >= on (job, instance, session_id) group_left ()",
+    `  (${s("athena_session_end_timestamp_seconds")} - ${c.terminationWindowSeconds}))`,
+  ].join("\n");
+
   return [
     {
       name: "athena-calculations",
@@ -85,6 +93,8 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
           why:
             "One alert per failed calculation, from its own state series, while the failure is recent. " +
             "Quiet when its session FAILED: AthenaSessionFailed pages once for the session and counts its failed calculations. " +
+            "Quiet too when its session is TERMINATING, or ended at most terminationWindowSeconds after it failed: the session's " +
+            "end stopped it, and AthenaSessionTerminatedCalculations pages once and counts them. " +
             "The short for: lets the session's own state catch up with its calculations'.",
           expr: [
             "(",
@@ -93,7 +103,9 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
             `  (time() - ${s("athena_calculation_completion_timestamp_seconds")}) < ${c.failedRecentSeconds}`,
             ")",
             "unless on (job, instance, session_id)",
-            `(${s("athena_session_state", 'state="FAILED"')} == 1)`,
+            `(${s("athena_session_state", 'state=~"FAILED|TERMINATING"')} == 1)`,
+            "unless on (job, instance, calculation_execution_id)",
+            stoppedBySessionEnd,
           ].join("\n"),
           for: c.for.calculationFailed,
           labels: { severity: "warning" },
@@ -181,6 +193,32 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
               `in workgroup {{ $labels.workgroup }} FAILED, and its running calculations with it; those that FAILED, paged here rather than one by one: ` +
               `{{ with printf "count(athena_calculation_state{job='%s',instance='%s',session_id='%s',state='FAILED'} == 1)" $labels.job $labels.instance $labels.session_id | query }}{{ . | first | value }}{{ else }}0{{ end }}. ` +
               `Reason: ${reason("athena_session_state_reason_info", "session_id", "FAILED")}.`,
+          },
+        }),
+        alert({
+          alert: "AthenaSessionTerminatedCalculations",
+          why:
+            "A session that ended TERMINATED (TerminateSession, or its idle timeout) stops the calculations still running in it, " +
+            "which then show FAILED: one alert per session for them, counting them, instead of one AthenaCalculationFailed each.",
+          expr: [
+            "count by (job, instance, session_id, workgroup) (",
+            `  (${s("athena_calculation_state", 'state="FAILED"')} == 1)`,
+            "  and on (job, instance, calculation_execution_id)",
+            `  ${stoppedBySessionEnd.replaceAll("\n", "\n  ")}`,
+            ")",
+            "and on (job, instance, session_id)",
+            `(${s("athena_session_state", 'state="TERMINATED"')} == 1)`,
+            "and on (job, instance, session_id)",
+            `(time() - ${s("athena_session_end_timestamp_seconds")}) < ${c.failedRecentSeconds}`,
+          ].join("\n"),
+          for: "0m",
+          labels: { severity: "warning" },
+          annotations: {
+            summary: "Athena session {{ $labels.session_id }} was terminated with {{ $value }} calculations running",
+            description:
+              `Session {{ $labels.session_id }}{{ with printf "athena_session_info{job='%s',instance='%s',session_id='%s'}" $labels.job $labels.instance $labels.session_id | query }}{{ with . | first | label "description" }} ("{{ . }}"){{ end }}{{ end }} ` +
+              "in workgroup {{ $labels.workgroup }} was TERMINATED and stopped {{ $value }} calculations that were still running; " +
+              "they show FAILED and are paged here rather than one by one.",
           },
         }),
         alert({
@@ -365,5 +403,6 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
         ),
       ],
     },
+    ...spendRuleGroups(c, { s, alert: (rule) => alert(rule) }),
   ];
 }

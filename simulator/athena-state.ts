@@ -30,6 +30,8 @@ export class AwsError extends Error {
 
 const S3_BUCKET = "s3://athena-simulator-results";
 const NOTEBOOK_VERSION = "Athena notebook version 1";
+/** Whose roles sessions run as by default: the account server.ts answers GetCallerIdentity with. */
+const ROLE_ACCOUNT = "123456789012";
 // "arn:aws:athena:us-east-1:123456789012:workgroup/primary"; any partition, region and account.
 const WORKGROUP_ARN = /^arn:aws[a-z-]*:athena:[^:]*:[^:]*:workgroup\/(.+)$/;
 const ATHENA_ARN = /^arn:aws[a-z-]*:athena:[^:]*:[^:]*:[^/]+\/.+$/;
@@ -95,6 +97,7 @@ export class AthenaState {
       maxConcurrentDpus: spec.maxConcurrentDpus ?? 20,
       idleTimeoutSeconds: spec.idleTimeoutSeconds ?? 1200,
       notebookVersion: spec.notebookVersion ?? NOTEBOOK_VERSION,
+      executionRole: spec.executionRole ?? `arn:aws:iam::${ROLE_ACCOUNT}:role/AthenaSparkExecution-${workGroup}`,
       workingDirectory: spec.workingDirectory ?? `${S3_BUCKET}/sessions/${id}/`,
       additionalConfigs: { ...(spec.additionalConfigs ?? {}) },
       busyExecutors: spec.busyExecutors ?? 0,
@@ -160,7 +163,16 @@ export class AthenaState {
   }
 
   /** Ends a session as Athena does when it is terminated. */
+  /**
+   * Ends a session as TerminateSession does: the calculations still
+   * unfinished in it stop, and "may display as FAILED" (the API's words),
+   * as they do here.
+   */
   terminateSession(id: string): void {
+    const at = this.now();
+    for (const calc of this.calculations.values()) {
+      if (calc.sessionId === id && !isFinished(calc.state)) this.#enter(calc, "FAILED", "Session was terminated", at);
+    }
     this.setSessionState(id, "TERMINATED");
   }
 
@@ -320,12 +332,17 @@ export class AthenaState {
           WorkingDirectory: calc.workingDirectory,
           Status: this.#status(calc),
           ...this.#statistics(calc),
-          Result: {
-            StdOutS3Uri: `${base}/stdout.txt`,
-            StdErrorS3Uri: `${base}/stderr.txt`,
-            ResultS3Uri: `${base}/result.json`,
-            ResultType: calc.resultType,
-          },
+          // "Populated only if the calculation is completed" (the API model): a running one has no Result.
+          ...(isFinished(calc.state)
+            ? {
+                Result: {
+                  StdOutS3Uri: `${base}/stdout.txt`,
+                  StdErrorS3Uri: `${base}/stderr.txt`,
+                  ResultS3Uri: `${base}/result.json`,
+                  ResultType: calc.resultType,
+                },
+              }
+            : {}),
         };
       }
       case "GetCalculationExecutionStatus": {
@@ -347,7 +364,11 @@ export class AthenaState {
             ...(Object.keys(session.additionalConfigs).length === 0 ? {} : { AdditionalConfigs: { ...session.additionalConfigs } }),
           },
           NotebookVersion: session.notebookVersion,
-          SessionConfiguration: { IdleTimeoutSeconds: session.idleTimeoutSeconds, WorkingDirectory: session.workingDirectory },
+          SessionConfiguration: {
+            ExecutionRole: session.executionRole,
+            IdleTimeoutSeconds: session.idleTimeoutSeconds,
+            WorkingDirectory: session.workingDirectory,
+          },
           Status: this.#sessionStatus(session),
           Statistics: { DpuExecutionInMillis: this.#sessionDpuMillis(session, calcs) },
         };

@@ -94,6 +94,8 @@ export interface SimSession {
   /** SessionConfiguration.IdleTimeoutSeconds. */
   idleTimeoutSeconds: number;
   notebookVersion: string;
+  /** SessionConfiguration.ExecutionRole. */
+  executionRole: string;
   workingDirectory: string;
   additionalConfigs: Record<string, string>;
   /** Executors kept busy while the session is BUSY outside any calculation (a Spark 3.5 session's Spark Connect work). */
@@ -126,6 +128,7 @@ export interface NewSession {
   maxConcurrentDpus?: number;
   idleTimeoutSeconds?: number;
   notebookVersion?: string;
+  executionRole?: string;
   workingDirectory?: string;
   additionalConfigs?: Record<string, string>;
   busyExecutors?: number;

@@ -16,6 +16,7 @@ import { SessionDpuCounter } from "./sessions/dpu-counter.js";
 import { SessionExposition } from "./sessions/exposition.js";
 import { FinishTally } from "./calculations/finish-tally.js";
 import { FinishedCounters } from "./calculations/finished-counters.js";
+import { FinishedHistograms } from "./calculations/finished-histograms.js";
 import { TargetMetrics } from "./self/metrics.js";
 import { owns, type Shard } from "./shard.js";
 import { SwappableAthenaApi } from "./athena/swappable-api.js";
@@ -41,6 +42,7 @@ export interface TargetDeps {
 export class Target {
   readonly metrics = new TargetMetrics();
   readonly #counters = new FinishedCounters();
+  readonly #histograms = new FinishedHistograms();
   readonly #tally: FinishTally;
   readonly #api: SwappableAthenaApi;
   readonly #cache: CalculationCache;
@@ -82,7 +84,7 @@ export class Target {
     this.#api = new SwappableAthenaApi(deps.athenaApis(config.aws, this.metrics.api));
     const startedAt = deps.clock.now() / 1000;
     this.#since = new WatchSince(config.calculations, config.discovery, startedAt);
-    this.#tally = new FinishTally(this.#counters, config.cache.maxEntries);
+    this.#tally = new FinishTally(this.#counters, this.#histograms, config.cache.maxEntries);
     this.#sessionDpu = new SessionDpuCounter(config.cache.maxEntries);
     const cacheOptions = {
       ttlMs: config.cache.ttlMs,
@@ -202,6 +204,8 @@ export class Target {
     return [
       ...this.#exposition.parts(this.deps.clock.now() / 1000, hidden),
       ...this.#sessionExposition.parts(hidden),
+      // Rendered when a finish is observed, so it comes before the text rendered for this scrape, which goes as one piece.
+      this.#histograms.expose(hidden),
       Buffer.from(
         (await this.metrics.api.text()) +
           this.#counters.expose(hidden) +

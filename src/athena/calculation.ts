@@ -46,7 +46,7 @@ export interface Calculation {
   readonly dpuExecutionSeconds: number | undefined;
   readonly progress: string;
   readonly result: {
-    /** An s3:// URI of bounded length, or "" when Athena gives none or an invalid one (see parse.ts). */
+    /** An S3 URI (s3://, S3:// or https://) of bounded length, or "" when Athena gives none or an invalid one (see parse.ts). */
     readonly stdOutS3Uri: string;
     readonly stdErrorS3Uri: string;
     readonly resultS3Uri: string;

@@ -39,20 +39,37 @@ export const MAX_DPU_MILLIS = 1e6 * 3600 * 1000;
 export function isSaneDpuSeconds(seconds: number): boolean {
   return Number.isFinite(seconds) && seconds >= 0 && seconds <= MAX_DPU_MILLIS / 1000;
 }
-/** s3:// plus a bucket name (at most 63) plus "/" plus a key (at most 1024 bytes): no longer S3 URI exists. */
-const MAX_S3_URI_LENGTH = 5 + 63 + 1 + 1024;
-const S3_URI_RE = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:\/\P{Cc}*)?$/u;
+/**
+ * The API model's S3Uri is `^(https|s3|S3)://([^/]+)/?(.*)$`: s3:// or S3:// with a bucket name (at most 63) or
+ * https:// with a host (at most 253 with a port), then "/" and a key (at most 1024 bytes). No longer URI is one.
+ */
+const MAX_S3_URI_LENGTH = "https://".length + 253 + 6 + 1 + 1024;
+const S3_URI_RE =
+  /^(?:[sS]3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]|https:\/\/[A-Za-z0-9][A-Za-z0-9.-]{0,252}(?::\d{1,5})?)(?:\/\P{Cc}{0,1024})?$/u;
 
 /**
- * Where a calculation's stdout or stderr lies, as exported for FAILED ones.
- * A value that is not an s3:// URI of bounded length becomes "" (no link)
- * rather than refusing the whole answer: the state and times matter more
- * than a log link, and a label must never carry arbitrary text as a URI.
+ * Where a calculation's stdout, stderr or result lies, as its result links
+ * export it. A value that is not an S3 URI as the model allows it (s3://,
+ * S3:// or https://, of bounded length) becomes "" (no link) rather than
+ * refusing the whole answer: the state and times matter more than a link,
+ * and a label must never carry arbitrary text as a URI.
  */
 function s3Uri(value: unknown, field: string): string {
   const uri = text(value, field);
   return uri.length <= MAX_S3_URI_LENGTH && S3_URI_RE.test(uri) ? uri : "";
 }
+/**
+ * An IAM role ARN as the API model's ExecutionRole allows it (20 to 2048
+ * characters, `arn:aws…:iam::<account>:role/<path and name>`).
+ */
+const ROLE_ARN_RE = /^arn:aws[a-z-]*:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-/]+$/;
+
+/** The session's execution role, or "" when Athena gives none or text that is no role ARN: a label never carries arbitrary text as a role. */
+function roleArn(value: unknown, field: string): string {
+  const arn = text(value, field);
+  return arn.length >= 20 && arn.length <= 2048 && ROLE_ARN_RE.test(arn) ? arn : "";
+}
+
 /** Timestamps outside 2000–2100 are not times Athena gives. */
 const MIN_EPOCH_SECONDS = 946_684_800;
 const MAX_EPOCH_SECONDS = 4_102_444_800;
@@ -146,7 +163,7 @@ export function toCalculation(requestedId: string, answer: CalculationAnswer): R
       result: {
         stdOutS3Uri: s3Uri(result.StdOutS3Uri, "Result.StdOutS3Uri"),
         stdErrorS3Uri: s3Uri(result.StdErrorS3Uri, "Result.StdErrorS3Uri"),
-        resultS3Uri: text(result.ResultS3Uri, "Result.ResultS3Uri"),
+        resultS3Uri: s3Uri(result.ResultS3Uri, "Result.ResultS3Uri"),
         resultType: text(result.ResultType, "Result.ResultType"),
       },
     };
@@ -196,6 +213,8 @@ export function toSession(requestedId: string, answer: Pick<GetSessionCommandOut
       defaultExecutorDpuSize: amount(engine.DefaultExecutorDpuSize, "EngineConfiguration.DefaultExecutorDpuSize", 10_000),
       maxConcurrentDpus: amount(engine.MaxConcurrentDpus, "EngineConfiguration.MaxConcurrentDpus", 100_000),
       idleTimeoutSeconds: amount(configuration.IdleTimeoutSeconds, "SessionConfiguration.IdleTimeoutSeconds", 10 * 365 * 86_400),
+      executionRole: roleArn(configuration.ExecutionRole, "SessionConfiguration.ExecutionRole"),
+      notebookVersion: text(a.NotebookVersion, "NotebookVersion"),
     };
   });
 }

@@ -32,6 +32,10 @@ export interface Session {
   readonly defaultExecutorDpuSize: number | undefined;
   readonly maxConcurrentDpus: number | undefined;
   readonly idleTimeoutSeconds: number | undefined;
+  /** SessionConfiguration.ExecutionRole: the IAM role ARN the session's Spark code runs as, "" when Athena gives none. */
+  readonly executionRole: string;
+  /** NotebookVersion, such as "Athena notebook version 1"; "" when Athena gives none. */
+  readonly notebookVersion: string;
 }
 
 /** An ended session whose DPU figure is in never changes again, so it is never fetched again. */

@@ -69,13 +69,11 @@ export const CALCULATION_FAMILIES: readonly FamilyGenerator<CalculationSubject>[
   calculationFamily({
     name: "athena_calculation_result_info",
     type: "gauge",
-    help: "Where a FAILED calculation's stderr and stdout lie in S3; value is always 1. Absent for other states, so a settled success costs no URI text.",
-    doc: 'always 1, present only while the state is FAILED and Athena gives a log location: `stderr_uri` and `stdout_uri` are s3:// URIs ("" when absent or not a valid s3:// URI), for the dashboard\'s links to the logs',
-    labelNames: ["stderr_uri", "stdout_uri"],
-    generate: ({ calculation: c }) =>
-      c.state !== "FAILED" || (c.result.stdErrorS3Uri === "" && c.result.stdOutS3Uri === "")
-        ? []
-        : [[[c.result.stdErrorS3Uri, c.result.stdOutS3Uri], 1]],
+    help: "Where the calculation's stderr, stdout and result lie in S3, once Athena gives them (when it has finished); value is always 1.",
+    doc: 'always 1, present once Athena gives a result location (it does when the calculation has finished, COMPLETED or FAILED): `stderr_uri`, `stdout_uri` and `result_uri` are S3 URIs as the API allows them (s3://, S3:// or https://; "" when absent or not valid), for the dashboard\'s links to the logs and results',
+    labelNames: ["stderr_uri", "stdout_uri", "result_uri"],
+    generate: ({ calculation: { result: r } }) =>
+      r.stdErrorS3Uri === "" && r.stdOutS3Uri === "" && r.resultS3Uri === "" ? [] : [[[r.stdErrorS3Uri, r.stdOutS3Uri, r.resultS3Uri], 1]],
   }),
   calculationFamily({
     name: "athena_calculation_dpu_execution_seconds",

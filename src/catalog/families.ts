@@ -1,6 +1,7 @@
 import { CALCULATION_FAMILIES } from "../calculations/metrics.js";
 import type { FamilySpec } from "../exposition/text-format.js";
 import { FINISHED_FAMILIES } from "../calculations/finished-counters.js";
+import { FINISHED_HISTOGRAM_FAMILIES } from "../calculations/finished-histograms.js";
 import { PROCESS_FAMILIES, SELF_FAMILIES } from "../self/metrics.js";
 import { PRICE_FAMILIES, SESSION_COUNTER_FAMILIES } from "../sessions/dpu-counter.js";
 import { SESSION_FAMILIES, WORKGROUP_FAMILIES, WORKGROUP_TAGS_FAMILY } from "../sessions/metrics.js";
@@ -14,6 +15,7 @@ import { SESSION_FAMILIES, WORKGROUP_FAMILIES, WORKGROUP_TAGS_FAMILY } from "../
 export const ALL_FAMILIES: readonly FamilySpec[] = [
   ...CALCULATION_FAMILIES,
   ...FINISHED_FAMILIES,
+  ...FINISHED_HISTOGRAM_FAMILIES,
   ...SESSION_FAMILIES,
   ...SESSION_COUNTER_FAMILIES,
   ...WORKGROUP_FAMILIES,

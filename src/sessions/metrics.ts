@@ -34,10 +34,20 @@ export const SESSION_FAMILIES: readonly FamilyGenerator<SessionSubject>[] = [
   sessionFamily({
     name: "athena_session_info",
     type: "gauge",
-    help: "The session's engine and description as labels; value is always 1.",
-    doc: "always 1; the engine (PySpark engine version 3, Apache Spark version 3.5) and the description cut to 200 characters",
-    labelNames: ["engine_version", "description"],
-    generate: ({ session: s }) => [[[truncateLabelValue(s.engineVersion), truncateLabelValue(s.description)], 1]],
+    help: "The session's engine, description, execution role and notebook version as labels; value is always 1.",
+    doc: 'always 1; the engine (PySpark engine version 3, Apache Spark version 3.5), the description, the IAM role its code runs as (`SessionConfiguration.ExecutionRole`, "" when not a role ARN) and the notebook version (`NotebookVersion`), each cut to 200 characters: who spent a session\'s DPUs, one join away',
+    labelNames: ["engine_version", "description", "execution_role", "notebook_version"],
+    generate: ({ session: s }) => [
+      [
+        [
+          truncateLabelValue(s.engineVersion),
+          truncateLabelValue(s.description),
+          truncateLabelValue(s.executionRole),
+          truncateLabelValue(s.notebookVersion),
+        ],
+        1,
+      ],
+    ],
   }),
   sessionFamily({
     name: "athena_session_state_reason_info",

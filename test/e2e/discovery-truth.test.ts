@@ -13,6 +13,8 @@ const HOUR_MS = 3_600_000;
 const ups = (text: string): string[] => samplesOf(text, "athena_calculation_up").map((s) => s.labels.calculation_execution_id ?? "");
 const finished = (text: string, workgroup: string, state: string): number =>
   valueOf(text, "athena_calculations_finished_total", { workgroup, state }) ?? 0;
+const observed = (text: string, workgroup: string, state: string): number =>
+  valueOf(text, "athena_calculations_finished_duration_seconds_count", { workgroup, state }) ?? 0;
 const sessionDpu = (text: string, workgroup: string): number =>
   valueOf(text, "athena_sessions_dpu_execution_seconds_total", { workgroup }) ?? 0;
 
@@ -188,12 +190,16 @@ describe("counting starts when watching starts", () => {
     for (const state of ["COMPLETED", "FAILED", "CANCELED"]) {
       assert.equal(finished(text, "added", state), 0, `no ${state} finish of before the reload`);
       assert.equal(finished(text, "listed-wg", state), 0, `no ${state} finish of the ID added, which failed before`);
+      for (const workgroup of ["added", "listed-wg"]) {
+        assert.equal(observed(text, workgroup, state), 0, `no ${state} duration of before the reload in ${workgroup}`);
+      }
     }
     assert.equal(sessionDpu(text, "added"), 0, "the session's 10,800 DPU-seconds before the reload are not counted");
 
     const fresh = simulator.state.addCalculation({ sessionId: old.id, state: "RUNNING" }).id;
     await scrapeUntil(stack, (t) => ups(t).includes(fresh), "the new calculation");
     simulator.state.setState(fresh, "COMPLETED");
-    await scrapeUntil(stack, (t) => finished(t, "added", "COMPLETED") === 1, "the finish after the reload to count");
+    text = await scrapeUntil(stack, (t) => finished(t, "added", "COMPLETED") === 1, "the finish after the reload to count");
+    assert.equal(observed(text, "added", "COMPLETED"), 1, "its duration observed once, with the finish");
   });
 });

@@ -17,7 +17,7 @@ const FILTERABLE = new Set(FILTERABLE_FAMILIES);
 /** Every series of the calculation, session, workgroup, counter and price families, as `name{labels}`, sorted. */
 const filterableSeries = (text: string): string[] =>
   parseExposition(text)
-    .filter((s) => FILTERABLE.has(s.name))
+    .filter((s) => FILTERABLE.has(s.name) || FILTERABLE.has(s.name.replace(/_(bucket|sum|count)$/, "")))
     .map((s) => `${s.name}${JSON.stringify(s.labels)}`)
     .sort();
 
@@ -174,7 +174,16 @@ describe("metrics.allow / metrics.deny on reload, through the real SDK", () => {
     const text = await scrape();
     assert.deepEqual(
       new Set(filterableSeries(text).map((series) => series.slice(0, series.indexOf("{")))),
-      new Set(["athena_calculation_up", "athena_calculations_finished_total", "athena_calculations_dpu_execution_seconds_total"]),
+      new Set([
+        "athena_calculation_up",
+        "athena_calculations_finished_total",
+        "athena_calculations_dpu_execution_seconds_total",
+        // A histogram family is allowed by its name, and brings its three kinds of series.
+        ...["_bucket", "_sum", "_count"].flatMap((suffix) => [
+          `athena_calculations_finished_duration_seconds${suffix}`,
+          `athena_calculations_finished_dpu_execution_seconds${suffix}`,
+        ]),
+      ]),
     );
     const families = familiesIn(text);
     assert.ok(families.has("athena_exporter_calculations_tracked") && families.has("athena_exporter_build_info"));

@@ -79,6 +79,8 @@ describe("a restart, with a real Prometheus scraping through it", () => {
   it("counts nothing that finished before it, so increase() stays 0", async () => {
     assert.equal(await total("increase(athena_calculations_finished_total[1m])"), 0);
     assert.equal(await total("increase(athena_calculations_dpu_execution_seconds_total[1m])"), 0);
+    assert.equal(await total("increase(athena_calculations_finished_duration_seconds_count[1m])"), 0);
+    assert.equal(await total("increase(athena_calculations_finished_dpu_execution_seconds_count[1m])"), 0);
     assert.equal(await total('athena_calculation_state{state="FAILED"}'), 6, "the per-calculation series still tell the past");
   });
 
@@ -98,7 +100,7 @@ describe("a restart, with a real Prometheus scraping through it", () => {
     const dashboard = await readDashboard();
     const counterQueries = dashboard.panels
       .flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, expr: substituteVariables(t.expr, "1m") })))
-      .filter((q) => /athena_calculations_\w+_total/.test(q.expr));
+      .filter((q) => /athena_calculations_\w+_(total|bucket|count|sum)\b/.test(q.expr));
     assert.ok(counterQueries.length > 0, "the dashboard has panels on the counters");
     for (const { title, expr } of counterQueries) {
       const values = (await prometheus.query(expr)).result.map((r) => Number(r.value?.[1]));
@@ -118,5 +120,6 @@ describe("a restart, with a real Prometheus scraping through it", () => {
       "increase() to see the failure that happened after the restart",
     );
     assert.ok((await total("increase(athena_calculations_dpu_execution_seconds_total[1m])")) > 0);
+    assert.ok((await total('increase(athena_calculations_finished_duration_seconds_count{state="FAILED"}[1m])')) > 0);
   });
 });

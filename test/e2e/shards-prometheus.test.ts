@@ -86,6 +86,9 @@ async function replicasUnderPrometheus(t: TestContext, total: number): Promise<v
   const truth = {
     completed: running.filter((_, i) => i % 2 === 0).length + 3,
     failed: running.filter((_, i) => i % 2 === 1).length,
+    completedObserved: running.filter((_, i) => i % 2 === 0).length + 3,
+    failedObserved: running.filter((_, i) => i % 2 === 1).length,
+    dpuObserved: running.length + 3,
     dpu: { wg: 6 * 10 + 3 * 5, "listed-wg": 4 * 10 },
   };
 
@@ -93,6 +96,10 @@ async function replicasUnderPrometheus(t: TestContext, total: number): Promise<v
     JSON.stringify({
       completed: await scalar(prometheus, 'sum(athena_calculations_finished_total{state="COMPLETED"})'),
       failed: await scalar(prometheus, 'sum(athena_calculations_finished_total{state="FAILED"})'),
+      // The histograms are fed by the counters' rule: their counts sum to the same truth.
+      completedObserved: await scalar(prometheus, 'sum(athena_calculations_finished_duration_seconds_count{state="COMPLETED"})'),
+      failedObserved: await scalar(prometheus, 'sum(athena_calculations_finished_duration_seconds_bucket{state="FAILED",le="+Inf"})'),
+      dpuObserved: await scalar(prometheus, "sum(athena_calculations_finished_dpu_execution_seconds_count)"),
       dpu: {
         wg: await scalar(prometheus, 'sum(athena_sessions_dpu_execution_seconds_total{workgroup="wg"})'),
         "listed-wg": await scalar(prometheus, 'sum(athena_sessions_dpu_execution_seconds_total{workgroup="listed-wg"})'),
@@ -145,6 +152,7 @@ async function replicasUnderPrometheus(t: TestContext, total: number): Promise<v
   // A scrape later, nothing more: the two finishes and 10 DPU-seconds before the reload never come in.
   await new Promise((resolve) => setTimeout(resolve, 2500));
   assert.equal(await scalar(prometheus, 'sum(athena_calculations_finished_total{workgroup="late",state="COMPLETED"})'), 1);
+  assert.equal(await scalar(prometheus, 'sum(athena_calculations_finished_duration_seconds_count{workgroup="late",state="COMPLETED"})'), 1);
   assert.equal(await scalar(prometheus, 'sum(athena_sessions_dpu_execution_seconds_total{workgroup="late"})'), 5);
 }
 

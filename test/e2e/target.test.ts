@@ -58,6 +58,25 @@ describe("exporter end to end: real SDK against the simulator", () => {
     assert.equal(valueOf(next, "athena_calculations_dpu_execution_seconds_total", { workgroup: "analytics-spark" }), 0);
   });
 
+  it("tells who a session belongs to: its description, execution role and notebook version, from GetSession", async (t) => {
+    let sessionId = "";
+    const role = "arn:aws:iam::123456789012:role/service-role/AthenaSpark-churn-team";
+    const stack = await stackFor(t, (sim) => {
+      sessionId = sim.state.addSession("analytics-spark", { description: "churn notebook", executionRole: role }).id;
+      return { calculations: [sim.state.addCalculation({ sessionId, state: "RUNNING" }).id] };
+    });
+    await stack.scrape(); // a session is learnt from its calculation's first refresh
+    const [info] = samplesOf(await stack.scrape(), "athena_session_info");
+    assert.deepEqual(info?.labels, {
+      session_id: sessionId,
+      workgroup: "analytics-spark",
+      engine_version: "PySpark engine version 3",
+      description: "churn notebook",
+      execution_role: role,
+      notebook_version: "Athena notebook version 1",
+    });
+  });
+
   it("never fetches a finished calculation again, and asks for a session once for all its calculations", async (t) => {
     const ids: string[] = [];
     const stack = await stackFor(t, (sim) => {

@@ -7,6 +7,9 @@ import { readAlertRules } from "./mixin.js";
 import { mixinConfig } from "../../mixin/config.js";
 import { ruleGroups } from "../../mixin/rules.js";
 
+/** The promtool unit test files: one per evaluation interval. */
+const PROMTOOL_TESTS = ["alerts.test.yml", "alerts-weekly.test.yml"];
+
 function promtool(...args: string[]): string {
   return execFileSync(requireBinary("promtool"), args, { cwd: "prometheus", encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
@@ -19,6 +22,10 @@ describe("alert rules", () => {
 
   it("pass their promtool unit tests: each alert fires when it should and stays quiet when it should not", () => {
     assert.match(promtool("test", "rules", "alerts.test.yml"), /SUCCESS/);
+  });
+
+  it("pass their week-long promtool unit tests: the rules that compare with a day or a week before", () => {
+    assert.match(promtool("test", "rules", "alerts-weekly.test.yml"), /SUCCESS/);
   });
 
   it("ship an example prometheus.yml that promtool check config accepts", () => {
@@ -45,7 +52,7 @@ describe("alert rules", () => {
 
   it("have a unit test for every alert", async () => {
     const { rules } = await readAlertRules();
-    const tests = await readFile("prometheus/alerts.test.yml", "utf8");
+    const tests = (await Promise.all(PROMTOOL_TESTS.map((file) => readFile(`prometheus/${file}`, "utf8")))).join("\n");
     for (const rule of rules) assert.ok(tests.includes(`alertname: ${rule.alert}\n`), `no promtool test for ${rule.alert}`);
   });
 });

@@ -66,6 +66,9 @@ describe("notifications as a person receives them: README's Alertmanager config 
     { length: 20 },
     () => simulator.state.addCalculation({ sessionId: doomed.id, state: "RUNNING", submittedAtMs: now - MINUTE }).id,
   );
+  // A session someone terminates while ten calculations run in it.
+  const stopped = simulator.state.addSession("wg", { state: "BUSY", startedAtMs: now - 10 * MINUTE });
+  for (let i = 0; i < 10; i++) simulator.state.addCalculation({ sessionId: stopped.id, state: "RUNNING", submittedAtMs: now - MINUTE });
   // Work that goes on elsewhere: refreshed on every scrape, so a throttle storm makes its refreshes fail.
   const busy = simulator.state.addSession("wg", { state: "BUSY", startedAtMs: now - 10 * MINUTE });
   simulator.state.addCalculation({ sessionId: busy.id, state: "RUNNING", submittedAtMs: now - MINUTE });
@@ -159,6 +162,16 @@ describe("notifications as a person receives them: README's Alertmanager config 
     assert.equal(await value(`count(athena_calculation_state{session_id="${doomed.id}",state="FAILED"} == 1)`), 20);
     assert.deepEqual(since(start).map(describeNotification), [`firing: AthenaSessionFailed(firing ${doomed.id})`]);
     assert.match(String(since(start)[0]?.alerts[0]?.annotations.description), /one by one: 20\. Reason: Spark driver lost\./);
+  });
+
+  it("sends one notification for a session terminated with its 10 running calculations, counting them", async () => {
+    const start = Date.now();
+    simulator.state.terminateSession(stopped.id);
+    await waitFor(() => since(start).length > 0, 30_000, "a notification");
+    await sleep(10_000); // past AthenaCalculationFailed's 5 s and a few group intervals
+    assert.equal(await value(`count(athena_calculation_state{session_id="${stopped.id}",state="FAILED"} == 1)`), 10);
+    assert.deepEqual(since(start).map(describeNotification), [`firing: AthenaSessionTerminatedCalculations(firing ${stopped.id})`]);
+    assert.match(String(since(start)[0]?.alerts[0]?.annotations.description), /was TERMINATED and stopped 10 calculations/);
   });
 
   it("sends one notification for a throttle storm", async () => {

@@ -59,6 +59,7 @@ describe("dashboard and alert rules against the exporter", () => {
   it("use only metrics the exporter exposes", async () => {
     const stack = await startStack((sim) => {
       const session = sim.state.addSession("wg");
+      sim.state.tagWorkGroup("wg", { team: "data-eng" }); // for the cost-per-team panel's join
       // Sessions in every situation the panels and rules read: idle (discovered), and ended in failure (of a listed calculation).
       sim.state.addSession("wg", { idleSinceMs: Date.now() - 3_600_000 });
       const failedSession = sim.state.addSession("wg", { state: "FAILED", stateChangeReason: "out of memory", endedAtMs: Date.now() });
@@ -68,7 +69,7 @@ describe("dashboard and alert rules against the exporter", () => {
       ];
       return {
         calculations: [...ids, "00000000-0000-4000-8000-000000000404"],
-        extraYaml: "discovery: {workgroups: [wg], interval: 100ms}",
+        extraYaml: "discovery: {workgroups: [wg], interval: 100ms, workgroupTags: [team]}",
       };
     });
     let exposed: Set<string>;

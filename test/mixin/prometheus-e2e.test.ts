@@ -79,6 +79,8 @@ describe("with a real Prometheus scraping the exporter", () => {
   before(async () => {
     stack = await startStack((sim) => {
       const now = Date.now();
+      sim.state.tagWorkGroup("analytics-spark", { team: "data-science" });
+      sim.state.tagWorkGroup("etl-spark", { team: "data-eng" });
       const analytics = sim.state.addSession("analytics-spark");
       const etl = sim.state.addSession("etl-spark");
       // Sessions alone: one idle for 45 minutes, and a workgroup on the engine without calculations.
@@ -116,7 +118,8 @@ describe("with a real Prometheus scraping the exporter", () => {
       }).id;
       return {
         calculations: Object.values(ids),
-        extraYaml: "cache: {ttl: 500ms}\ndiscovery: {workgroups: [analytics-spark, etl-spark, interactive-spark35], interval: 1s}",
+        extraYaml:
+          "cache: {ttl: 500ms}\ndiscovery: {workgroups: [analytics-spark, etl-spark, interactive-spark35], interval: 1s, workgroupTags: [team]}",
       };
     });
     const target = new URL(stack.server.url).host;
@@ -192,6 +195,33 @@ describe("with a real Prometheus scraping the exporter", () => {
     assert.deepEqual(await emptyPanelQueries(prometheus), [], "panels whose query returned nothing");
   });
 
+  it("says who spent the DPU-hours: top sessions with their execution role, cost per role and per team, duration percentiles from the histogram", async () => {
+    const panelRows = async (title: string) => {
+      const expr = (await readDashboard()).panels.find((p) => p.title.startsWith(title))?.targets?.[0]?.expr;
+      assert.ok(expr !== undefined, `no panel ${title}`);
+      return (await prometheus.query(substituteVariables(expr, "1m"))).result;
+    };
+    const top = await panelRows("Top sessions by DPU-hours");
+    assert.ok(top.length > 0 && top.length <= 10);
+    for (const row of top) {
+      assert.equal(row.metric.execution_role, `arn:aws:iam::123456789012:role/AthenaSparkExecution-${row.metric.workgroup ?? ""}`);
+      assert.equal(row.metric.notebook_version, "Athena notebook version 1");
+    }
+    const roles = (await panelRows("Estimated cost per execution role")).map((r) => r.metric.execution_role).sort();
+    assert.deepEqual(roles, [
+      "arn:aws:iam::123456789012:role/AthenaSparkExecution-analytics-spark",
+      "arn:aws:iam::123456789012:role/AthenaSparkExecution-etl-spark",
+      "arn:aws:iam::123456789012:role/AthenaSparkExecution-interactive-spark35",
+    ]);
+    const teams = (await panelRows("Estimated cost per team")).map((r) => r.metric.tag_team).sort();
+    assert.ok(teams.includes("data-science") && teams.includes("data-eng"), JSON.stringify(teams));
+    await waitFor(
+      async () => (await panelRows("Duration of calculations completed in range")).some((r) => Number(r.value?.[1]) > 0),
+      30_000,
+      "a percentile of the calculations that completed while watched",
+    );
+  });
+
   it("fills the workgroup and session variables", async () => {
     assert.deepEqual((await prometheus.labelValues("workgroup", "athena_calculation_state")).sort(), ["analytics-spark", "etl-spark"]);
     const sessions = await prometheus.labelValues("session_id", 'athena_calculation_state{workgroup=~".*"}');
@@ -209,6 +239,7 @@ describe("with a real Prometheus scraping two targets of one exporter", () => {
 
   before(async () => {
     const now = Date.now();
+    simulator.state.tagWorkGroup("wg-a", { team: "team-a" });
     const a = simulator.state.addSession("wg-a");
     simulator.state.addSession("wg-a", { idleSinceMs: now - 45 * 60_000 });
     const b = simulator.state.addSession("wg-b");
@@ -248,10 +279,10 @@ describe("with a real Prometheus scraping two targets of one exporter", () => {
     running = await startServer(
       testConfig(
         [
-          `aws: {region: us-east-1, endpoint: "${endpoint}", maxAttempts: 1}`,
+          `aws: {region: us-east-1, endpoint: "${endpoint}", stsEndpoint: "${endpoint}", maxAttempts: 1}`,
           "cache: {ttl: 500ms}",
           "targets:",
-          `  - {name: team-a, calculations: [${idsA.join(", ")}], discovery: {workgroups: [wg-a], interval: 1s}}`,
+          `  - {name: team-a, calculations: [${idsA.join(", ")}], discovery: {workgroups: [wg-a], interval: 1s, workgroupTags: [team]}}`,
           `  - {name: team-b, calculations: [${failedInB}]}`,
         ].join("\n"),
       ),

@@ -50,8 +50,11 @@ interface PromtoolCase {
 }
 
 async function promtoolCases(): Promise<{ alertname: string; exp_alerts: { exp_labels?: Record<string, string> }[] }[]> {
-  const doc = parse(await readFile("prometheus/alerts.test.yml", "utf8")) as { tests: PromtoolCase[] }; // promtool test rules checks its shape
-  return doc.tests.flatMap((t) => t.alert_rule_test ?? []);
+  const files = ["alerts.test.yml", "alerts-weekly.test.yml"];
+  const docs = await Promise.all(
+    files.map(async (file) => parse(await readFile(`prometheus/${file}`, "utf8")) as { tests: PromtoolCase[] }),
+  ); // promtool test rules checks their shape
+  return docs.flatMap((doc) => doc.tests.flatMap((t) => t.alert_rule_test ?? []));
 }
 
 /** Labels an on-call engineer can route and group on: each has few values, none is free text. */
@@ -82,6 +85,18 @@ describe("alert rules generated from mixin/config.ts", () => {
     assert.ok(!text.includes("athena-calculation-exporter(-process)?"), "the old job selector is gone");
   });
 
+  it("give a workgroup named in spend.workgroupDailyBudgetUsd its own budget, and every other workgroup the default", () => {
+    const budget = (config: typeof mixinConfig): string =>
+      ruleGroups(config)
+        .flatMap((g) => g.rules)
+        .find((r) => "record" in r && r.record === "athena:workgroup_daily_spend_budget_usd")?.expr ?? "";
+    const changed = budget({ ...mixinConfig, spend: { ...mixinConfig.spend, dailyBudgetUsd: 40, workgroupDailyBudgetUsd: { etl: 500 } } });
+    assert.match(changed, /^label_replace\(vector\(500\), "workgroup", "etl", "", ""\)\nor on \(workgroup\)\n/);
+    assert.match(changed, /\* 0 \+ 40$/);
+    assert.doesNotMatch(budget(mixinConfig), /label_replace/, "no workgroup of its own by default");
+    assert.doesNotThrow(() => selectors(changed));
+  });
+
   it("parse as PromQL with Prometheus's own grammar, expressions and annotation queries alike", async () => {
     for (const rule of await shippedRules()) {
       const name = isAlert(rule) ? rule.alert : rule.record;
@@ -95,7 +110,9 @@ describe("alert rules generated from mixin/config.ts", () => {
 
   it("read only metrics the exporter exposes, Prometheus's up, or their own recording rules", async () => {
     const rules = await shippedRules();
-    const known = new Set([...ALL_FAMILIES.map((f) => f.name), "up", ...rules.filter(isRecording).map((r) => r.record)]);
+    // A histogram family's series are its _bucket, _sum and _count.
+    const series = ALL_FAMILIES.flatMap((f) => (f.type === "histogram" ? ["_bucket", "_sum", "_count"].map((x) => f.name + x) : [f.name]));
+    const known = new Set([...series, "up", ...rules.filter(isRecording).map((r) => r.record)]);
     const annotationQueries = rules.filter(isAlert).flatMap((r) => Object.values(r.annotations).flatMap(templateQueries));
     assert.ok(annotationQueries.length >= 10, `only ${annotationQueries.length} annotation queries found: the template scan is broken`);
     for (const rule of rules) {

@@ -104,6 +104,17 @@ describe("Athena simulator sessions, workgroups and tags, through the real AWS S
     assert.equal(await dpu(), 3 * MINUTE + 4 * MINUTE, "an ended session accrues nothing more");
   });
 
+  it("stops the calculations still running in a session it terminates, which then show FAILED, and leaves finished ones as they were", () => {
+    const session = state.addSession("wg", { state: "BUSY" });
+    const running = state.addCalculation({ sessionId: session.id, state: "RUNNING" });
+    const done = state.addCalculation({ sessionId: session.id, state: "COMPLETED" });
+    state.terminateSession(session.id);
+    assert.equal(running.state, "FAILED");
+    assert.equal(running.stateChangeReason, "Session was terminated");
+    assert.equal(running.completedAtMs, session.endedAtMs);
+    assert.equal(done.state, "COMPLETED");
+  });
+
   it("counts the executors a BUSY session keeps busy outside calculations, and honours an explicit DPU figure", async () => {
     const busy = state.addSession("wg", { state: "BUSY", busyExecutors: 4, defaultExecutorDpuSize: 2 });
     const fixed = state.addSession("wg", { dpuExecutionMillis: 42 });

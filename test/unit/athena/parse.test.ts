@@ -129,12 +129,20 @@ describe("log locations of a calculation", () => {
     return parsed.value.result.stdErrorS3Uri;
   };
 
-  it("keeps an s3:// URI of bounded length and drops anything else, without refusing the answer", () => {
+  it("keeps an S3 URI as the API model allows it (s3://, S3:// or https://) of bounded length, and drops anything else, without refusing the answer", () => {
     assert.equal(uris("s3://my-bucket/sessions/x/stderr.txt"), "s3://my-bucket/sessions/x/stderr.txt");
-    assert.equal(uris("https://evil.example/stderr.txt"), "");
+    assert.equal(uris("S3://my-bucket/sessions/x/stderr.txt"), "S3://my-bucket/sessions/x/stderr.txt");
+    assert.equal(
+      uris("https://my-bucket.s3.us-east-1.amazonaws.com/sessions/x/stderr.txt"),
+      "https://my-bucket.s3.us-east-1.amazonaws.com/sessions/x/stderr.txt",
+    );
+    assert.equal(uris("http://my-bucket/stderr.txt"), "", "http is not among the model's schemes");
+    assert.equal(uris("ftp://my-bucket/stderr.txt"), "");
     assert.equal(uris("s3://UPPER/stderr"), "", "bucket names are lower case");
+    assert.equal(uris("https:///stderr"), "", "no host");
     assert.equal(uris("s3://bucket/a\nb"), "", "control characters");
     assert.equal(uris(`s3://bucket/${"k".repeat(1100)}`), "", "longer than any S3 key");
+    assert.equal(uris(`https://${"h".repeat(300)}/k`), "", "longer than any host name");
     assert.equal(uris(undefined), "");
   });
 });

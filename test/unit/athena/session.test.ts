@@ -5,6 +5,7 @@ import { engineOf, isSessionSettled } from "../../../src/athena/session.js";
 
 const ID = "5b1c3d4e-0001-4a6b-8c9d-0e1f2a3b4c01";
 const T = new Date("2026-11-26T10:00:00Z");
+const ROLE = "arn:aws:iam::123456789012:role/service-role/AthenaSpark-churn";
 
 /** GetSession's answer as the SDK hands it over. */
 const answer = (over: Record<string, unknown> = {}, status: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -13,7 +14,8 @@ const answer = (over: Record<string, unknown> = {}, status: Record<string, unkno
   Description: "notebook of the churn team",
   EngineVersion: "PySpark engine version 3",
   EngineConfiguration: { CoordinatorDpuSize: 1, DefaultExecutorDpuSize: 1, MaxConcurrentDpus: 20 },
-  SessionConfiguration: { IdleTimeoutSeconds: 1200 },
+  NotebookVersion: "Athena notebook version 1",
+  SessionConfiguration: { IdleTimeoutSeconds: 1200, ExecutionRole: ROLE },
   Status: { State: "IDLE", StartDateTime: T, LastModifiedDateTime: T, IdleSinceDateTime: T, ...status },
   Statistics: { DpuExecutionInMillis: 90_000 },
   ...over,
@@ -39,7 +41,22 @@ describe("GetSession's answer to a session", () => {
       defaultExecutorDpuSize: 1,
       maxConcurrentDpus: 20,
       idleTimeoutSeconds: 1200,
+      executionRole: ROLE,
+      notebookVersion: "Athena notebook version 1",
     });
+  });
+
+  it("keeps an execution role only if it is an IAM role ARN, without refusing the answer", () => {
+    const role = (value: unknown): string => {
+      const parsed = toSession(ID, answer({ SessionConfiguration: { ExecutionRole: value } }));
+      assert.ok(parsed.ok);
+      return parsed.value.executionRole;
+    };
+    assert.equal(role("arn:aws-cn:iam::123456789012:role/etl"), "arn:aws-cn:iam::123456789012:role/etl");
+    assert.equal(role("arn:aws:iam::123456789012:user/alice"), "", "a user is no role");
+    assert.equal(role("AthenaSpark-churn"), "", "a name is no ARN");
+    assert.equal(role(`arn:aws:iam::123456789012:role/${"r".repeat(2100)}`), "", "longer than the model allows");
+    assert.equal(role(undefined), "");
   });
 
   const refused: [string, Record<string, unknown>, Record<string, unknown>, RegExp][] = [
@@ -48,6 +65,8 @@ describe("GetSession's answer to a session", () => {
     ["another session's ID", { SessionId: "5b1c3d4e-0001-4a6b-8c9d-0e1f2a3b4c02" }, {}, /about session/],
     ["no workgroup", { WorkGroup: undefined }, {}, /WorkGroup/],
     ["a numeric description", { Description: 42 }, {}, /Description is a number/],
+    ["a numeric execution role", { SessionConfiguration: { ExecutionRole: 7 } }, {}, /ExecutionRole is a number/],
+    ["a notebook version that is an object", { NotebookVersion: { v: 1 } }, {}, /NotebookVersion is a object/],
     ["a 10,000-character ID", { SessionId: "x".repeat(10_000) }, {}, /10000 characters/],
     ["an absurd DPU figure", { Statistics: { DpuExecutionInMillis: 1e308 } }, {}, /DpuExecutionInMillis/],
     ["a negative coordinator size", { EngineConfiguration: { CoordinatorDpuSize: -1 } }, {}, /CoordinatorDpuSize/],

@@ -22,7 +22,7 @@ const failed: Calculation = {
     // Where the simulator puts them, so the golden file matches.
     stdOutS3Uri: "s3://bucket/sessions/5b1c3d4e/0f6b2b3e-3333-4c4b-9d07-6a8c0c2b5c13/stdout.txt",
     stdErrorS3Uri: "s3://bucket/sessions/5b1c3d4e/0f6b2b3e-3333-4c4b-9d07-6a8c0c2b5c13/stderr.txt",
-    resultS3Uri: "s3://bucket/result.json",
+    resultS3Uri: "s3://bucket/sessions/5b1c3d4e/0f6b2b3e-3333-4c4b-9d07-6a8c0c2b5c13/result.json",
     resultType: "TEXT",
   },
 };
@@ -114,15 +114,23 @@ describe("calculation metrics", () => {
   });
 });
 
-describe("log locations", () => {
-  it("are exported for a FAILED calculation only, so a settled success keeps no URI text", () => {
-    const result = (calc: Calculation) => parseExposition(expose(calc, "wg", 0)).filter((s) => s.name === "athena_calculation_result_info");
+describe("result links", () => {
+  const result = (calc: Calculation) => parseExposition(expose(calc, "wg", 0)).filter((s) => s.name === "athena_calculation_result_info");
+
+  it("are exported for every calculation Athena gives them for, COMPLETED as well as FAILED", () => {
     const [sample] = result(failed);
     assert.ok(sample);
     assert.equal(sample.labels.stderr_uri, failed.result.stdErrorS3Uri);
     assert.equal(sample.labels.stdout_uri, failed.result.stdOutS3Uri);
-    assert.deepEqual(result({ ...failed, state: "COMPLETED" }), []);
-    assert.deepEqual(result({ ...failed, state: "RUNNING", completedAt: undefined }), []);
-    assert.deepEqual(result({ ...failed, result: { ...failed.result, stdErrorS3Uri: "", stdOutS3Uri: "" } }), []);
+    assert.equal(sample.labels.result_uri, failed.result.resultS3Uri);
+    const [completed] = result({ ...failed, state: "COMPLETED" });
+    assert.equal(completed?.labels.result_uri, failed.result.resultS3Uri);
+  });
+
+  it("are absent when Athena gives none (a running calculation has no Result)", () => {
+    const none = { stdErrorS3Uri: "", stdOutS3Uri: "", resultS3Uri: "", resultType: "" };
+    assert.deepEqual(result({ ...failed, state: "RUNNING", completedAt: undefined, result: none }), []);
+    const [onlyResult] = result({ ...failed, result: { ...none, resultS3Uri: "s3://bucket/r.json" } });
+    assert.deepEqual([onlyResult?.labels.stderr_uri, onlyResult?.labels.result_uri], ["", "s3://bucket/r.json"]);
   });
 });

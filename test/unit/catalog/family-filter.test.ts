@@ -54,6 +54,8 @@ describe("metrics.allow / metrics.deny in the config", () => {
       "athena_calculation_state",
       "athena_calculations_finished_total",
       "athena_calculations_dpu_execution_seconds_total",
+      "athena_calculations_finished_duration_seconds",
+      "athena_calculations_finished_dpu_execution_seconds",
     ]);
     for (const name of ALL_FAMILIES.map((f) => f.name).filter((n) => n.startsWith("athena_exporter_"))) {
       assert.equal(hidden.has(name), false, `${name} is never hidden`);

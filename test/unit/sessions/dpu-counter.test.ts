@@ -22,6 +22,8 @@ const session = (id: string, dpuExecutionSeconds: number, startedAt: number, wor
   defaultExecutorDpuSize: 1,
   maxConcurrentDpus: 20,
   idleTimeoutSeconds: 1200,
+  executionRole: "",
+  notebookVersion: "",
 });
 
 const total = (text: string, workgroup = "wg"): number | undefined =>

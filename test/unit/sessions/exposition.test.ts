@@ -24,6 +24,8 @@ function session(state: Session["state"], dpu: number): Session {
     defaultExecutorDpuSize: 1,
     maxConcurrentDpus: 20,
     idleTimeoutSeconds: 900,
+    executionRole: "arn:aws:iam::123456789012:role/etl",
+    notebookVersion: "Athena notebook version 1",
   };
 }
 
