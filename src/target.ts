@@ -22,6 +22,10 @@ import { SwappableAthenaApi } from "./athena/swappable-api.js";
 import { NOTHING_TRACKED, track, type Tracking } from "./tracking.js";
 import { WatchSince } from "./watch-since.js";
 import { WorkgroupDirectory } from "./workgroup-directory.js";
+import { ExecutorCache } from "./executors/cache.js";
+import { ExecutorExposition } from "./executors/exposition.js";
+import { ExecutorFailureTally } from "./executors/failure-tally.js";
+import { isSessionEnded } from "./sessions/session.js";
 
 /** What a target is built from, besides its configuration. */
 export interface TargetDeps {
@@ -52,6 +56,9 @@ export class Target {
   readonly #sessionDpu: SessionDpuCounter;
   readonly #sessionExposition = new SessionExposition();
   readonly #directory: WorkgroupDirectory;
+  readonly #executors: ExecutorCache;
+  readonly #executorExposition = new ExecutorExposition();
+  readonly #executorFailures: ExecutorFailureTally;
   readonly #since: WatchSince;
   /** The session of each calculation an answer has named it for; kept for configured IDs, so each is fetched once to learn it. */
   readonly #sessionOf = new Map<string, string>();
@@ -91,6 +98,8 @@ export class Target {
     };
     this.#sessions = new SessionCache(this.#api, cacheOptions);
     this.#directory = new WorkgroupDirectory(this.#sessions);
+    this.#executors = new ExecutorCache(this.#api, (id) => this.#sessions.peek(id)?.session, cacheOptions);
+    this.#executorFailures = new ExecutorFailureTally(config.cache.maxEntries);
     this.#cache = new CalculationCache(this.#api, (sessionId, signal) => this.#directory.workgroupOf(sessionId, signal), cacheOptions);
     this.#retrack();
     this.#startDiscovery(config);
@@ -141,6 +150,7 @@ export class Target {
     if (previous.cache.ttlMs !== next.cache.ttlMs) {
       this.#cache.setTtl(next.cache.ttlMs);
       this.#sessions.setTtl(next.cache.ttlMs);
+      this.#executors.setTtl(next.cache.ttlMs);
     }
     if (previous.cache.maxEntries !== next.cache.maxEntries) {
       this.deps.logger.warn(
@@ -190,7 +200,13 @@ export class Target {
     // A settled calculation is never fetched again: it is a hit without a cache lookup (and its promise) on every scrape.
     const ids = this.#tracking.ids;
     const unsettled = this.#exposition.unsettled(ids);
-    const calculations = await this.#cache.refresh(unsettled, deadline, pace);
+    // Executors are listed beside the calculations, for the sessions now known: a listing that outlasts the
+    // deadline lands for the next scrape, as a fetch does, so the list rate limit delays data, never the scrape.
+    const listed = this.#tracking.sessions.filter((id) => this.#sessions.peek(id)?.session !== undefined);
+    const [calculations] = await Promise.all([
+      this.#cache.refresh(unsettled, deadline, pace),
+      this.#executors.refresh(listed, deadline, pace),
+    ]);
     this.#takeCacheEvents();
     this.metrics.cacheHits.inc(calculations.hits + (ids.length - unsettled.length) + sessions.hits);
     this.metrics.cacheMisses.inc(calculations.misses + sessions.misses);
@@ -209,11 +225,25 @@ export class Target {
     });
     const counters = Buffer.from(this.#counters.expose(hidden), "utf8");
     const sessionDpu = Buffer.from(this.#sessionDpu.expose(hidden), "utf8");
+    const executors = this.#executorExposition.render(
+      this.#tracking.sessions.map((id) => this.#executors.peek(id)),
+      hidden,
+    );
+    const executorFailures = Buffer.from(this.#executorFailures.expose(hidden), "utf8");
     stop();
     // The API families' text is kept while no call changes it, so it comes before the text rendered for this scrape,
     // which is last and together (the process's follows): a gzip scrape sends that as one piece.
     const api = await this.metrics.api.text();
-    return [...body, sessionText, api, counters, sessionDpu, Buffer.from(await registryText(this.metrics.registry), "utf8")];
+    return [
+      ...body,
+      sessionText,
+      executors,
+      api,
+      counters,
+      sessionDpu,
+      executorFailures,
+      Buffer.from(await registryText(this.metrics.registry), "utf8"),
+    ];
   }
 
   async close(): Promise<void> {
@@ -264,7 +294,8 @@ export class Target {
     // The configured calculations of each session, worked out once per batch rather than once per session:
     // a walk of every tracked calculation per session refreshed would grow with both.
     const listedIn = new Map<string, string[]>();
-    if (refreshed.length > 0) {
+    const changes = this.#executors.takeChanges();
+    if (refreshed.length > 0 || changes.length > 0) {
       for (const id of this.#config.calculations) {
         const session = this.#sessionOf.get(id);
         if (session === undefined) continue;
@@ -276,6 +307,13 @@ export class Target {
     for (const session of refreshed) {
       if (!owns(this.deps.shard, session.id)) continue;
       this.#sessionDpu.observe(session, this.#since.session(session.workgroup, listedIn.get(session.id) ?? []));
+      this.#executorFailures.declare(session.workgroup);
+      // Its executors' last states are listed in full at once.
+      if (isSessionEnded(session.state)) this.#executors.expire(session.id);
+    }
+    for (const change of changes) {
+      if (!owns(this.deps.shard, change.sessionId)) continue;
+      this.#executorFailures.observe(change, this.#since.session(change.workgroup, listedIn.get(change.sessionId) ?? []));
     }
     if (learned) this.#retrack();
   }
@@ -298,7 +336,11 @@ export class Target {
       if (!listed.has(id)) this.#sessionOf.delete(id);
     }
     const sessions = new Set(next.sessions);
-    for (const id of previous.sessions) if (!sessions.has(id)) this.#sessions.forget(id);
+    for (const id of previous.sessions) {
+      if (sessions.has(id)) continue;
+      this.#sessions.forget(id);
+      this.#executors.forget(id);
+    }
     this.#noteLeftOut(previous.leftOut, next.leftOut);
     this.#tracking = next;
   }

@@ -3,6 +3,7 @@ import type { FamilySpec } from "./text-format.js";
 import { FINISHED_FAMILIES } from "../calculations/finished-counters.js";
 import { PROCESS_FAMILIES, SELF_FAMILIES } from "../self-metrics.js";
 import { PRICE_FAMILIES, SESSION_COUNTER_FAMILIES } from "../sessions/dpu-counter.js";
+import { EXECUTOR_COUNTER_FAMILIES, EXECUTOR_FAMILIES } from "../executors/metrics.js";
 import { SESSION_FAMILIES, WORKGROUP_FAMILIES, WORKGROUP_TAGS_FAMILY } from "../sessions/metrics.js";
 
 /**
@@ -16,6 +17,8 @@ export const ALL_FAMILIES: readonly FamilySpec[] = [
   ...FINISHED_FAMILIES,
   ...SESSION_FAMILIES,
   ...SESSION_COUNTER_FAMILIES,
+  ...EXECUTOR_FAMILIES,
+  ...EXECUTOR_COUNTER_FAMILIES,
   ...WORKGROUP_FAMILIES,
   WORKGROUP_TAGS_FAMILY,
   ...PRICE_FAMILIES,
