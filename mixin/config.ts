@@ -40,6 +40,15 @@ export interface MixinConfig {
   /** How long a session may stay IDLE before AthenaSessionIdle (also the recording rule the dashboard draws). */
   readonly sessionIdleSeconds: number;
   /**
+   * Idle timeout a session must have left for AthenaSessionIdle to page: one
+   * that Athena ends sooner by itself (the console's 20-minute default) costs
+   * little more than the page would.
+   */
+  readonly sessionIdleTimeoutLeftSeconds: number;
+  /** Executors of one session that may go FAILED within `executorFailuresWindow` before AthenaExecutorsFailing. */
+  readonly executorFailures: number;
+  readonly executorFailuresWindow: string;
+  /**
    * `keep_firing_for:` of every alert but AthenaExporterDown: how long an alert
    * stays firing after its expression stopped returning it. A failed scrape
    * (an exporter restart, a timeout) marks every series stale at once; without
@@ -63,6 +72,7 @@ export interface MixinConfig {
     readonly dataStale: string;
     readonly discoveryStale: string;
     readonly configReloadFailed: string;
+    readonly executorsFailing: string;
   };
   /** Where runbook.md is served; each alert links to `${runbookBaseUrl}#<alert name in lower case>`. */
   readonly runbookBaseUrl: string;
@@ -92,6 +102,10 @@ export const mixinConfig: MixinConfig = {
   apiErrorRatio: 0.1,
   throttledAttemptsPerSecond: 0.1,
   sessionIdleSeconds: 1800,
+  sessionIdleTimeoutLeftSeconds: 3600,
+  // Spark replaces a lost executor; three lost in 15 minutes is a crash loop, not bad luck.
+  executorFailures: 3,
+  executorFailuresWindow: "15m",
   // Longer than a restart and Prometheus's 5-minute lookback; an alert that really ended is resolved this much later.
   keepFiringFor: "5m",
   for: {
@@ -110,6 +124,7 @@ export const mixinConfig: MixinConfig = {
     dataStale: "5m",
     discoveryStale: "5m",
     configReloadFailed: "5m",
+    executorsFailing: "5m",
   },
   runbookBaseUrl: "https://github.com/athena-calculation-exporter/athena-calculation-exporter/blob/main/prometheus/runbook.md",
 };

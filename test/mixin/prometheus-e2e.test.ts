@@ -82,7 +82,11 @@ describe("with a real Prometheus scraping the exporter", () => {
       const analytics = sim.state.addSession("analytics-spark");
       const etl = sim.state.addSession("etl-spark");
       // Sessions alone: one idle for 45 minutes, and a workgroup on the engine without calculations.
-      idleSession = sim.state.addSession("analytics-spark", { idleSinceMs: now - 45 * 60_000, startedAtMs: now - 50 * 60_000 }).id;
+      idleSession = sim.state.addSession("analytics-spark", {
+        idleSinceMs: now - 45 * 60_000,
+        startedAtMs: now - 50 * 60_000,
+        idleTimeoutMinutes: 480,
+      }).id;
       sim.state.addWorkGroup("interactive-spark35", "Apache Spark version 3.5");
       spark35Session = sim.state.addSession("interactive-spark35").id;
       // RUNNING at the first scrape, FAILED a few scrapes later: the first
@@ -159,6 +163,11 @@ describe("with a real Prometheus scraping the exporter", () => {
     assert.equal(idle.labels.session_id, idleSession);
     assert.equal(idle.labels.workgroup, "analytics-spark");
     assert.match(idle.annotations.description ?? "", /analytics-spark/);
+    // What its executors hold (its coordinator), in words, and how long its 480-minute timeout lets it bill.
+    assert.match(
+      idle.annotations.description ?? "",
+      /its executors still hold 1 DPUs, about 0\.35 USD per hour\. Athena ends it by itself only in 7h 1\dm/,
+    );
     const firing = (await prometheus.alerts()).filter((a) => a.labels.alertname === "AthenaSessionIdle" && a.state === "firing");
     assert.deepEqual(
       firing.map((a) => a.labels.session_id),
