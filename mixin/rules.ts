@@ -252,7 +252,7 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
             "Read from the session's FAILED executors, a state Athena lists, not from a counter: a restart or a reload lists the same number " +
             "again, so neither makes an increase; a session first seen with old failures starts from them.",
           expr: [
-            `${failedExecutors}`,
+            failedExecutors,
             `- min_over_time(${failedExecutors}[${c.executorFailuresWindow}:1m])`,
             `>= ${c.executorFailures}`,
           ].join("\n"),
