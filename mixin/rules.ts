@@ -251,11 +251,9 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
             "Executors of one session keep failing: a crash loop (out of memory, a bad library, a lost node) that Spark hides by starting new ones. " +
             "Read from the session's FAILED executors, a state Athena lists, not from a counter: a restart or a reload lists the same number " +
             "again, so neither makes an increase; a session first seen with old failures starts from them.",
-          expr: [
-            failedExecutors,
-            `- min_over_time(${failedExecutors}[${c.executorFailuresWindow}:1m])`,
-            `>= ${c.executorFailures}`,
-          ].join("\n"),
+          expr: [failedExecutors, `- min_over_time(${failedExecutors}[${c.executorFailuresWindow}:1m])`, `>= ${c.executorFailures}`].join(
+            "\n",
+          ),
           for: c.for.executorsFailing,
           labels: { severity: "warning" },
           annotations: {
