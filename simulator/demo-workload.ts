@@ -24,6 +24,8 @@ interface DemoSession {
   readonly sinceAgo?: number;
   /** Executors a BUSY session keeps busy outside calculations. */
   readonly busyExecutors?: number;
+  /** SessionIdleTimeoutInMinutes it was started with; the simulator's default (20 minutes) when absent. */
+  readonly idleTimeoutMinutes?: number;
 }
 
 /**
@@ -38,6 +40,8 @@ export const DEMO_OTHER_SESSIONS: readonly DemoSession[] = [
     workGroup: "analytics-spark",
     description: "forgotten exploration notebook",
     state: "IDLE",
+    // The 480-minute maximum: it bills for hours yet unless someone ends it, so it pages.
+    idleTimeoutMinutes: 480,
     startedAgo: 3600,
     sinceAgo: 2700,
   },
@@ -250,6 +254,7 @@ export function loadDemoWorkload(state: AthenaState, startMs: number = state.now
       ...(s.reason === undefined ? {} : { stateChangeReason: s.reason }),
       ...(since === undefined ? {} : { idleSinceMs: since, endedAtMs: since, lastModifiedMs: since }),
       ...(s.busyExecutors === undefined ? {} : { busyExecutors: s.busyExecutors }),
+      ...(s.idleTimeoutMinutes === undefined ? {} : { idleTimeoutMinutes: s.idleTimeoutMinutes }),
     });
   }
   for (const s of DEMO_OTHER_SESSIONS) {

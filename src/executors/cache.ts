@@ -18,6 +18,8 @@ export interface ExecutorsEntry {
   readonly forgottenBefore: number;
   /** Successful listings so far. */
   readonly listings: number;
+  /** Listed in full after the session ended: it never changes again. */
+  readonly final: boolean;
   /** Set while the last listing failed. */
   readonly error: ApiError | undefined;
 }
@@ -96,10 +98,10 @@ export class ExecutorCache {
     this.#entries.delete(id);
   }
 
-  /** List again on the next refresh: the session ended, and its executors' last states are listed in full. */
+  /** List again on the next refresh: the session ended, and its executors' last states are listed in full. Final entries stay. */
   expire(id: string): void {
     const entry = this.#entries.peek(id);
-    if (entry !== undefined) this.#entries.set(id, entry, { ttl: 1, start: 1 });
+    if (entry !== undefined && !entry.final) this.#entries.set(id, entry, { ttl: 1, start: 1 });
   }
 
   refresh(ids: Iterable<string>, deadline: AbortSignal, pace?: RefreshPace): Promise<{ hits: number; misses: number }> {
@@ -137,7 +139,15 @@ export class ExecutorCache {
       if (stale?.error?.code !== answer.error.code && answer.error.aborted !== true && !signal.aborted) {
         this.options.logger.warn({ session_id: id, error: answer.error.code, reason: answer.error.message }, "executor listing failed");
       }
-      const empty = { sessionId: id, workgroup: session.workgroup, executors: known, dropped: new Map(), forgottenBefore, listings };
+      const empty = {
+        sessionId: id,
+        workgroup: session.workgroup,
+        executors: known,
+        dropped: new Map(),
+        forgottenBefore,
+        listings,
+        final: false,
+      };
       return { ...(stale ?? empty), error: answer.error };
     }
     if (stale?.error !== undefined) this.options.logger.info({ session_id: id }, "executor listing recovered");
@@ -156,7 +166,7 @@ export class ExecutorCache {
     const kept = letGo(next, stale?.dropped ?? new Map(), forgottenBefore);
     // An ended session's executors, listed in full, never change again.
     setOptions.ttl = ended ? 0 : this.#entries.ttl;
-    return { sessionId: id, workgroup: session.workgroup, ...kept, listings: listings + 1, error: undefined };
+    return { sessionId: id, workgroup: session.workgroup, ...kept, listings: listings + 1, final: ended, error: undefined };
   }
 }
 
