@@ -142,7 +142,7 @@ export const SESSION_FAMILIES: readonly FamilyGenerator<SessionSubject>[] = [
     {
       name: "athena_session_idle_timeout_seconds",
       help: "How long the session may stay idle before Athena ends it.",
-      doc: "how long the session may stay idle before Athena ends it (`SessionConfiguration.IdleTimeoutSeconds`)",
+      doc: "how long the session may stay idle before Athena ends it (`SessionConfiguration.SessionIdleTimeoutInMinutes` × 60, else `IdleTimeoutSeconds`)",
       extraLabels: [],
     },
     (s) => one(s.idleTimeoutSeconds),
