@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { startServer } from "../../src/http/start-server.js";
 import { shardOf } from "../../src/shard.js";
 import { AthenaSimulator } from "../../simulator/server.js";
-import { memoryLogger, stackFor, testConfig, testDeps, valueOf, waitFor } from "../helpers.js";
+import { fileSource, memoryLogger, stackFor, testConfig, testDeps, valueOf, waitFor } from "../helpers.js";
 import { startPrometheus, type RunningPrometheus } from "../prometheus-server.js";
 
 async function scalar(prometheus: RunningPrometheus, expr: string): Promise<number | undefined> {
@@ -102,6 +105,59 @@ describe("executors through the real SDK, scraped by a real Prometheus", () => {
     // Scrapes later, nothing more: each failure is counted once.
     await new Promise((resolve) => setTimeout(resolve, 2500));
     assert.equal(await scalar(prometheus, "sum(athena_executors_failed_total)"), truth);
+  });
+});
+
+describe("the failed-executors counter across a restart and a reload", () => {
+  it("counts only failures this process saw: a restart starts from 0 and never counts the past again, a reload's new workgroup counts from then", async (t) => {
+    const simulator = new AthenaSimulator();
+    const { state } = simulator;
+    const session = state.addSession("wg", { state: "BUSY" });
+    const late = state.addSession("late", { state: "BUSY" });
+    state.executors.addWorkers(session.id, 3, Date.now() - 60 * SECOND, undefined);
+    state.executors.addWorkers(late.id, 2, Date.now() - 60 * SECOND, undefined);
+    const endpoint = await simulator.start(0, "127.0.0.1");
+    t.after(() => simulator.stop());
+    const dir = await mkdtemp(join(tmpdir(), "ace-executors-"));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, "config.yaml");
+    const yaml = (workgroups: string): string =>
+      `aws: {region: us-east-1, endpoint: "${endpoint}", maxAttempts: 1, requestsPerSecond: 1000, listRequestsPerSecond: 1000}\n` +
+      `calculations: []\ndiscovery: {workgroups: [${workgroups}], interval: 200ms}\ncache: {ttl: 200ms}\n`;
+    await writeFile(file, yaml("wg"));
+    const start = () =>
+      startServer(
+        testConfig(yaml("wg")),
+        { host: "127.0.0.1", port: 0 },
+        { deps: testDeps(memoryLogger().logger), configSource: fileSource(file) },
+      );
+    const failed = async (url: string, workgroup: string): Promise<number | undefined> =>
+      valueOf(await (await fetch(`${url}/metrics`)).text(), "athena_executors_failed_total", { workgroup });
+    const workers = (id: string) => state.executors.listed(id).filter((e) => e.type === "WORKER" && e.state === "REGISTERED");
+
+    const first = await start();
+    await waitFor(async () => (await failed(first.url, "wg")) === 0, 10_000, "the counter born at 0");
+    state.executors.setState(workers(session.id)[0]?.id ?? "", "FAILED");
+    await waitFor(async () => (await failed(first.url, "wg")) === 1, 10_000, "the failure counted");
+    await first.close();
+
+    const second = await start();
+    t.after(() => second.close());
+    await waitFor(async () => (await failed(second.url, "wg")) === 0, 10_000, "the restarted exporter's counter at 0");
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(await failed(second.url, "wg"), 0, "the failure before the restart is not counted again");
+
+    // A reload adds a workgroup whose session lost a worker before it: that failure is not counted, the next one is.
+    state.executors.setState(workers(late.id)[0]?.id ?? "", "FAILED");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await writeFile(file, yaml("wg, late"));
+    assert.equal((await fetch(`${second.url}/-/reload`, { method: "POST" })).status, 200);
+    await waitFor(async () => (await failed(second.url, "late")) === 0, 10_000, "the added workgroup's counter at 0");
+    state.executors.setState(workers(late.id)[0]?.id ?? "", "FAILED");
+    await waitFor(async () => (await failed(second.url, "late")) === 1, 10_000, "the failure after the reload counted");
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(await failed(second.url, "late"), 1);
+    assert.equal(await failed(second.url, "wg"), 0);
   });
 });
 
