@@ -872,6 +872,48 @@ export function buildDashboard(config: MixinConfig = mixinConfig): Dashboard {
     }),
   );
   y += 8;
+  panels.push(
+    panel(39, {
+      title: "Executor DPUs against MaxConcurrentDpus",
+      type: "timeseries",
+      gridPos: at(0, 16, 8),
+      description:
+        "DPUs held now by each session's executors not ended (ListExecutors), as a share of the session's MaxConcurrentDpus. " +
+        "Raising MaxConcurrentDpus allocates nothing: a session near 100% is starved for executors, one far below it with " +
+        "queued work has executors failing or not starting.",
+      unit: "percentunit",
+      min: 0,
+      max: 1,
+      targets: [
+        {
+          expr:
+            `max by (workgroup, session_id) (athena_session_executor_dpus${sel(SESSION)}` +
+            ` / on (job, instance, session_id, workgroup) (athena_session_max_concurrent_dpus${sel(SESSION)} > 0))`,
+          legend: "{{workgroup}} {{session_id}}",
+        },
+      ],
+      thresholds: thresholds([null, GREEN], [0.9, RED]),
+      custom: { thresholdsStyle: { mode: "line+area" } },
+    }),
+    panel(40, {
+      title: "Executor failures",
+      type: "timeseries",
+      gridPos: at(16, 8, 8),
+      description:
+        "Executors per minute this exporter saw go FAILED, per workgroup (athena_executors_failed_total). " +
+        "AthenaExecutorsFailing pages when one session loses several in a short time.",
+      unit: "suffix: /min",
+      interval: "2m",
+      targets: [
+        {
+          expr: `sum by (workgroup) (rate(athena_executors_failed_total${sel(WORKGROUP)}[$__rate_interval])) * 60`,
+          legend: "{{workgroup}}",
+        },
+      ],
+      links: [runbook("AthenaExecutorsFailing", config)],
+    }),
+  );
+  y += 8;
 
   // ── Exporter health ─────────────────────────────────────────────────────────
   panels.push(row(22, "Exporter health", y++));

@@ -40,6 +40,15 @@ export interface MixinConfig {
   /** How long a session may stay IDLE before AthenaSessionIdle (also the recording rule the dashboard draws). */
   readonly sessionIdleSeconds: number;
   /**
+   * Idle timeout a session must have left for AthenaSessionIdle to page: one
+   * that Athena ends sooner by itself (the console's 20-minute default) costs
+   * little more than the page would.
+   */
+  readonly sessionIdleTimeoutLeftSeconds: number;
+  /** Executors of one session that may go FAILED within `executorFailuresWindow` before AthenaExecutorsFailing. */
+  readonly executorFailures: number;
+  readonly executorFailuresWindow: string;
+  /**
    * `keep_firing_for:` of every alert but AthenaExporterDown: how long an alert
    * stays firing after its expression stopped returning it. A failed scrape
    * (an exporter restart, a timeout) marks every series stale at once; without
@@ -94,6 +103,7 @@ export interface MixinConfig {
     readonly slowdown: string;
     readonly dailySpend: string;
     readonly spendSpike: string;
+    readonly executorsFailing: string;
   };
   /** Where runbook.md is served; each alert links to `${runbookBaseUrl}#<alert name in lower case>`. */
   readonly runbookBaseUrl: string;
@@ -131,6 +141,10 @@ export const mixinConfig: MixinConfig = {
   teamTagKey: "team",
   // A session's calculations stop as it starts TERMINATING; it reaches TERMINATED within a minute or two.
   terminationWindowSeconds: 300,
+  sessionIdleTimeoutLeftSeconds: 3600,
+  // Spark replaces a lost executor; three lost in 15 minutes is a crash loop, not bad luck.
+  executorFailures: 3,
+  executorFailuresWindow: "15m",
   // Longer than a restart and Prometheus's 5-minute lookback; an alert that really ended is resolved this much later.
   keepFiringFor: "5m",
   for: {
@@ -154,6 +168,7 @@ export const mixinConfig: MixinConfig = {
     // The 24-hour sum only grows while the spend goes on: a short wait keeps a restart's gap from flapping it.
     dailySpend: "15m",
     spendSpike: "15m",
+    executorsFailing: "5m",
   },
   runbookBaseUrl: "https://github.com/athena-calculation-exporter/athena-calculation-exporter/blob/main/prometheus/runbook.md",
 };

@@ -68,7 +68,16 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
     `{{ with printf "athena_calculation_info{job='%s',instance='%s',calculation_execution_id='%s'}" $labels.job $labels.instance $labels.calculation_execution_id | query }}{{ . | first | label "${label}" }}{{ end }}`;
   const reason = (family: string, idLabel: string, state: string): string =>
     `{{ with printf "${family}{job='%s',instance='%s',${idLabel}='%s',state='${state}'}" $labels.job $labels.instance $labels.${idLabel} | query }}{{ . | first | label "reason" }}{{ else }}none given{{ end }}`;
-  const sessionDpus = `rate(athena_session_dpu_execution_seconds{instance='%[1]s',session_id='%[2]s'}[5m]) > 0 or athena_session_coordinator_dpu_size{instance='%[1]s',session_id='%[2]s'} + athena_session_default_executor_dpu_size{instance='%[1]s',session_id='%[2]s'}`;
+  /** What a session holds now, from its executors (`%[1]s` its instance, `%[2]s` its ID). */
+  const sessionDpus = `athena_session_executor_dpus{instance='%[1]s',session_id='%[2]s'}`;
+  /** Seconds of idle timeout a session has left: Athena ends it when it runs out. */
+  const timeoutLeft = (on: string): string =>
+    `${s("athena_session_idle_timeout_seconds")} - on (${on}) (time() - ${s("athena_session_idle_since_timestamp_seconds")})`;
+  /** The session's executors' FAILED count; 0 once listed with none (the family leaves a zero out). */
+  const failedExecutors = [
+    `(sum by (job, instance, session_id, workgroup) (${s("athena_session_executors", 'state="FAILED"')})`,
+    `or sum by (job, instance, session_id, workgroup) (${s("athena_session_executor_dpus")}) * 0)`,
+  ].join(" ");
 
   // The completion time of each calculation that finished at most terminationWindowSeconds before its session ended.
   const stoppedBySessionEnd = [
@@ -176,6 +185,11 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
           why: "How long a session may stay IDLE before AthenaSessionIdle (mixin/config.ts sessionIdleSeconds); the dashboard's idle panel draws it.",
           expr: `vector(${c.sessionIdleSeconds})`,
         },
+        {
+          record: "athena:session_idle_timeout_left_alert_threshold_seconds",
+          why: "Idle timeout a session must have left for AthenaSessionIdle to page (mixin/config.ts sessionIdleTimeoutLeftSeconds).",
+          expr: `vector(${c.sessionIdleTimeoutLeftSeconds})`,
+        },
         alert({
           alert: "AthenaSessionFailed",
           why: "One alert per failed session while the failure is recent; it stands for the calculations that failed with it, which do not page on their own.",
@@ -235,7 +249,9 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
         alert({
           alert: "AthenaSessionIdle",
           why:
-            "An IDLE session still bills its DPUs. The idle time comes from Athena's IdleSinceDateTime, so a restart does not restart the count; " +
+            "An IDLE session still bills its DPUs until its own idle timeout ends it. It pages once idle past the threshold with more than " +
+            "athena:session_idle_timeout_left_alert_threshold_seconds of its timeout left, so never for a session about to end by itself " +
+            "(a session whose timeout is unknown pages). The idle time comes from Athena's IdleSinceDateTime, so a restart does not restart the count; " +
             "the wait is the threshold, hence for: 0m. Read from the last known state, which the exporter keeps serving while refreshes " +
             "fail: a failed refresh does not resolve it (AthenaSessionRefreshFailing pages for that).",
           expr: [
@@ -246,6 +262,10 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
             ")",
             "> on () group_left",
             "athena:session_idle_alert_threshold_seconds",
+            "unless on (job, instance, session_id, workgroup)",
+            `(${timeoutLeft("job, instance, session_id, workgroup")})`,
+            "<= on () group_left",
+            "athena:session_idle_timeout_left_alert_threshold_seconds",
           ].join("\n"),
           for: "0m",
           labels: { severity: "warning" },
@@ -256,9 +276,31 @@ export function ruleGroups(c: MixinConfig): RuleGroup[] {
               "Session {{ $labels.session_id }} in workgroup {{ $labels.workgroup }} has been IDLE for {{ $value | humanizeDuration }} " +
               '(threshold {{ with query "athena:session_idle_alert_threshold_seconds" }}{{ . | first | value | humanizeDuration }}{{ end }}) ' +
               // One decimal at most ("0.9", "2"): humanize would write 0.889 DPUs as "888.9m".
-              `and still holds {{ with printf "${sessionDpus}" $labels.instance $labels.session_id | query }}{{ . | first | value | printf "%.1f" | reReplaceAll "\\\\.0$" "" }}{{ else }}an unknown number of{{ end }} DPUs` +
+              `and its executors still hold {{ with printf "${sessionDpus}" $labels.instance $labels.session_id | query }}{{ . | first | value | printf "%.1f" | reReplaceAll "\\\\.0$" "" }}{{ else }}an unknown number of{{ end }} DPUs` +
               `{{ with printf "(${sessionDpus}) * on (job, instance) group_left athena_dpu_hour_price_usd" $labels.instance $labels.session_id | query }}, about {{ . | first | value | printf "%.2f" }} USD per hour{{ end }}. ` +
+              `{{ with printf "athena_session_idle_timeout_seconds{instance='%s',session_id='%s'} - (time() - athena_session_idle_since_timestamp_seconds{instance='%s',session_id='%s'})" $labels.instance $labels.session_id $labels.instance $labels.session_id | query }}` +
+              "Athena ends it by itself only in {{ . | first | value | humanizeDuration }}, when its idle timeout runs out. {{ else }}Its idle timeout is unknown. {{ end }}" +
               "Terminate it if no one uses it.",
+          },
+        }),
+        alert({
+          alert: "AthenaExecutorsFailing",
+          why:
+            "Executors of one session keep failing: a crash loop (out of memory, a bad library, a lost node) that Spark hides by starting new ones. " +
+            "Read from the session's FAILED executors, a state Athena lists, not from a counter: a restart or a reload lists the same number " +
+            "again, so neither makes an increase; a session first seen with old failures starts from them.",
+          expr: [failedExecutors, `- min_over_time(${failedExecutors}[${c.executorFailuresWindow}:1m])`, `>= ${c.executorFailures}`].join(
+            "\n",
+          ),
+          for: c.for.executorsFailing,
+          labels: { severity: "warning" },
+          annotations: {
+            summary: "Executors of Athena session {{ $labels.session_id }} keep failing in workgroup {{ $labels.workgroup }}",
+            description:
+              `{{ $value }} executors of session {{ $labels.session_id }} in workgroup {{ $labels.workgroup }} FAILED in the last ${c.executorFailuresWindow}. ` +
+              `Its executors hold {{ with printf "${sessionDpus}" $labels.instance $labels.session_id | query }}{{ . | first | value | printf "%.1f" | reReplaceAll "\\\\.0$" "" }}{{ else }}an unknown number of{{ end }} DPUs now` +
+              `{{ with printf "athena_session_max_concurrent_dpus{instance='%s',session_id='%s'}" $labels.instance $labels.session_id | query }} of the {{ . | first | value }} it may hold{{ end }}. ` +
+              "Its calculations run short of executors: read their stderr for why the executors die.",
           },
         }),
         alert({

@@ -14,6 +14,7 @@ import {
   type SimSession,
   type SimWorkGroup,
 } from "./model.js";
+import { isExecutorState, SessionExecutors } from "./executors.js";
 
 /** An AWS error as the JSON 1.1 protocol carries it. */
 export class AwsError extends Error {
@@ -49,8 +50,12 @@ export class AthenaState {
   readonly sessions = new Map<string, SimSession>();
   readonly calculations = new Map<string, SimCalculation>();
   readonly #sessionCalculations = new Map<string, string[]>();
+  /** Each session's executors, as ListExecutors lists them. */
+  readonly executors: SessionExecutors;
 
-  constructor(readonly now: () => number = Date.now) {}
+  constructor(readonly now: () => number = Date.now) {
+    this.executors = new SessionExecutors(now);
+  }
 
   addWorkGroup(name: string, engine = PYSPARK_ENGINE): SimWorkGroup {
     const existing = this.workGroups.get(name);
@@ -96,6 +101,7 @@ export class AthenaState {
       defaultExecutorDpuSize: spec.defaultExecutorDpuSize ?? 1,
       maxConcurrentDpus: spec.maxConcurrentDpus ?? 20,
       idleTimeoutSeconds: spec.idleTimeoutSeconds ?? 1200,
+      idleTimeoutMinutes: spec.idleTimeoutMinutes,
       notebookVersion: spec.notebookVersion ?? NOTEBOOK_VERSION,
       executionRole: spec.executionRole ?? `arn:aws:iam::${ROLE_ACCOUNT}:role/AthenaSparkExecution-${workGroup}`,
       workingDirectory: spec.workingDirectory ?? `${S3_BUCKET}/sessions/${id}/`,
@@ -108,6 +114,9 @@ export class AthenaState {
     };
     // A session created already ended accrued its coordinator's DPUs from start to end.
     if (endedAtMs !== undefined) this.#accrue(session, endedAtMs);
+    // Its coordinator runs from the session's start to its end.
+    this.executors.add(id, { type: "COORDINATOR", size: session.coordinatorDpuSize, startedAtMs });
+    if (endedAtMs !== undefined) this.executors.endSession(id, endedAtMs);
     this.sessions.set(id, session);
     this.#sessionCalculations.set(id, []);
     return session;
@@ -154,6 +163,7 @@ export class AthenaState {
     for (const calcId of this.#sessionCalculations.get(id) ?? []) this.calculations.delete(calcId);
     this.#sessionCalculations.delete(id);
     this.sessions.delete(id);
+    this.executors.forget(id);
   }
 
   /** The calculations of a session, brought up to date. */
@@ -191,7 +201,10 @@ export class AthenaState {
     this.#accrue(session, atMs);
     if (state === "IDLE" && session.state !== "IDLE") session.idleSinceMs = atMs;
     if (state !== "IDLE") session.idleSinceMs = undefined;
-    if (isSessionEnded(state) && !isSessionEnded(session.state)) session.endedAtMs = atMs;
+    if (isSessionEnded(state) && !isSessionEnded(session.state)) {
+      session.endedAtMs = atMs;
+      this.executors.endSession(session.id, atMs);
+    }
     if (!isSessionEnded(state)) session.endedAtMs = undefined;
     session.state = state;
     session.stateChangeReason = reason;
@@ -367,6 +380,7 @@ export class AthenaState {
           SessionConfiguration: {
             ExecutionRole: session.executionRole,
             IdleTimeoutSeconds: session.idleTimeoutSeconds,
+            ...(session.idleTimeoutMinutes === undefined ? {} : { SessionIdleTimeoutInMinutes: session.idleTimeoutMinutes }),
             WorkingDirectory: session.workingDirectory,
           },
           Status: this.#sessionStatus(session),
@@ -414,6 +428,23 @@ export class AthenaState {
           Status: this.#status(c),
         }));
       }
+      case "ListExecutors": {
+        const session = this.#executorsSession(input.SessionId);
+        const filter = input.ExecutorStateFilter;
+        if (filter !== undefined && !isExecutorState(filter)) {
+          throw new AwsError("InvalidRequestException", 400, `Invalid ExecutorStateFilter: ${JSON.stringify(filter)}`);
+        }
+        const executors = this.executors.listed(session.id).filter((e) => filter === undefined || e.state === filter);
+        const page = this.#page(input, executors, "ExecutorsSummary", (e) => ({
+          ExecutorId: e.id,
+          ExecutorType: e.type,
+          StartDateTime: e.startedAtMs,
+          ...(e.terminatedAtMs === undefined ? {} : { TerminationDateTime: e.terminatedAtMs }),
+          ExecutorState: e.state,
+          ExecutorSize: e.size,
+        }));
+        return { SessionId: session.id, ...page };
+      }
       case "GetWorkGroup": {
         const wg = this.#workGroup(input.WorkGroup);
         return {
@@ -452,6 +483,21 @@ export class AthenaState {
     }
     const session = this.sessions.get(id);
     if (!session) throw new AwsError("InvalidRequestException", 400, `Session ${id} is not found.`);
+    return session;
+  }
+
+  /**
+   * ListExecutors documents ResourceNotFoundException: a well-formed ID of no
+   * session is not found (with the ID as ResourceName), a malformed one is
+   * an invalid request.
+   */
+  #executorsSession(id: unknown): SimSession {
+    if (typeof id !== "string" || !UUID_RE.test(id)) {
+      throw new AwsError("InvalidRequestException", 400, `Invalid SessionId: ${String(id)}`);
+    }
+    const session = this.sessions.get(id);
+    if (!session) throw new AwsError("ResourceNotFoundException", 400, `Session ${id} is not found.`, { ResourceName: id });
+    this.#refreshSession(session);
     return session;
   }
 

@@ -192,13 +192,17 @@ export class DemoStream {
     } else {
       schedule.push({ atMs: endAt, state: "COMPLETED" });
     }
+    // Its workers run with it (drawn from what is drawn already, so the seed replays the same stream); one fails with it.
+    const description = DESCRIPTIONS[Math.floor(this.#random() * DESCRIPTIONS.length)] ?? "";
+    const dpus = Math.ceil(this.#between(1, 8));
+    this.#state.executors.addWorkers(s.sessionId, dpus, runAt, endAt, roll < failureRate);
     this.#state.addCalculation({
       sessionId: s.sessionId,
-      description: DESCRIPTIONS[Math.floor(this.#random() * DESCRIPTIONS.length)] ?? "",
+      description,
       submittedAtMs: atMs,
       state: "CREATING",
       statistics: true,
-      dpus: Math.ceil(this.#between(1, 8)),
+      dpus,
       progress: "",
       schedule,
     });

@@ -24,6 +24,8 @@ interface DemoSession {
   readonly sinceAgo?: number;
   /** Executors a BUSY session keeps busy outside calculations. */
   readonly busyExecutors?: number;
+  /** SessionIdleTimeoutInMinutes it was started with; the simulator's default (20 minutes) when absent. */
+  readonly idleTimeoutMinutes?: number;
 }
 
 /**
@@ -38,6 +40,8 @@ export const DEMO_OTHER_SESSIONS: readonly DemoSession[] = [
     workGroup: "analytics-spark",
     description: "forgotten exploration notebook",
     state: "IDLE",
+    // The 480-minute maximum: it bills for hours yet unless someone ends it, so it pages.
+    idleTimeoutMinutes: 480,
     startedAgo: 3600,
     sinceAgo: 2700,
   },
@@ -93,6 +97,9 @@ export const DEMO_OTHER_SESSIONS: readonly DemoSession[] = [
     busyExecutors: 8,
   },
 ];
+
+/** The demo session whose workers fail one after another (an executor crash loop), and since when. */
+export const DEMO_CRASH_LOOP = { sessionId: "5b1c3d4e-0006-4a6b-8c9d-0e1f2a3b4c06", loopsFromAgo: 300 } as const;
 
 /**
  * The demo's calculations: fixed IDs (config.yaml lists them) whose lives
@@ -247,12 +254,25 @@ export function loadDemoWorkload(state: AthenaState, startMs: number = state.now
       ...(s.reason === undefined ? {} : { stateChangeReason: s.reason }),
       ...(since === undefined ? {} : { idleSinceMs: since, endedAtMs: since, lastModifiedMs: since }),
       ...(s.busyExecutors === undefined ? {} : { busyExecutors: s.busyExecutors }),
+      ...(s.idleTimeoutMinutes === undefined ? {} : { idleTimeoutMinutes: s.idleTimeoutMinutes }),
     });
+  }
+  for (const s of DEMO_OTHER_SESSIONS) {
+    if (s.busyExecutors !== undefined) state.executors.addWorkers(s.id, s.busyExecutors, ago(s.startedAgo), undefined);
+  }
+  // The degraded session's workers crash in a loop: one every minute fails 45 seconds after it starts, for an hour.
+  for (let minute = 0; minute < 60; minute++) {
+    const from = ago(DEMO_CRASH_LOOP.loopsFromAgo) + minute * 60_000;
+    state.executors.addWorkers(DEMO_CRASH_LOOP.sessionId, 1, from, from + 45_000, true);
   }
   for (const calc of DEMO_CALCULATIONS) {
     const session = DEMO_SESSIONS[calc.session];
     if (session === undefined) continue;
     const { submittedAtMs, schedule } = scheduleFor(calc, startMs);
+    // Its workers (one per DPU) run while it does; one fails with it.
+    const running = schedule.find((step) => step.state === "RUNNING")?.atMs;
+    const ended = schedule.find((step) => step.state === calc.end)?.atMs;
+    if (running !== undefined) state.executors.addWorkers(session.id, 4, running, ended, calc.end === "FAILED");
     state.addCalculation({
       id: calc.id,
       sessionId: session.id,

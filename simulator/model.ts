@@ -12,6 +12,7 @@ export const OPERATIONS = [
   "GetWorkGroup",
   "ListWorkGroups",
   "ListTagsForResource",
+  "ListExecutors",
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
@@ -93,6 +94,8 @@ export interface SimSession {
   maxConcurrentDpus: number;
   /** SessionConfiguration.IdleTimeoutSeconds. */
   idleTimeoutSeconds: number;
+  /** SessionConfiguration.SessionIdleTimeoutInMinutes (what StartSession sets); left out of the answer when undefined. */
+  idleTimeoutMinutes: number | undefined;
   notebookVersion: string;
   /** SessionConfiguration.ExecutionRole. */
   executionRole: string;
@@ -127,6 +130,7 @@ export interface NewSession {
   defaultExecutorDpuSize?: number;
   maxConcurrentDpus?: number;
   idleTimeoutSeconds?: number;
+  idleTimeoutMinutes?: number;
   notebookVersion?: string;
   executionRole?: string;
   workingDirectory?: string;

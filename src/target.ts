@@ -23,6 +23,12 @@ import { SwappableAthenaApi } from "./athena/swappable-api.js";
 import { NOTHING_TRACKED, track, type Tracking } from "./tracking.js";
 import { WatchSince } from "./watch-since.js";
 import { WorkgroupDirectory } from "./workgroup-directory.js";
+import { executorCache, type ExecutorCache, type ExecutorsEntry } from "./executors/cache.js";
+import { ExecutorFailureTally } from "./executors/failure-tally.js";
+import { EXECUTOR_FAMILIES } from "./executors/metrics.js";
+import { isSessionEnded } from "./athena/session.js";
+import { MetricsStore } from "./exposition/metrics-store.js";
+import { assembleFamilies } from "./exposition/text-format.js";
 
 /** What a target is built from, besides its configuration. */
 export interface TargetDeps {
@@ -51,6 +57,10 @@ export class Target {
   readonly #sessionDpu: SessionDpuCounter;
   readonly #sessionExposition = new SessionExposition();
   readonly #directory: WorkgroupDirectory;
+  readonly #executors: ExecutorCache;
+  /** Each watched session's executor lines, rendered when a listing replaces its entry. */
+  readonly #executorText = new MetricsStore<ExecutorsEntry>(EXECUTOR_FAMILIES);
+  readonly #executorFailures: ExecutorFailureTally;
   readonly #since: WatchSince;
   /** The session of each calculation an answer has named it for; kept for configured IDs, so each is fetched once to learn it. */
   readonly #sessionOf = new Map<string, string>();
@@ -94,6 +104,8 @@ export class Target {
     };
     this.#sessions = sessionCache(this.#api, cacheOptions);
     this.#directory = new WorkgroupDirectory(this.#sessions);
+    this.#executors = executorCache(this.#api, (id) => this.#sessions.peek(id)?.value, cacheOptions);
+    this.#executorFailures = new ExecutorFailureTally(config.cache.maxEntries);
     this.#cache = calculationCache(this.#api, (sessionId, signal) => this.#directory.workgroupOf(sessionId, signal), cacheOptions);
     this.#sessionExposition.setPrice(config.cost.dpuHourPriceUsd);
     this.#sessionExposition.setWorkgroups([], config.discovery?.workgroupTags ?? []);
@@ -149,6 +161,7 @@ export class Target {
     if (previous.cache.ttlMs !== next.cache.ttlMs) {
       this.#cache.setTtl(next.cache.ttlMs);
       this.#sessions.setTtl(next.cache.ttlMs);
+      this.#executors.setTtl(next.cache.ttlMs);
     }
     if (previous.cache.maxEntries !== next.cache.maxEntries) {
       this.deps.logger.warn(
@@ -196,7 +209,13 @@ export class Target {
     const sessions = await this.#sessions.refresh(this.#tracking.sessions, deadline, pace);
     // A settled calculation is never fetched again: it is a hit without a cache lookup.
     const settledHits = this.#tracking.ids.length - this.#due.size;
-    const calculations = await this.#cache.refresh(this.#due, deadline, pace);
+    // Executors are listed beside the calculations, for the sessions now known: a listing that outlasts the
+    // deadline lands for the next scrape, as a fetch does, so the list rate limit delays data, never the scrape.
+    const listed = this.#tracking.sessions.filter((id) => this.#sessions.peek(id)?.value !== undefined);
+    const [calculations] = await Promise.all([
+      this.#cache.refresh(this.#due, deadline, pace),
+      this.#executors.refresh(listed, deadline, pace),
+    ]);
     this.#takeCacheChanges();
     this.metrics.cacheHits.inc(calculations.hits + settledHits + sessions.hits);
     this.metrics.cacheMisses.inc(calculations.misses + sessions.misses);
@@ -204,12 +223,14 @@ export class Target {
     return [
       ...this.#exposition.parts(this.deps.clock.now() / 1000, hidden),
       ...this.#sessionExposition.parts(hidden),
+      ...assembleFamilies(EXECUTOR_FAMILIES, (family) => [this.#executorText.text(family, 0)], hidden),
       // Rendered when a finish is observed, so it comes before the text rendered for this scrape, which goes as one piece.
       this.#histograms.expose(hidden),
       Buffer.from(
         (await this.metrics.api.text()) +
           this.#counters.expose(hidden) +
           this.#sessionDpu.expose(hidden) +
+          this.#executorFailures.expose(hidden) +
           (await registryText(this.metrics.registry)),
         "utf8",
       ),
@@ -276,10 +297,12 @@ export class Target {
     }
     const changes = this.#sessions.takeChanges();
     const refreshed = changes.flatMap((change) => (change.kind === "updated" && change.answer !== undefined ? [change.answer] : []));
+    const listings = this.#executors.takeChanges();
+    const executorChanges = listings.flatMap((change) => (change.kind === "updated" ? (change.answer?.changed ?? []) : []));
     // The configured calculations of each session, worked out once per batch rather than once per session:
     // a walk of every tracked calculation per session refreshed would grow with both.
     const listedIn = new Map<string, string[]>();
-    if (refreshed.length > 0) {
+    if (refreshed.length > 0 || executorChanges.length > 0) {
       for (const id of this.#config.calculations) {
         const session = this.#sessionOf.get(id);
         if (session === undefined) continue;
@@ -295,6 +318,18 @@ export class Target {
     for (const session of refreshed) {
       if (!owns(this.deps.shard, session.id)) continue;
       this.#sessionDpu.observe(session, this.#since.session(session.workgroup, listedIn.get(session.id) ?? []));
+      this.#executorFailures.declare(session.workgroup);
+      // Its executors' last states are listed in full at once.
+      if (isSessionEnded(session.state)) this.#executors.expire(session.id);
+    }
+    for (const listing of listings) {
+      if (!this.#shownSessions.has(listing.id)) continue;
+      if (listing.kind === "dropped") this.#executorText.delete(listing.id);
+      else if (listing.held.value !== undefined) this.#executorText.set(listing.id, listing.held.value);
+    }
+    for (const change of executorChanges) {
+      if (!owns(this.deps.shard, change.sessionId)) continue;
+      this.#executorFailures.observe(change, this.#since.session(change.workgroup, listedIn.get(change.sessionId) ?? []));
     }
     if (learned) this.#retrack();
   }
@@ -317,7 +352,12 @@ export class Target {
       if (!listed.has(id)) this.#sessionOf.delete(id);
     }
     const sessions = new Set(next.sessions);
-    for (const id of previous.sessions) if (!sessions.has(id)) this.#sessions.forget(id);
+    for (const id of previous.sessions) {
+      if (sessions.has(id)) continue;
+      this.#sessions.forget(id);
+      this.#executors.forget(id);
+      this.#executorText.delete(id);
+    }
     this.#noteLeftOut(previous.leftOut, next.leftOut);
     this.#tracking = next;
     this.#due = new Set(next.ids.filter((id) => this.#cache.peek(id)?.settled !== true));

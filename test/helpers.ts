@@ -272,6 +272,7 @@ export function emptyHttpApp(): ReturnType<typeof createHttpApp> {
         listWorkGroups: () => Promise.resolve(ok([])),
         listSessions: () => Promise.resolve(ok([])),
         listCalculations: () => Promise.resolve(ok([])),
+        listExecutors: () => Promise.resolve(ok([])),
       }),
     },
     processMetrics,

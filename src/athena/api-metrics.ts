@@ -18,6 +18,7 @@ export const API_OPERATIONS = [
   "ListCalculationExecutions",
   "ListTagsForResource",
   "GetCallerIdentity",
+  "ListExecutors",
 ] as const;
 export type ApiOperation = (typeof API_OPERATIONS)[number];
 

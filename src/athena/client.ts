@@ -5,6 +5,7 @@ import {
   GetWorkGroupCommand,
   ListTagsForResourceCommand,
   ListCalculationExecutionsCommand,
+  ListExecutorsCommand,
   ListSessionsCommand,
   ListWorkGroupsCommand,
   type AthenaClientConfig,
@@ -16,10 +17,20 @@ import type { Logger } from "pino";
 import pLimit from "p-limit";
 import { whileEither } from "../either-signal.js";
 import { fullBucket } from "./token-bucket.js";
-import { toCalculation, toCalculationSummary, toSession, toSessionSummary, toTag, toWorkGroupDetail, toWorkGroupSummary } from "./parse.js";
+import {
+  toExecutor,
+  toCalculation,
+  toCalculationSummary,
+  toSession,
+  toSessionSummary,
+  toTag,
+  toWorkGroupDetail,
+  toWorkGroupSummary,
+} from "./parse.js";
 import type { Session, SessionState } from "./session.js";
 import { API_ERROR_CODES, classifyError, type ApiError } from "./errors.js";
 import type { Calculation, CalculationSummary } from "./calculation.js";
+import type { Executor } from "./executor.js";
 import type { SessionSummary, WorkGroupSummary } from "./session.js";
 import type { AwsSettings } from "./settings.js";
 import { err, ok, type Result } from "../result.js";
@@ -41,6 +52,12 @@ export interface AthenaApi {
     signal: AbortSignal,
     stopAt?: (calculation: CalculationSummary) => boolean,
   ): Promise<Result<CalculationSummary[], ApiError>>;
+  /**
+   * A session's executors, newest first; paging ends at the first executor
+   * `stopAt` accepts, which is left out with all after it. One summary that
+   * makes no sense fails the listing (an InvalidResponse naming it).
+   */
+  listExecutors(sessionId: string, signal: AbortSignal, stopAt?: (executor: Executor) => boolean): Promise<Result<Executor[], ApiError>>;
 }
 
 /** Which sessions ListSessions pages through. */
@@ -80,6 +97,8 @@ export const MISSING_CREDENTIALS_HINT =
   "no AWS credentials: give the exporter some (environment, profile or SSO, web identity, container or instance role), " +
   "set any AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for the simulator, which checks no signature, " +
   "or run `npm run demo` to try the exporter without AWS";
+
+const describeList = (value: unknown): string => (value === undefined || value === null ? "missing" : `a ${typeof value}, not a list`);
 
 /** Once per process: every target and every call fails the same way, and one hint is enough. */
 let credentialsHinted = false;
@@ -283,10 +302,28 @@ export class SdkAthenaApi implements AthenaApi {
     );
   }
 
+  listExecutors(sessionId: string, signal: AbortSignal, stopAt?: (executor: Executor) => boolean): Promise<Result<Executor[], ApiError>> {
+    return this.#pages(
+      "ListExecutors",
+      signal,
+      async (NextToken, abortSignal) => {
+        const page = await this.client.send(new ListExecutorsCommand({ SessionId: sessionId, MaxResults: LIST_PAGE_SIZE, NextToken }), {
+          abortSignal,
+        });
+        // The SDK types the list as always there; a hostile answer may leave it out, or send another thing.
+        const summaries: unknown = page.ExecutorsSummary;
+        const items = Array.isArray(summaries) ? summaries.map(toExecutor) : [err(`ExecutorsSummary is ${describeList(summaries)}`)];
+        return { items, next: page.NextToken };
+      },
+      stopAt,
+      true,
+    );
+  }
+
   /**
    * Follows NextToken until the last page, or the first item `stopAt`
    * accepts; summaries that make no sense are left out (they have no ID or
-   * state). A token given twice, or more pages than MAX_PAGES, ends the
+   * state), unless `strict`, where one fails the listing. A token given twice, or more pages than MAX_PAGES, ends the
    * listing as a failure: its items would look complete and are not.
    */
   async #pages<T>(
@@ -294,6 +331,7 @@ export class SdkAthenaApi implements AthenaApi {
     signal: AbortSignal,
     fetchPage: (token: string | undefined, signal: AbortSignal) => Promise<{ items: Result<T, string>[]; next: string | undefined }>,
     stopAt?: (item: T) => boolean,
+    strict = false,
   ): Promise<Result<T[], ApiError>> {
     const all: T[] = [];
     const tokens = new Set<string>();
@@ -303,6 +341,7 @@ export class SdkAthenaApi implements AthenaApi {
       if (!answer.ok) return answer;
       for (const item of answer.value.items) {
         if (!item.ok) {
+          if (strict) return this.#runaway(operation, `${operation} answered with a summary that makes no sense: ${item.error}`);
           this.metrics.failed(operation, "InvalidResponse");
           continue;
         }

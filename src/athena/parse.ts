@@ -9,6 +9,7 @@ import type {
 import { isCalculationState, type Calculation, type CalculationSummary } from "./calculation.js";
 import { err, ok, type Result } from "../result.js";
 import { isSessionState, type Session, type SessionSummary, type WorkGroupSummary } from "./session.js";
+import { isExecutorState, isExecutorType, type Executor } from "./executor.js";
 
 type CalculationAnswer = Pick<
   GetCalculationExecutionCommandOutput,
@@ -212,9 +213,73 @@ export function toSession(requestedId: string, answer: Pick<GetSessionCommandOut
       coordinatorDpuSize: amount(engine.CoordinatorDpuSize, "EngineConfiguration.CoordinatorDpuSize", 10_000),
       defaultExecutorDpuSize: amount(engine.DefaultExecutorDpuSize, "EngineConfiguration.DefaultExecutorDpuSize", 10_000),
       maxConcurrentDpus: amount(engine.MaxConcurrentDpus, "EngineConfiguration.MaxConcurrentDpus", 100_000),
-      idleTimeoutSeconds: amount(configuration.IdleTimeoutSeconds, "SessionConfiguration.IdleTimeoutSeconds", 10 * 365 * 86_400),
+      idleTimeoutSeconds: idleTimeout(configuration),
       executionRole: roleArn(configuration.ExecutionRole, "SessionConfiguration.ExecutionRole"),
       notebookVersion: text(a.NotebookVersion, "NotebookVersion"),
+    };
+  });
+}
+
+/**
+ * The session's idle timeout in seconds. SessionConfiguration carries two
+ * fields: SessionIdleTimeoutInMinutes, the one StartSession sets (and the
+ * console's setting), and the older IdleTimeoutSeconds. When both are given
+ * the minutes win, as the setting the session was started with.
+ */
+function idleTimeout(configuration: Record<string, unknown>): number | undefined {
+  const seconds = amount(configuration.IdleTimeoutSeconds, "SessionConfiguration.IdleTimeoutSeconds", MAX_IDLE_TIMEOUT_SECONDS);
+  const minutes = amount(
+    configuration.SessionIdleTimeoutInMinutes,
+    "SessionConfiguration.SessionIdleTimeoutInMinutes",
+    MAX_IDLE_TIMEOUT_SECONDS / 60,
+  );
+  return minutes === undefined ? seconds : minutes * 60;
+}
+const MAX_IDLE_TIMEOUT_SECONDS = 10 * 365 * 86_400;
+
+/** No executor holds more DPUs than a session may hold at once (MaxConcurrentDpus' own bound). */
+const MAX_EXECUTOR_DPUS = 100_000;
+
+/**
+ * An executor's time. The model types StartDateTime and TerminationDateTime
+ * as Long without a unit: a figure above 10^11 is taken as milliseconds (10^11
+ * seconds lies past the year 5000), one below as seconds.
+ */
+function epoch(value: unknown, field: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value)) throw new Refused(`${field} ${describe(value)} is not a number`);
+  const seconds = value > 1e11 ? value / 1000 : value;
+  if (seconds < MIN_EPOCH_SECONDS || seconds > MAX_EPOCH_SECONDS)
+    throw new Refused(`${field} ${describe(value)} is not a time between 2000 and 2100`);
+  return seconds;
+}
+
+/**
+ * One ListExecutors summary as an Executor. Unlike the other listings, a bad
+ * summary refuses the whole listing (client.ts): an executor left out would
+ * make the DPUs held and the failures counted quietly wrong.
+ */
+export function toExecutor(summary: unknown): Result<Executor, string> {
+  return refusing(() => {
+    const e = record(summary, "ExecutorsSummary item");
+    const executorId = id(e.ExecutorId, "ExecutorId");
+    const type: unknown = e.ExecutorType;
+    if (typeof type !== "string" || !isExecutorType(type))
+      throw new Refused(`executor ${describe(executorId)} has an unknown ExecutorType ${describe(type)}`);
+    const state: unknown = e.ExecutorState;
+    if (typeof state !== "string" || !isExecutorState(state))
+      throw new Refused(`executor ${describe(executorId)} has an unknown ExecutorState ${describe(state)}`);
+    const size = amount(e.ExecutorSize, `ExecutorSize of executor ${describe(executorId)}`, MAX_EXECUTOR_DPUS);
+    if (size === undefined) throw new Refused(`executor ${describe(executorId)} has no ExecutorSize`);
+    const startedAt = epoch(e.StartDateTime, `StartDateTime of executor ${describe(executorId)}`);
+    if (startedAt === undefined) throw new Refused(`executor ${describe(executorId)} has no StartDateTime`);
+    return {
+      id: executorId,
+      type,
+      state,
+      size,
+      startedAt,
+      endedAt: epoch(e.TerminationDateTime, `TerminationDateTime of executor ${describe(executorId)}`),
     };
   });
 }

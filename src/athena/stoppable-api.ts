@@ -17,6 +17,7 @@ export function stoppedBy(factory: AthenaApiFactory, stop: AbortSignal): AthenaA
       listWorkGroupTags: (name, signal) => whileEither(signal, stop, (s) => api.listWorkGroupTags(name, s)),
       listSessions: (workgroup, signal, options) => whileEither(signal, stop, (s) => api.listSessions(workgroup, s, options)),
       listCalculations: (sessionId, signal, stopAt) => whileEither(signal, stop, (s) => api.listCalculations(sessionId, s, stopAt)),
+      listExecutors: (sessionId, signal, stopAt) => whileEither(signal, stop, (s) => api.listExecutors(sessionId, s, stopAt)),
     };
   };
 }

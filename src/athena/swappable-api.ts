@@ -14,4 +14,5 @@ export class SwappableAthenaApi implements AthenaApi {
   listWorkGroupTags: AthenaApi["listWorkGroupTags"] = (name, signal) => this.target.listWorkGroupTags(name, signal);
   listSessions: AthenaApi["listSessions"] = (workgroup, signal, options) => this.target.listSessions(workgroup, signal, options);
   listCalculations: AthenaApi["listCalculations"] = (sessionId, signal, stopAt) => this.target.listCalculations(sessionId, signal, stopAt);
+  listExecutors: AthenaApi["listExecutors"] = (sessionId, signal, stopAt) => this.target.listExecutors(sessionId, signal, stopAt);
 }

@@ -4,6 +4,7 @@ import { FINISHED_FAMILIES } from "../calculations/finished-counters.js";
 import { FINISHED_HISTOGRAM_FAMILIES } from "../calculations/finished-histograms.js";
 import { PROCESS_FAMILIES, SELF_FAMILIES } from "../self/metrics.js";
 import { PRICE_FAMILIES, SESSION_COUNTER_FAMILIES } from "../sessions/dpu-counter.js";
+import { EXECUTOR_COUNTER_FAMILIES, EXECUTOR_FAMILIES } from "../executors/metrics.js";
 import { SESSION_FAMILIES, WORKGROUP_FAMILIES, WORKGROUP_TAGS_FAMILY } from "../sessions/metrics.js";
 
 /**
@@ -18,6 +19,8 @@ export const ALL_FAMILIES: readonly FamilySpec[] = [
   ...FINISHED_HISTOGRAM_FAMILIES,
   ...SESSION_FAMILIES,
   ...SESSION_COUNTER_FAMILIES,
+  ...EXECUTOR_FAMILIES,
+  ...EXECUTOR_COUNTER_FAMILIES,
   ...WORKGROUP_FAMILIES,
   WORKGROUP_TAGS_FAMILY,
   ...PRICE_FAMILIES,

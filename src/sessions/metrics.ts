@@ -125,7 +125,7 @@ export const SESSION_FAMILIES: readonly FamilyGenerator<SessionSubject>[] = [
     name: "athena_session_idle_timeout_seconds",
     type: "gauge",
     help: "How long the session may stay idle before Athena ends it.",
-    doc: "how long the session may stay idle before Athena ends it (`SessionConfiguration.IdleTimeoutSeconds`)",
+    doc: "how long the session may stay idle before Athena ends it (`SessionConfiguration.SessionIdleTimeoutInMinutes` × 60, else `IdleTimeoutSeconds`)",
     labelNames: [],
     generate: ({ session: s }) => one(s.idleTimeoutSeconds),
   }),

@@ -60,7 +60,12 @@ describe("notifications as a person receives them: README's Alertmanager config 
   const simulator = new AthenaSimulator();
   const now = Date.now();
   // A forgotten notebook: idle for 45 minutes, over the 30-minute threshold from the start.
-  const idle = simulator.state.addSession("wg", { idleSinceMs: now - 45 * MINUTE, startedAtMs: now - 50 * MINUTE });
+  // Started with the 480-minute maximum idle timeout: it will bill for hours unless someone ends it.
+  const idle = simulator.state.addSession("wg", {
+    idleSinceMs: now - 45 * MINUTE,
+    startedAtMs: now - 50 * MINUTE,
+    idleTimeoutMinutes: 480,
+  });
   const doomed = simulator.state.addSession("wg", { state: "BUSY", startedAtMs: now - 10 * MINUTE });
   const running = Array.from(
     { length: 20 },

@@ -16,7 +16,8 @@ const HOUR = 3_600_000;
  * promtool unit tests check the real durations.
  */
 function compressFor(rules: string): string {
-  return rules.replace(/^(\s+for: )(\d+)m$/gm, "$1$2s");
+  // Subquery windows too (AthenaExecutorsFailing's 15 minutes at 1-minute steps): seconds at 1-second steps.
+  return rules.replace(/^(\s+for: )(\d+)m$/gm, "$1$2s").replace(/\[(\d+)m:1m\]/g, "[$1s:1s]");
 }
 
 type Alert = Awaited<ReturnType<RunningPrometheus["alerts"]>>[number];
@@ -75,6 +76,7 @@ describe("with a real Prometheus scraping the exporter", () => {
   const ids = { failing: "", stuck: "", finishing: "", canceled: "", queued: "", etl: "" };
   let idleSession = "";
   let spark35Session = "";
+  let crashLoopSession = "";
 
   before(async () => {
     stack = await startStack((sim) => {
@@ -84,7 +86,14 @@ describe("with a real Prometheus scraping the exporter", () => {
       const analytics = sim.state.addSession("analytics-spark");
       const etl = sim.state.addSession("etl-spark");
       // Sessions alone: one idle for 45 minutes, and a workgroup on the engine without calculations.
-      idleSession = sim.state.addSession("analytics-spark", { idleSinceMs: now - 45 * 60_000, startedAtMs: now - 50 * 60_000 }).id;
+      idleSession = sim.state.addSession("analytics-spark", {
+        idleSinceMs: now - 45 * 60_000,
+        startedAtMs: now - 50 * 60_000,
+        idleTimeoutMinutes: 480,
+      }).id;
+      // A session whose four workers will fail one after another once Prometheus sees them: an executor crash loop.
+      crashLoopSession = sim.state.addSession("analytics-spark", { state: "BUSY", description: "crash loop" }).id;
+      sim.state.executors.addWorkers(crashLoopSession, 4, now - 60_000, undefined);
       sim.state.addWorkGroup("interactive-spark35", "Apache Spark version 3.5");
       spark35Session = sim.state.addSession("interactive-spark35").id;
       // RUNNING at the first scrape, FAILED a few scrapes later: the first
@@ -162,12 +171,42 @@ describe("with a real Prometheus scraping the exporter", () => {
     assert.equal(idle.labels.session_id, idleSession);
     assert.equal(idle.labels.workgroup, "analytics-spark");
     assert.match(idle.annotations.description ?? "", /analytics-spark/);
+    // What its executors hold (its coordinator), in words, and how long its 480-minute timeout lets it bill.
+    assert.match(
+      idle.annotations.description ?? "",
+      /its executors still hold 1 DPUs, about 0\.35 USD per hour\. Athena ends it by itself only in 7h 1\dm/,
+    );
     const firing = (await prometheus.alerts()).filter((a) => a.labels.alertname === "AthenaSessionIdle" && a.state === "firing");
     assert.deepEqual(
       firing.map((a) => a.labels.session_id),
       [idleSession],
       "only the long-idle session alerts",
     );
+  });
+
+  it("fires AthenaExecutorsFailing for the session whose executors crash-loop, and for no other", async () => {
+    await waitFor(
+      async () => (await prometheus.query(`athena_session_executor_dpus{session_id="${crashLoopSession}"}`)).result[0]?.value?.[1] === "5",
+      30_000,
+      "the crash-looping session's coordinator and four workers scraped",
+    );
+    for (const worker of stack.simulator.state.executors.listed(crashLoopSession).filter((e) => e.type === "WORKER")) {
+      stack.simulator.state.executors.setState(worker.id, "FAILED");
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    const failing = await firingAlert(prometheus, "AthenaExecutorsFailing");
+    assert.equal(failing.labels.session_id, crashLoopSession);
+    assert.match(
+      failing.annotations.description ?? "",
+      /^[34] executors of session .* FAILED in the last 15m\. Its executors hold 1 DPUs now of the 20 it may hold\./,
+    );
+    const firing = (await prometheus.alerts()).filter((a) => a.labels.alertname === "AthenaExecutorsFailing" && a.state === "firing");
+    assert.deepEqual(
+      firing.map((a) => a.labels.session_id),
+      [crashLoopSession],
+    );
+    const failed = await prometheus.query('sum(athena_executors_failed_total{workgroup="analytics-spark"})');
+    assert.equal(failed.result[0]?.value?.[1], "4", "each failure counted once");
   });
 
   it("watches the sessions of an Apache Spark 3.5 workgroup, and asks it for no calculations", async () => {

@@ -8,7 +8,7 @@ import ts from "typescript";
  * The layers of src/, bottom to top (README, "Development"). A module may
  * import from its own place (its folder; at the root, its layer) and from
  * any layer below; never from a layer above, and never from a sibling
- * folder of its own layer: calculations/, sessions/ and self/ know nothing
+ * folder of its own layer: calculations/, sessions/, executors/ and self/ know nothing
  * of each other.
  */
 const LAYERS: readonly { readonly name: string; readonly places: readonly string[] }[] = [
@@ -19,8 +19,8 @@ const LAYERS: readonly { readonly name: string; readonly places: readonly string
   { name: "text format, family generators, compression (no domain)", places: ["exposition/"] },
   { name: "the Athena API and the types it parses into", places: ["athena/"] },
   { name: "config files (handed the family names, loads no family)", places: ["config/"] },
-  { name: "the refreshing cache both resources fetch through", places: ["refreshing-cache.ts"] },
-  { name: "resources and the exporter's own health", places: ["calculations/", "sessions/", "self/"] },
+  { name: "the refreshing cache every resource fetches through", places: ["refreshing-cache.ts"] },
+  { name: "resources and the exporter's own health", places: ["calculations/", "sessions/", "executors/", "self/"] },
   { name: "discovery", places: ["discovery/"] },
   { name: "the catalog of every family", places: ["catalog/"] },
   {

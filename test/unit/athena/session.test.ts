@@ -80,6 +80,22 @@ describe("GetSession's answer to a session", () => {
     });
   }
 
+  it("reads the idle timeout from either field, SessionIdleTimeoutInMinutes winning when both are given", () => {
+    const timeout = (configuration: Record<string, unknown>): number | undefined => {
+      const parsed = toSession(ID, answer({ SessionConfiguration: configuration }));
+      assert.ok(parsed.ok);
+      return parsed.value.idleTimeoutSeconds;
+    };
+    assert.equal(timeout({ IdleTimeoutSeconds: 1200 }), 1200);
+    assert.equal(timeout({ SessionIdleTimeoutInMinutes: 480 }), 480 * 60);
+    assert.equal(timeout({ IdleTimeoutSeconds: 1200, SessionIdleTimeoutInMinutes: 480 }), 480 * 60);
+    assert.equal(timeout({}), undefined);
+    assert.match(
+      String((toSession(ID, answer({ SessionConfiguration: { SessionIdleTimeoutInMinutes: -5 } })) as { error?: string }).error),
+      /SessionIdleTimeoutInMinutes -5/,
+    );
+  });
+
   it("settles an ended session only once its DPU total is in", () => {
     const ended = toSession(ID, answer({}, { State: "TERMINATED", EndDateTime: T }));
     const withoutStatistics = toSession(ID, answer({ Statistics: undefined }, { State: "TERMINATED", EndDateTime: T }));
