@@ -210,7 +210,7 @@ describe("hostile ListExecutors answers", () => {
         // Listings happen as scrapes refresh what is watched.
         async () => {
           await stack.scrape();
-          return stack.logs().some((line) => line.msg === "executor listing failed" && c.error.test(String(line.reason)));
+          return stack.logs().some((line) => line.msg === "executor listing refresh failed" && c.error.test(String(line.reason)));
         },
         10_000,
         `a warning naming what is wrong (${String(c.error)})`,
