@@ -98,22 +98,6 @@ export const SESSION_FAMILIES: readonly FamilyGenerator<SessionSubject>[] = [
     generate: ({ session: s }) => one(s.lastModifiedAt),
   }),
   sessionFamily({
-    name: "athena_session_coordinator_dpu_size",
-    type: "gauge",
-    help: "DPUs of the session's coordinator.",
-    doc: "DPUs of the coordinator (`EngineConfiguration.CoordinatorDpuSize`)",
-    labelNames: [],
-    generate: ({ session: s }) => one(s.coordinatorDpuSize),
-  }),
-  sessionFamily({
-    name: "athena_session_default_executor_dpu_size",
-    type: "gauge",
-    help: "DPUs of each of the session's executors by default.",
-    doc: "DPUs of each executor by default (`EngineConfiguration.DefaultExecutorDpuSize`)",
-    labelNames: [],
-    generate: ({ session: s }) => one(s.defaultExecutorDpuSize),
-  }),
-  sessionFamily({
     name: "athena_session_max_concurrent_dpus",
     type: "gauge",
     help: "Most DPUs the session may use at once.",
