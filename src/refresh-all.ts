@@ -6,6 +6,13 @@ export interface RefreshPace {
   readonly aheadMs: number;
   /** Enough to keep every request slot busy (aws.maxConcurrency), few enough that a cold start stays small. */
   readonly atOnce: number;
+  /**
+   * At most this many fetches per refresh, the stalest first; the others wait
+   * for a later one. For what a rate limit could not fetch before the next
+   * scrape anyway: queued behind it, they would hold the limit (and whoever
+   * shares it) for minutes.
+   */
+  readonly most?: number;
 }
 
 /**
@@ -38,6 +45,14 @@ export async function refreshAll<V extends object>(
     else due.push({ id, force: fresh });
   }
   if (due.length === 0) return { hits, misses: 0 };
+  const most = pace.most ?? Infinity;
+  if (due.length > most) {
+    // Never fetched first, then the longest stale, so that every ID gets its turn.
+    const waiting = (id: string): number => (cache.peek(id, { allowStale: true }) === undefined ? -Infinity : cache.getRemainingTTL(id));
+    const left = new Map(due.map(({ id }) => [id, waiting(id)]));
+    due.sort((a, b) => (left.get(a.id) ?? 0) - (left.get(b.id) ?? 0));
+    due.length = most;
+  }
   let inflight = 0;
   // A cold start makes every ID due at once: they are fed to the cache a bounded number at a time, so
   // the process never holds thousands of requests (and their promises, timers and buffers) together.

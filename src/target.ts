@@ -209,13 +209,21 @@ export class Target {
     const sessions = await this.#sessions.refresh(this.#tracking.sessions, deadline, pace);
     // A settled calculation is never fetched again: it is a hit without a cache lookup.
     const settledHits = this.#tracking.ids.length - this.#due.size;
-    // Executors are listed beside the calculations, for the sessions now known: a listing that outlasts the
-    // deadline lands for the next scrape, as a fetch does, so the list rate limit delays data, never the scrape.
+    // Executors are listed beside the calculations, for the sessions now known, and waited for only while the
+    // calculations are: a listing still queued then lands for the next scrape, so the list rate limit delays
+    // executor data, never the scrape. Each scrape starts no more listings than half the list rate allows
+    // before the next one (the other half is discovery's), the longest waiting first.
     const listed = this.#tracking.sessions.filter((id) => this.#sessions.peek(id)?.value !== undefined);
-    const [calculations] = await Promise.all([
-      this.#cache.refresh(this.#due, deadline, pace),
-      this.#executors.refresh(listed, deadline, pace),
-    ]);
+    const calculationsDone = new AbortController();
+    const horizonMs = pace.aheadMs > 0 ? pace.aheadMs : this.#config.cache.ttlMs;
+    const listings = Math.max(1, Math.floor((this.#config.aws.listRequestsPerSecond * horizonMs) / 2000));
+    const executors = this.#executors.refresh(listed, AbortSignal.any([deadline, calculationsDone.signal]), {
+      ...pace,
+      most: listings,
+    });
+    const calculations = await this.#cache.refresh(this.#due, deadline, pace);
+    calculationsDone.abort();
+    await executors;
     this.#takeCacheChanges();
     this.metrics.cacheHits.inc(calculations.hits + settledHits + sessions.hits);
     this.metrics.cacheMisses.inc(calculations.misses + sessions.misses);

@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import { startServer } from "../../src/http/start-server.js";
 import { shardOf } from "../../src/shard.js";
 import { AthenaSimulator } from "../../simulator/server.js";
-import { fileSource, memoryLogger, stackFor, testConfig, testDeps, valueOf, waitFor } from "../helpers.js";
+import { fileSource, memoryLogger, samplesOf, stackFor, testConfig, testDeps, valueOf, waitFor } from "../helpers.js";
 import { startPrometheus, type RunningPrometheus } from "../prometheus-server.js";
 
 async function scalar(prometheus: RunningPrometheus, expr: string): Promise<number | undefined> {
@@ -158,6 +158,44 @@ describe("the failed-executors counter across a restart and a reload", () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     assert.equal(await failed(second.url, "late"), 1);
     assert.equal(await failed(second.url, "wg"), 0);
+  });
+});
+
+describe("executors under a low list rate", () => {
+  it("never holds a scrape for queued listings: each scrape answers at once, and every session's executors arrive over later scrapes", async (t) => {
+    const count = 24;
+    const sessionIds: string[] = [];
+    const stack = await stackFor(t, (sim) => {
+      const calculations: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const session = sim.state.addSession("wg", { state: "BUSY" });
+        sessionIds.push(session.id);
+        sim.state.executors.addWorkers(session.id, 2, Date.now() - 60 * SECOND, undefined);
+        calculations.push(sim.state.addCalculation({ sessionId: session.id, state: "COMPLETED" }).id);
+      }
+      // Listing all 24 sessions at 4 a second takes 6 s: a scrape that waited for them would take as long.
+      return { calculations, aws: { listRequestsPerSecond: 4 }, extraYaml: "cache: {ttl: 1s}" };
+    });
+    const listedIn = (text: string): number =>
+      sessionIds.filter((id) => valueOf(text, "athena_session_executor_dpus", { session_id: id }) === 3).length;
+    const started = Date.now();
+    let slowest = 0;
+    let listed = 0;
+    while (listed < count && Date.now() - started < 30_000) {
+      const before = Date.now();
+      const text = await stack.scrape();
+      slowest = Math.max(slowest, Date.now() - before);
+      assert.equal(
+        samplesOf(text, "athena_calculation_up").filter((s) => s.value === 1).length,
+        count,
+        "every calculation is served from the first scrape on",
+      );
+      listed = listedIn(text);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.equal(listed, count, "every session's executors arrive");
+    assert.ok(Date.now() - started >= 4000, "the listings took the time the list rate asks for");
+    assert.ok(slowest < 2000, `no scrape waited for the queued listings (slowest ${slowest} ms)`);
   });
 });
 
