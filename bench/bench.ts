@@ -34,7 +34,7 @@ import { prometheusView, type PrometheusView } from "./prometheus-scrapes.js";
 import { populate, UNFINISHED_SHARE } from "./workload.js";
 import { discoveryCalls } from "./discovery-calls.js";
 import { peakRss } from "./peak-rss.js";
-import { CONCURRENCY, CREDENTIALS, RATE, startExporterProcess, TTL_S } from "./exporter-process.js";
+import { CONCURRENCY, CREDENTIALS, LIST_RATE, RATE, startExporterProcess, TTL_S } from "./exporter-process.js";
 
 /** Peak RSS (VmHWM) of the serving process per size, printed after the main table. */
 const peaks: { n: number; bytes: number }[] = [];
@@ -266,6 +266,8 @@ async function run(n: number, dir: string, baselineRss: number): Promise<Row> {
       prometheusScrapes(n),
     );
     await baselines.close();
+    // Counted from a body taken just after Prometheus's scrapes, so that what changed meanwhile (executors listed) is in both.
+    const afterPrometheus = await (await fetch(`${url}/metrics`, { headers: { ...long, "Accept-Encoding": "identity" } })).text();
 
     process.stderr.write(`[${n}] waiting ${TTL_S}s for the unfinished to be due...\n`);
     await sleep(TTL_S * 1000 + 500);
@@ -314,7 +316,7 @@ async function run(n: number, dir: string, baselineRss: number): Promise<Row> {
       gzipEncoding: last.contentEncoding ?? "identity",
       wireBytes: last.bytes.length,
       oneShotBytes: oneShot.length,
-      bodySamples: body.split("\n").filter((l) => l !== "" && !l.startsWith("#")).length,
+      bodySamples: afterPrometheus.split("\n").filter((l) => l !== "" && !l.startsWith("#")).length,
       prometheus,
       bodyMiB: buffer.length / 2 ** 20,
       callsPerWarmScrape,
@@ -339,7 +341,7 @@ function table(rows: readonly Row[]): string {
   const kib = (b: number): string => `${(b / 1024).toFixed(2)} KiB`;
   const lines = [
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}.`,
-    `Simulator: ${LATENCY[0]}–${LATENCY[1]} ms per call, quota ${QUOTA} requests/s; exporter: ${RATE} requests/s, ${CONCURRENCY} in flight, cache.ttl ${TTL_S}s; ${UNFINISHED_SHARE * 100}% of calculations unfinished.`,
+    `Simulator: ${LATENCY[0]}–${LATENCY[1]} ms per call, quota ${QUOTA} requests/s; exporter: ${RATE} requests/s (lists ${LIST_RATE}/s), ${CONCURRENCY} in flight, cache.ttl ${TTL_S}s; ${UNFINISHED_SHARE * 100}% of calculations unfinished.`,
     "",
     "| tracked | warm scrape p50 / p99 | static floor p50 / p99 | ratio p50 / p99 | body | calls per warm scrape (none due) | calls when the unfinished are due | scrape with calls due | naive calls per scrape | ratio | naive scrape | cold start to first complete scrape | throttles seen (ours / naive) | memory per calculation, heap + buffers (ours / naive) | RSS per calculation |",
     "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",

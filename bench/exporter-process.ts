@@ -6,6 +6,7 @@ import { join } from "node:path";
 export const RATE = 900;
 export const CONCURRENCY = 64;
 export const TTL_S = 30;
+export const LIST_RATE = 100;
 export const CREDENTIALS = {
   AWS_ACCESS_KEY_ID: "AKIDBENCH",
   AWS_SECRET_ACCESS_KEY: "bench-secret",
@@ -29,6 +30,8 @@ export async function startExporterProcess(
       `  endpoint: ${endpoint}`,
       `  requestsPerSecond: ${RATE}`,
       `  maxConcurrency: ${CONCURRENCY}`,
+      // Each session's executors are listed during the cold start, rather than a few per scrape into the measured ones.
+      `  listRequestsPerSecond: ${LIST_RATE}`,
       "scrape: {timeout: 10m}",
       `cache: {ttl: ${TTL_S}s, maxEntries: ${Math.max(1, ids.length)}}`,
       `calculations: [${ids.join(",")}]`,
@@ -38,7 +41,7 @@ export async function startExporterProcess(
   const port = 20000 + Math.floor(Math.random() * 20000);
   const child = spawn(
     process.execPath,
-    ["dist/main.js", `--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=error"],
+    ["--max-semi-space-size=2", "dist/main.js", `--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=error"],
     {
       env: { ...process.env, ...CREDENTIALS },
       stdio: ["ignore", "ignore", "inherit"],

@@ -56,7 +56,7 @@ await writeFile(
 const port = 40000 + Math.floor(Math.random() * 10000);
 const child = spawn(
   process.execPath,
-  ["dist/main.js", `--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=error"],
+  ["--max-semi-space-size=2", "dist/main.js", `--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=error"],
   {
     env: {
       ...process.env,

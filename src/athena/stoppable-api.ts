@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { whileEither } from "../either-signal.js";
 import type { AthenaApiFactory } from "./client.js";
 
@@ -7,6 +8,8 @@ import type { AthenaApiFactory } from "./client.js";
  * it will never use (a slow Athena would otherwise hold it until the call's timeout).
  */
 export function stoppedBy(factory: AthenaApiFactory, stop: AbortSignal): AthenaApiFactory {
+  // Every call in flight listens to it (aws.maxConcurrency of them and more): not the leak Node warns of past 10.
+  setMaxListeners(0, stop);
   return (aws, metrics) => {
     const api = factory(aws, metrics);
     return {

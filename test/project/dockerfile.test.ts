@@ -53,7 +53,7 @@ describe("Dockerfile", () => {
   it("starts node directly in exec form, so SIGTERM reaches the exporter", async () => {
     const final = (await stages()).at(-1)?.instructions ?? [];
     const entrypoint = final.find((i) => i.keyword === "ENTRYPOINT")?.args ?? "";
-    assert.match(entrypoint, /^\["node", "dist\/main.js"\]$/);
+    assert.match(entrypoint, /^\["node", "--max-semi-space-size=2", "dist\/main.js"\]$/);
   });
 
   it("writes nothing at run time, so a read-only root filesystem works", async () => {
