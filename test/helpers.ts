@@ -169,6 +169,17 @@ export function valueOf(text: string, name: string, labels: Record<string, strin
   return found[0]?.value;
 }
 
+/**
+ * Whether every session the text shows has had its executors listed once. Listings land between
+ * scrapes (a scrape does not wait for them beyond the calculations), so a test that compares two
+ * bodies waits for this first.
+ */
+export function executorsListed(text: string): boolean {
+  const samples = parseExposition(text);
+  const listed = new Set(samples.filter((s) => s.name === "athena_session_executors").map((s) => s.labels.session_id));
+  return samples.filter((s) => s.name === "athena_session_up").every((s) => listed.has(s.labels.session_id));
+}
+
 export function samplesOf(text: string, name: string): Sample[] {
   return parseExposition(text).filter((s) => s.name === name);
 }

@@ -3,7 +3,7 @@ import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
-import { parseExposition, rawRequest, stackFor, waitFor } from "../helpers.js";
+import { executorsListed, parseExposition, rawRequest, stackFor, waitFor } from "../helpers.js";
 import { startPrometheus } from "../prometheus-server.js";
 
 const get = rawRequest;
@@ -41,7 +41,7 @@ describe("gzip scrapes through the real SDK and a real Prometheus", () => {
       },
       { now: () => T0 },
     );
-    await stack.scrape();
+    await waitFor(async () => executorsListed(await stack.scrape()), 10_000, "the session's executors listed");
     const url = `${stack.server.url}/metrics`;
     const identity = await get(url, { "Accept-Encoding": "identity" });
     const gzip = await get(url, { "Accept-Encoding": "gzip" });

@@ -3,7 +3,7 @@ import { get, type IncomingHttpHeaders } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { populate } from "../../bench/workload.js";
-import { promtoolCheckMetrics, startStack, waitFor, type Stack } from "../helpers.js";
+import { executorsListed, promtoolCheckMetrics, startStack, waitFor, type Stack } from "../helpers.js";
 import { recordingProxy, startPrometheus, type RunningPrometheus } from "../prometheus-server.js";
 
 /**
@@ -54,11 +54,11 @@ for (const n of SIZES) {
         }));
         stops.push(() => stack.stop());
         const url = `${stack.server.url}/metrics`;
-        // Until every calculation has been fetched once: no refresh is due during the test after that.
+        // Until every calculation has been fetched and every session's executors listed once: no refresh is due during the test after that.
         await waitFor(
           async () => {
             const text = await stack.scrape({ "X-Prometheus-Scrape-Timeout-Seconds": "300" });
-            return !text.includes('error="Pending"') && text.split("\nathena_calculation_up{").length - 1 === n;
+            return !text.includes('error="Pending"') && text.split("\nathena_calculation_up{").length - 1 === n && executorsListed(text);
           },
           n > 10_000 ? 600_000 : 90_000,
           `all ${n} calculations fetched`,

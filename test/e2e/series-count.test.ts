@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import type { AthenaSimulator } from "../../simulator/server.js";
-import { parseExposition, stackFor } from "../helpers.js";
+import { executorsListed, parseExposition, stackFor, waitFor } from "../helpers.js";
 
 /**
  * README's series-count paragraph (Performance) says what one calculation,
@@ -49,9 +49,9 @@ async function seriesOf(t: Parameters<typeof stackFor>[0], layout: Layout): Prom
     }
     return { calculations };
   });
-  // The first scrape fetches everything and exposes new workgroups' counters at
-  // 0; what a steady scrape shows is the one after.
-  await stack.scrape();
+  // The first scrapes fetch everything and expose new workgroups' counters at 0;
+  // what a steady scrape shows is the one after every session's executors are listed.
+  await waitFor(async () => executorsListed(await stack.scrape()), 10_000, "every session's executors listed");
   const text = await stack.scrape();
   const down = parseExposition(text).filter((s) => (s.name === "athena_calculation_up" || s.name === "athena_session_up") && s.value !== 1);
   assert.deepEqual(down, [], "every calculation and session answered");
