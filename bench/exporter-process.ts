@@ -7,6 +7,8 @@ export const RATE = 900;
 export const CONCURRENCY = 64;
 export const TTL_S = 30;
 export const LIST_RATE = 4;
+/** Node flags as the image and `npm start` run the exporter with (see the Dockerfile). */
+export const NODE_FLAGS = ["--max-semi-space-size=2"];
 export const CREDENTIALS = {
   AWS_ACCESS_KEY_ID: "AKIDBENCH",
   AWS_SECRET_ACCESS_KEY: "bench-secret",
@@ -41,7 +43,7 @@ export async function startExporterProcess(
   const port = 20000 + Math.floor(Math.random() * 20000);
   const child = spawn(
     process.execPath,
-    ["--max-semi-space-size=2", "dist/main.js", `--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=error"],
+    [...NODE_FLAGS, "dist/main.js", `--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=error"],
     {
       env: { ...process.env, ...CREDENTIALS },
       stdio: ["ignore", "ignore", "inherit"],

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { FaultKind } from "../simulator/faults.js";
 import { AthenaSimulator } from "../simulator/server.js";
+import { NODE_FLAGS } from "./exporter-process.js";
 
 const { values } = parseArgs({
   options: {
@@ -56,7 +57,7 @@ await writeFile(
 const port = 40000 + Math.floor(Math.random() * 10000);
 const child = spawn(
   process.execPath,
-  ["--max-semi-space-size=2", "dist/main.js", `--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=error"],
+  [...NODE_FLAGS, "dist/main.js", `--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=error"],
   {
     env: {
       ...process.env,

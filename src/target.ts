@@ -21,6 +21,7 @@ import { TargetMetrics } from "./self/metrics.js";
 import { owns, type Shard } from "./shard.js";
 import { SwappableAthenaApi } from "./athena/swappable-api.js";
 import { NOTHING_TRACKED, track, type Tracking } from "./tracking.js";
+import { whileEither } from "./either-signal.js";
 import { WatchSince } from "./watch-since.js";
 import { WorkgroupDirectory } from "./workgroup-directory.js";
 import { executorCache, type ExecutorCache, type ExecutorsEntry } from "./executors/cache.js";
@@ -215,12 +216,11 @@ export class Target {
     // before the next one (the other half is discovery's), the longest waiting first.
     const listed = this.#tracking.sessions.filter((id) => this.#sessions.peek(id)?.value !== undefined);
     const calculationsDone = new AbortController();
-    const horizonMs = pace.aheadMs > 0 ? pace.aheadMs : this.#config.cache.ttlMs;
-    const listings = Math.max(1, Math.floor((this.#config.aws.listRequestsPerSecond * horizonMs) / 2000));
-    const executors = this.#executors.refresh(listed, AbortSignal.any([deadline, calculationsDone.signal]), {
-      ...pace,
-      most: listings,
-    });
+    const horizonSeconds = (pace.aheadMs > 0 ? pace.aheadMs : this.#config.cache.ttlMs) / 1000;
+    const listings = Math.max(1, Math.floor((this.#config.aws.listRequestsPerSecond * horizonSeconds) / 2));
+    const executors = whileEither(deadline, calculationsDone.signal, (signal) =>
+      this.#executors.refresh(listed, signal, { ...pace, most: listings }),
+    );
     const calculations = await this.#cache.refresh(this.#due, deadline, pace);
     calculationsDone.abort();
     await executors;

@@ -2,14 +2,12 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
-import { mixinConfig } from "../../mixin/config.js";
-import { alertsYaml } from "../../mixin/generate-rules.js";
-import { ruleGroups } from "../../mixin/rules.js";
 import { startServer, type RunningServer } from "../../src/http/start-server.js";
 import { AthenaSimulator } from "../../simulator/server.js";
 import { startAlertmanager, startWebhookReceiver, type Notification } from "../alertmanager-server.js";
 import { memoryLogger, testConfig, testDeps, waitFor } from "../helpers.js";
 import { freePort, startPrometheus, type RunningPrometheus } from "../prometheus-server.js";
+import { rulesAtTestPace } from "./mixin.js";
 
 const MINUTE = 60_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -23,14 +21,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * scrape 30 s. The expressions are alerts.yml's.
  */
 function fastRules(): string {
-  const seconds = Object.fromEntries(Object.keys(mixinConfig.for).map((k) => [k, "2s"])) as unknown as (typeof mixinConfig)["for"]; // same keys, every value a duration
-  return alertsYaml(
-    ruleGroups({
-      ...mixinConfig,
-      keepFiringFor: "30s",
-      for: { ...seconds, calculationFailed: "5s", refreshFailing: "10s", sessionRefreshFailing: "10s", down: "30s" },
-    }),
-  );
+  return rulesAtTestPace({
+    keepFiringFor: "30s",
+    for: { calculationFailed: "5s", refreshFailing: "10s", sessionRefreshFailing: "10s", down: "30s" },
+  });
 }
 
 /** prometheus/alertmanager.yml as shipped, with the waits in seconds and its receiver a webhook into this test. */

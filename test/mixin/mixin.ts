@@ -1,6 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { parser } from "@prometheus-io/lezer-promql";
 import { parse } from "yaml";
+import { mixinConfig, type MixinConfig } from "../../mixin/config.js";
+import { alertsYaml } from "../../mixin/generate-rules.js";
+import { ruleGroups } from "../../mixin/rules.js";
 
 /** The shipped alert rules and dashboard, read as users load them. */
 
@@ -121,4 +124,14 @@ export function metricNames(expr: string): string[] {
     }
   } while (cursor.next());
   return [...names];
+}
+
+/**
+ * The shipped rules from the same config with every `for:` 2 s and `changes`
+ * over it: the expressions stay alerts.yml's, so what an end-to-end test
+ * proves of them holds for the file, at a test's pace.
+ */
+export function rulesAtTestPace(changes: Partial<Omit<MixinConfig, "for">> & { readonly for?: Partial<MixinConfig["for"]> } = {}): string {
+  const seconds = Object.fromEntries(Object.keys(mixinConfig.for).map((k) => [k, "2s"])) as unknown as MixinConfig["for"]; // same keys, every value a duration
+  return alertsYaml(ruleGroups({ ...mixinConfig, ...changes, for: { ...seconds, ...changes.for } }));
 }

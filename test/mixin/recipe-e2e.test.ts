@@ -2,11 +2,9 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
-import { mixinConfig, type MixinConfig } from "../../mixin/config.js";
-import { alertsYaml } from "../../mixin/generate-rules.js";
-import { ruleGroups } from "../../mixin/rules.js";
 import { type Stack, startStack, waitFor } from "../helpers.js";
 import { startPrometheus, type RunningPrometheus } from "../prometheus-server.js";
+import { rulesAtTestPace } from "./mixin.js";
 
 /** The alerts README's "make Athena fail" recipe says fire once the simulator is stopped. */
 const RECIPE_ALERTS = [
@@ -32,8 +30,7 @@ async function recipeConfig(): Promise<Record<string, unknown>> {
  * alerts.yml.
  */
 function fastRules(): string {
-  const seconds = Object.fromEntries(Object.keys(mixinConfig.for).map((k) => [k, "2s"])) as unknown as MixinConfig["for"]; // same keys, every value a duration
-  return alertsYaml(ruleGroups({ ...mixinConfig, for: seconds, dataStaleAfterSeconds: 4, discoveryStaleAfterSeconds: 4 }));
+  return rulesAtTestPace({ dataStaleAfterSeconds: 4, discoveryStaleAfterSeconds: 4 });
 }
 
 describe("README's make-Athena-fail recipe, with a real Prometheus and the shipped rules", () => {

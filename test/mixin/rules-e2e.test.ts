@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { mixinConfig, type MixinConfig } from "../../mixin/config.js";
-import { alertsYaml } from "../../mixin/generate-rules.js";
-import { ruleGroups } from "../../mixin/rules.js";
 import { type Stack, startStack, waitFor } from "../helpers.js";
 import { startPrometheus, type RunningPrometheus } from "../prometheus-server.js";
+import { rulesAtTestPace } from "./mixin.js";
 
 const HOUR = 3_600_000;
 
@@ -15,8 +13,7 @@ const HOUR = 3_600_000;
  * session's state may lag behind its calculations' here.
  */
 function fastRules(): string {
-  const seconds = Object.fromEntries(Object.keys(mixinConfig.for).map((k) => [k, "2s"])) as unknown as MixinConfig["for"]; // same keys, every value a duration
-  return alertsYaml(ruleGroups({ ...mixinConfig, for: { ...seconds, calculationFailed: "5s" } }));
+  return rulesAtTestPace({ for: { calculationFailed: "5s" } });
 }
 
 type Alert = Awaited<ReturnType<RunningPrometheus["alerts"]>>[number];
