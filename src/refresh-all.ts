@@ -13,6 +13,12 @@ export interface RefreshPace {
    * shares it) for minutes.
    */
   readonly most?: number;
+  /**
+   * Called as each fetch lands, so that the owner can apply what the cache
+   * learned while the rest are still coming (the feeding goes on after the
+   * deadline, between scrapes), rather than a cold start's worth at once.
+   */
+  readonly landed?: () => void;
 }
 
 /**
@@ -76,6 +82,7 @@ export async function refreshAll<V extends object>(
           .catch(() => undefined)
           .finally(() => {
             open--;
+            pace.landed?.();
             start();
           });
       }

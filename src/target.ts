@@ -41,6 +41,9 @@ export interface TargetDeps {
   readonly athenaApis: AthenaApiFactory;
 }
 
+/** How long after a fetch lands what the caches learned is applied: answers landing meanwhile go in the same batch. */
+const APPLY_AFTER_MS = 1000;
+
 /**
  * One Athena account and region being watched: its calculations, listed and
  * discovered, refreshed through the caches on each scrape and rendered by
@@ -82,6 +85,10 @@ export class Target {
   /** Milliseconds between the last few scrapes, and when the last began: how soon the next scrape will come. */
   #scrapeGaps: number[] = [];
   #lastScrapeAt: number | undefined;
+  /** The pending application of what landed since the caches were last asked (#applySoon). */
+  #applying: NodeJS.Timeout | undefined;
+  /** Sessions of calculations learned by a batch applied between scrapes, not yet tracked. */
+  #sessionsLearned = false;
 
   constructor(
     config: ExporterConfig,
@@ -206,7 +213,7 @@ export class Target {
     this.#takeCacheChanges();
     this.metrics.calculationsTracked.set(this.#tracking.shown.length);
     // Sessions first: a calculation's workgroup lookup then finds its session fresh in the cache.
-    const pace = { aheadMs: this.#refreshAhead(), atOnce: this.#config.aws.maxConcurrency };
+    const pace = { aheadMs: this.#refreshAhead(), atOnce: this.#config.aws.maxConcurrency, landed: this.#applySoon };
     const sessions = await this.#sessions.refresh(this.#tracking.sessions, deadline, pace);
     // A settled calculation is never fetched again: it is a hit without a cache lookup.
     const settledHits = this.#tracking.ids.length - this.#due.size;
@@ -246,6 +253,7 @@ export class Target {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.#applying);
     await this.#discovery?.repeater.stop();
   }
 
@@ -269,12 +277,27 @@ export class Target {
   }
 
   /**
+   * Applies what the caches learned a moment after a fetch lands, a batch
+   * at a time: a cold start's answers become text (and settled chunks are
+   * compressed as they fill) while they come, instead of all at the next
+   * scrape, when the process would hold every answer and its text at once.
+   * Sessions learned meanwhile are tracked from the next scrape on: working
+   * out what is tracked walks every ID, too much for every batch.
+   */
+  readonly #applySoon = (): void => {
+    this.#applying ??= setTimeout(() => {
+      this.#applying = undefined;
+      this.#takeCacheChanges({ retrack: false });
+    }, APPLY_AFTER_MS).unref();
+  };
+
+  /**
    * Applies what the caches learned since they were last asked: the
    * counters, the text of what changed, and the session of each
    * calculation. Only what this shard owns is counted or kept settled.
    */
-  #takeCacheChanges(): void {
-    let learned = false;
+  #takeCacheChanges({ retrack } = { retrack: true }): void {
+    let learned = this.#sessionsLearned;
     for (const change of this.#cache.takeChanges()) {
       if (change.kind === "dropped") {
         this.#exposition.drop(change.id);
@@ -339,7 +362,8 @@ export class Target {
       if (!owns(this.deps.shard, change.sessionId)) continue;
       this.#executorFailures.observe(change, this.#since.session(change.workgroup, listedIn.get(change.sessionId) ?? []));
     }
-    if (learned) this.#retrack();
+    this.#sessionsLearned = learned && !retrack;
+    if (learned && retrack) this.#retrack();
   }
 
   /** Works out what is tracked, and drops from the caches what no longer is: the one place where tracking changes. */

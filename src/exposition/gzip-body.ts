@@ -8,7 +8,7 @@
  * Go's reader (Prometheus's) reads concatenated members, but browsers and
  * many clients stop after the first one.
  */
-import { constants, crc32, deflateRaw, deflateRawSync, type ZlibOptions } from "node:zlib";
+import { constants, crc32, deflateRaw, deflateRawSync, inflateRawSync, type ZlibOptions } from "node:zlib";
 import { promisify } from "node:util";
 import pLimit from "p-limit";
 import { crc32Combine } from "./crc32-combine.js";
@@ -32,8 +32,8 @@ export interface DeflatePiece {
 
 /** Text that never changes, with its compressed pieces made at most once per change. */
 export interface Precompressed {
-  /** The text, as views to write one after the other. */
-  readonly text: readonly Buffer[];
+  /** The text, in parts to write one after the other: bytes, or a piece that alone holds them, for the writer to inflate. */
+  text(): Iterable<TextPart>;
   /** Bytes of `text`. */
   readonly bytes: number;
   /** The same text as deflate pieces, one after the other. */
@@ -42,18 +42,23 @@ export interface Precompressed {
 
 export type BodyPart = Buffer | Precompressed;
 
+/** Text as bytes, or as a kept piece that inflates to them (piecesText). */
+export type TextPart = Buffer | DeflatePiece;
+
 export function partBytes(part: BodyPart): number {
   return Buffer.isBuffer(part) ? part.length : part.bytes;
 }
 
-/** The body as it is. */
-export function identityBody(parts: readonly BodyPart[]): Buffer[] {
-  const out: Buffer[] = [];
+/**
+ * The body as it is, in parts to write in order. Settled text kept only
+ * compressed comes as its pieces: inflated one at a time by the writer as
+ * the socket takes them, never all at once.
+ */
+export function* identityBody(parts: readonly BodyPart[]): Generator<TextPart> {
   for (const part of parts) {
-    if (Buffer.isBuffer(part)) out.push(part);
-    else out.push(...part.text);
+    if (Buffer.isBuffer(part)) yield part;
+    else yield* part.text();
   }
-  return out;
 }
 
 /** Compresses text into a kept piece: deflatePiece, or a test's wrapper of it. */
@@ -75,6 +80,17 @@ export const deflatePiece: Compress = (text, options = {}) =>
 /** Deflate data that ends on a byte boundary and is not final, in one output buffer as large as the text (one callback, not one per 16 KiB). */
 function pieceOptions(text: Buffer, level: number): ZlibOptions {
   return { chunkSize: Math.max(16 * 1024, text.length), finishFlush: constants.Z_SYNC_FLUSH, level };
+}
+
+/**
+ * The text of kept pieces one after the other, in one buffer of its size.
+ * Every piece is compressed alone and sync-flushed, so pieces inflate alone
+ * or joined, in one call: one zlib stream per call, not per piece.
+ */
+export function piecesText(pieces: readonly DeflatePiece[]): Buffer {
+  const data = pieces.length === 1 && pieces[0] !== undefined ? pieces[0].data : Buffer.concat(pieces.map((piece) => piece.data));
+  const length = pieces.reduce((n, piece) => n + piece.length, 0);
+  return inflateRawSync(data, { finishFlush: constants.Z_SYNC_FLUSH, chunkSize: Math.max(64, length) });
 }
 
 /** The CRC-32 and length of the texts of `pieces` one after the other, as a gzip trailer or a joined piece needs them. */
@@ -123,7 +139,7 @@ function exact(data: Buffer): Buffer {
  */
 export function keptText(text: Buffer): Precompressed {
   return {
-    text: [text],
+    text: () => [text],
     bytes: text.length,
     gzip: keptPromise(async () => [await deflatePiece(text)]),
   };

@@ -1,8 +1,8 @@
 /**
- * The exposition text of settled calculations, kept as bytes in one stream
- * per metric family. A scrape hands the streams to the socket as they are:
- * no rendering, encoding or copying of text that can never change. This is
- * what keeps a warm scrape near the cost of serving a static file.
+ * The exposition text of settled calculations, kept in one stream per
+ * metric family. A scrape hands the streams to the socket as they are: no
+ * rendering of text that can never change. This is what keeps a warm
+ * scrape near the cost of serving a static file.
  *
  * Each family's stream is a list of fixed-size chunks. A calculation's
  * lines are appended to the end; when it is dropped, its bytes are
@@ -10,14 +10,17 @@
  * ignores `#` lines that are not HELP or TYPE), and the streams are
  * compacted once dead bytes outnumber live ones.
  *
- * Each chunk also keeps its text as one deflate piece, made in the
- * background when the chunk fills, or by the first gzip scrape after it
- * changed: a drop costs the next gzip scrape one chunk's compression, not
- * the whole stream's. 64 KiB of text
- * per piece keeps the joined pieces within a few percent of one gzip of
- * the whole text (measured in test/unit/exposition/gzip-body.test.ts).
+ * A chunk that can no longer grow is kept as its deflate piece alone, made
+ * in the background when it fills: the settled text is held compressed, a
+ * tenth of its size, and a pod's memory follows the pieces, not the text.
+ * A gzip scrape sends the pieces as they are; an identity scrape inflates
+ * them one at a time as the socket takes them. A drop inflates its chunk
+ * again until the chunk is compressed anew, so that it costs one chunk's
+ * compression, not the whole stream's. 64 KiB of text per piece keeps the
+ * joined pieces within a few percent of one gzip of the whole text
+ * (measured in test/unit/exposition/gzip-body.test.ts).
  */
-import { deflatePiece, keptPromise, textOfPieces, type Compress, type DeflatePiece, type Precompressed } from "./gzip-body.js";
+import { deflatePiece, keptPromise, piecesText, textOfPieces, type Compress, type DeflatePiece, type Precompressed } from "./gzip-body.js";
 
 const CHUNK_BYTES = 64 * 1024;
 /** Positions are packed with lengths into one float64: position * 2^16 + length. */
@@ -28,8 +31,9 @@ export type SettledHandle = number;
 
 /** One fixed-size piece of a family's stream. */
 interface Chunk {
-  readonly bytes: Buffer;
-  /** Bytes written. */
+  /** The text, while the chunk is being filled or its piece is not made since it last changed; else its piece holds it. */
+  bytes: Buffer | undefined;
+  /** Bytes of text. */
   filled: number;
   /** Bumped on every change, so that a compression that raced one is not kept. */
   version: number;
@@ -39,26 +43,33 @@ interface Chunk {
   making: { readonly version: number; readonly piece: Promise<DeflatePiece> } | undefined;
 }
 
+/** A chunk as a snapshot took it: a view of its text then, or the piece that held it. */
+type Held =
+  { readonly chunk: Chunk; readonly version: number; readonly text: Buffer } | { readonly text: undefined; readonly piece: DeflatePiece };
+
 class FamilyStream {
   readonly chunks: Chunk[] = [];
   live = 0;
   dead = 0;
-  /** The snapshot handed out, until any chunk changes. */
+  /** The snapshot handed out, until any chunk changes or gives up its text for its piece. */
   #snapshot: Precompressed | undefined;
+  /** Chunks that can no longer grow, changed in this turn of the event loop: compressed anew once, after the turn's drops. */
+  readonly #changedSealed = new Set<Chunk>();
 
   constructor(private readonly compress: Compress) {}
 
   append(bytes: Buffer): number {
     if (bytes.length >= LENGTH_SPAN || bytes.length > CHUNK_BYTES) throw new RangeError(`${bytes.length} bytes of one family's text`);
     let last = this.chunks.at(-1);
-    if (last === undefined || last.filled + bytes.length > CHUNK_BYTES) {
-      // The chunk is full: its piece is made now, in the background, not by the first gzip scrape.
-      if (last !== undefined) this.#pieceOf(last, view(last), last.version).catch(() => undefined);
-      last = { bytes: Buffer.allocUnsafe(CHUNK_BYTES), filled: 0, version: 0, piece: undefined, making: undefined };
+    let text = last?.bytes;
+    if (last === undefined || text === undefined || last.filled + bytes.length > CHUNK_BYTES) {
+      if (last !== undefined) this.#seal(last);
+      text = Buffer.allocUnsafe(CHUNK_BYTES);
+      last = { bytes: text, filled: 0, version: 0, piece: undefined, making: undefined };
       this.chunks.push(last);
     }
     const offset = last.filled;
-    bytes.copy(last.bytes, offset);
+    bytes.copy(text, offset);
     last.filled = offset + bytes.length;
     this.#changed(last);
     this.live += bytes.length;
@@ -70,27 +81,51 @@ class FamilyStream {
     const chunk = this.chunks[Math.floor(position / CHUNK_BYTES)];
     const offset = position % CHUNK_BYTES;
     if (chunk === undefined || length < 2) return;
+    const bytes = (chunk.bytes ??= this.#textOf(chunk));
     this.#changed(chunk);
-    chunk.bytes[offset] = 0x23; // '#'
-    chunk.bytes.fill(0x20, offset + 1, offset + length - 1); // ' '
-    chunk.bytes[offset + length - 1] = 0x0a; // '\n'
+    bytes[offset] = 0x23; // '#'
+    bytes.fill(0x20, offset + 1, offset + length - 1); // ' '
+    bytes[offset + length - 1] = 0x0a; // '\n'
     this.live -= length;
     this.dead += length;
+    if (chunk !== this.chunks.at(-1)) this.#sealAfterThisTurn(chunk);
   }
 
-  read(position: number, length: number): Buffer {
-    const chunk = this.chunks[Math.floor(position / CHUNK_BYTES)];
-    const offset = position % CHUNK_BYTES;
-    if (chunk === undefined) throw new RangeError(`no text at ${position}`);
-    return chunk.bytes.subarray(offset, offset + length);
+  /** The text of chunk `index`, inflated if its piece alone holds it, and not kept. */
+  textAt(index: number): Buffer {
+    const chunk = this.chunks[index];
+    if (chunk === undefined) throw new RangeError(`no chunk ${index}`);
+    return this.#textOf(chunk);
   }
 
-  views(): Buffer[] {
-    return this.chunks.map(view);
+  #textOf(chunk: Chunk): Buffer {
+    if (chunk.bytes !== undefined) return view(chunk);
+    if (chunk.piece === undefined) throw new Error("a chunk with neither text nor piece");
+    return piecesText([chunk.piece]);
   }
 
-  get bytes(): number {
-    return this.live + this.dead;
+  /** Compresses a chunk that can no longer grow and lets its text go once the piece is in. */
+  #seal(chunk: Chunk): void {
+    if (chunk.bytes === undefined) return;
+    this.#pieceOf(chunk, view(chunk), chunk.version).then(
+      () => {
+        // A change meanwhile cleared the piece: the text stays, and that change seals it again.
+        if (chunk.piece === undefined || chunk.bytes === undefined) return;
+        chunk.bytes = undefined;
+        this.#snapshot = undefined;
+      },
+      () => undefined,
+    );
+  }
+
+  #sealAfterThisTurn(chunk: Chunk): void {
+    if (this.#changedSealed.size === 0) {
+      setImmediate(() => {
+        for (const changed of this.#changedSealed) this.#seal(changed);
+        this.#changedSealed.clear();
+      });
+    }
+    this.#changedSealed.add(chunk);
   }
 
   /**
@@ -129,8 +164,8 @@ class FamilyStream {
   }
 
   /**
-   * The text as it is now, with its deflate pieces. Chunks are captured
-   * with their lengths: text appended later is not part of it, and a drop
+   * The text as it is now, with its deflate pieces. Chunks are taken with
+   * their lengths: text appended later is not part of it, and a drop
    * meanwhile only turns lines into comment lines of the same length. The
    * same snapshot is handed out until the stream changes, and once every
    * chunk's piece is in, its gzip form is the pieces joined into one, so a
@@ -139,14 +174,21 @@ class FamilyStream {
   snapshot(): Precompressed {
     if (this.#snapshot !== undefined) return this.#snapshot;
     const chunks = [...this.chunks];
-    const text = chunks.map(view);
-    // Versions, not pieces: a snapshot that held its chunks' pieces would keep them after they are joined.
-    const versions = chunks.map((chunk) => chunk.version);
+    // A piece, not its chunk, where the piece alone holds the text: a drop later inflates the chunk into other bytes.
+    const held = chunks.map((chunk): Held => {
+      if (chunk.bytes !== undefined) return { chunk, version: chunk.version, text: view(chunk) };
+      if (chunk.piece === undefined) throw new Error("a chunk with neither text nor piece");
+      return { text: undefined, piece: chunk.piece };
+    });
     const snapshot: Precompressed = {
-      text,
-      bytes: text.reduce((n, v) => n + v.length, 0),
+      *text() {
+        for (const h of held) yield h.text ?? h.piece;
+      },
+      bytes: held.reduce((n, h) => n + (h.text === undefined ? h.piece.length : h.text.length), 0),
       gzip: keptPromise(async () => {
-        const pieces = await Promise.all(chunks.map((chunk, i) => this.#pieceOf(chunk, text[i] ?? Buffer.alloc(0), versions[i] ?? 0)));
+        const pieces = await Promise.all(
+          held.map((h) => (h.text === undefined ? Promise.resolve(h.piece) : this.#pieceOf(h.chunk, h.text, h.version))),
+        );
         return [this.#join(chunks, pieces, snapshot)];
       }),
     };
@@ -175,7 +217,7 @@ class FamilyStream {
   }
 }
 
-const view = (chunk: Chunk): Buffer => chunk.bytes.subarray(0, chunk.filled);
+const view = (chunk: Chunk): Buffer => (chunk.bytes ?? Buffer.alloc(0)).subarray(0, chunk.filled);
 
 export class SettledArena {
   readonly #streams: FamilyStream[];
@@ -189,7 +231,6 @@ export class SettledArena {
   #used: Uint8Array;
   readonly #free: number[] = [];
   #rows = 0;
-  #size = 0;
 
   constructor(
     readonly families: number,
@@ -205,7 +246,6 @@ export class SettledArena {
     const handle = this.#free.pop() ?? this.#newRow();
     const row = handle * this.families;
     this.#used[handle] = 1;
-    this.#size++;
     lines.forEach((text, family) => {
       const stream = this.#streams[family];
       if (text === "" || stream === undefined) return;
@@ -226,13 +266,7 @@ export class SettledArena {
     this.#places.fill(0, row, row + this.families);
     this.#used[handle] = 0;
     this.#free.push(handle);
-    this.#size--;
-    if (this.#streams.some((s) => s.dead > s.live && s.dead > CHUNK_BYTES)) this.compact();
-  }
-
-  /** The bytes of family `family`, as views to write one after the other. */
-  views(family: number): Buffer[] {
-    return this.#streams[family]?.views() ?? [];
+    if (this.#streams.some((s) => s.dead > s.live && s.dead > CHUNK_BYTES)) this.#compact();
   }
 
   /** The bytes of family `family` with their gzip members. */
@@ -240,26 +274,28 @@ export class SettledArena {
     return this.#streams[family]?.snapshot();
   }
 
-  bytes(family: number): number {
-    return this.#streams[family]?.bytes ?? 0;
-  }
-
-  get size(): number {
-    return this.#size;
-  }
-
-  /** Rewrites the streams without dead bytes, and moves every handle's places. */
-  compact(): void {
+  /** Rewrites the streams without dead bytes, in the order the text was in, and moves every handle's places. */
+  #compact(): void {
     for (let family = 0; family < this.families; family++) {
       const old = this.#streams[family];
       if (old === undefined || old.dead === 0) continue;
-      const fresh = new FamilyStream(this.compress);
+      const places: number[] = [];
       for (let handle = 0; handle < this.#rows; handle++) {
         const at = handle * this.families + family;
+        if (this.#used[handle] === 1 && (this.#places[at] ?? 0) !== 0) places.push(at);
+      }
+      // In the order of their positions, so that each old chunk is inflated once.
+      places.sort((a, b) => (this.#places[a] ?? 0) - (this.#places[b] ?? 0));
+      const fresh = new FamilyStream(this.compress);
+      let reading: { index: number; text: Buffer } = { index: -1, text: Buffer.alloc(0) };
+      for (const at of places) {
         const packed = this.#places[at] ?? 0;
-        if (this.#used[handle] !== 1 || packed === 0) continue;
+        const position = Math.floor(packed / LENGTH_SPAN);
         const length = packed % LENGTH_SPAN;
-        this.#places[at] = fresh.append(old.read(Math.floor(packed / LENGTH_SPAN), length)) * LENGTH_SPAN + length;
+        const index = Math.floor(position / CHUNK_BYTES);
+        if (reading.index !== index) reading = { index, text: old.textAt(index) };
+        const offset = position % CHUNK_BYTES;
+        this.#places[at] = fresh.append(reading.text.subarray(offset, offset + length)) * LENGTH_SPAN + length;
       }
       this.#streams[family] = fresh;
     }

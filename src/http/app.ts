@@ -6,7 +6,8 @@ import type { Target } from "../target.js";
 import type { ProcessMetrics } from "../self/metrics.js";
 import type { Targets } from "../targets.js";
 import { negotiateEncoding } from "./encoding.js";
-import { gzipBody, identityBody, type BodyPart } from "../exposition/gzip-body.js";
+import { gzipBody, identityBody, partBytes, type BodyPart } from "../exposition/gzip-body.js";
+import { writeBody } from "./write-body.js";
 import { refreshBudgetMs } from "./scrape-deadline.js";
 import type { Result } from "../result.js";
 import { statusPage } from "./status-page.js";
@@ -140,19 +141,17 @@ export function createHttpApp(targets: Targets, processMetrics: ProcessMetrics, 
       timeScrapeOf(target);
       chunks = await scrapeTarget(target, timeoutHeader);
     }
-    const body = encoding === "gzip" ? await gzipBody(chunks) : identityBody(chunks);
+    const gzipped = encoding === "gzip" ? await gzipBody(chunks) : undefined;
+    const length = gzipped === undefined ? chunks.reduce((n, c) => n + partBytes(c), 0) : gzipped.reduce((n, c) => n + c.length, 0);
     res.set("Content-Type", CONTENT_TYPE);
     if (encoding === "gzip") res.set("Content-Encoding", "gzip");
-    res.set("Content-Length", String(body.reduce((n, c) => n + c.length, 0)));
+    res.set("Content-Length", String(length));
     if (req.method === "HEAD") {
       res.end();
       return;
     }
-    // Written as they are: no copy of a body that can be hundreds of MiB; corked, so they leave in few writev calls.
-    res.cork();
-    for (const chunk of body) res.write(chunk);
-    res.uncork();
-    res.end();
+    // Written as they are: no copy of a body that can be hundreds of MiB.
+    await writeBody(res, gzipped ?? identityBody(chunks));
   });
 
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {

@@ -4,7 +4,8 @@ import { gunzipSync } from "node:zlib";
 import type { Calculation } from "../../../src/athena/calculation.js";
 import type { CalculationEntry } from "../../../src/calculations/cache.js";
 import { CalculationExposition } from "../../../src/calculations/exposition.js";
-import { gzipBody, identityBody, type BodyPart } from "../../../src/exposition/gzip-body.js";
+import { gzipBody, type BodyPart } from "../../../src/exposition/gzip-body.js";
+import { bodyBytes } from "../../body-text.js";
 import { parseExposition, valueOf } from "../../helpers.js";
 
 const SUBMITTED = 1_700_000_000;
@@ -36,7 +37,7 @@ function entry(calculation: Calculation, refreshedAt: number): CalculationEntry 
 }
 
 const NONE: ReadonlySet<string> = new Set();
-const text = (parts: readonly BodyPart[]): string => Buffer.concat(identityBody(parts)).toString("utf8");
+const text = (parts: readonly BodyPart[]): string => bodyBytes(parts).toString("utf8");
 const gunzipped = async (parts: readonly BodyPart[]): Promise<string> => gunzipSync(Buffer.concat(await gzipBody(parts))).toString("utf8");
 
 describe("the exposition of unsettled calculations", () => {

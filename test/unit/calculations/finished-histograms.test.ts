@@ -3,11 +3,12 @@ import { describe, it } from "node:test";
 import type { Precompressed } from "../../../src/exposition/gzip-body.js";
 import { FinishedHistograms } from "../../../src/calculations/finished-histograms.js";
 import { promtoolCheckMetrics, samplesOf, valueOf } from "../../helpers.js";
+import { textBytes } from "../../body-text.js";
 
 const DURATION = "athena_calculations_finished_duration_seconds";
 const DPU = "athena_calculations_finished_dpu_execution_seconds";
 
-const textOf = (part: Precompressed): string => Buffer.concat(part.text).toString("utf8");
+const textOf = (part: Precompressed): string => textBytes(part.text()).toString("utf8");
 
 describe("finished histograms", () => {
   it("exposes a new workgroup's buckets at 0 first, so its first observation is a visible increase", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { identityBody } from "../../../src/exposition/gzip-body.js";
+import { bodyBytes } from "../../body-text.js";
 import { defineFamily } from "../../../src/exposition/family-generator.js";
 import { MetricsStore } from "../../../src/exposition/metrics-store.js";
 
@@ -31,7 +31,7 @@ const FAMILIES = [
 
 const textOf = (store: MetricsStore<Job>, family: number, now: number): string => {
   const part = store.text(family, now);
-  return part === undefined ? "" : Buffer.concat(identityBody([part])).toString("utf8");
+  return part === undefined ? "" : bodyBytes([part]).toString("utf8");
 };
 
 describe("the metrics store", () => {

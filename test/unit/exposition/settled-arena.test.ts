@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { setImmediate as turn } from "node:timers/promises";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import type { Calculation } from "../../../src/athena/calculation.js";
 import { CALCULATION_FAMILIES, renderSettled } from "../../../src/calculations/metrics.js";
 import { assembleFamilies, renderFamilies } from "../../../src/exposition/text-format.js";
-import { identityBody } from "../../../src/exposition/gzip-body.js";
+import { deflatePiece, type Compress, type DeflatePiece } from "../../../src/exposition/gzip-body.js";
+import { bodyBytes } from "../../body-text.js";
 import { SettledArena } from "../../../src/exposition/settled-arena.js";
 import { parseExposition, promtoolCheckMetrics } from "../../helpers.js";
 
@@ -25,12 +29,34 @@ function calculation(i: number): Calculation {
 
 const lines = (i: number): string[] => renderSettled(calculation(i).id, calculation(i), "wg");
 const text = (arena: SettledArena): string =>
-  Buffer.concat(identityBody(assembleFamilies(CALCULATION_FAMILIES, (f) => [arena.precompressed(f)]))).toString("utf8");
+  bodyBytes(assembleFamilies(CALCULATION_FAMILIES, (f) => [arena.precompressed(f)])).toString("utf8");
+const ups = (arena: SettledArena): number => parseExposition(text(arena)).filter((s) => s.name === "athena_calculation_up").length;
 const expected = (indices: number[]): string =>
   renderFamilies(
     CALCULATION_FAMILIES,
     CALCULATION_FAMILIES.map((_, f) => indices.map((i) => lines(i)[f] ?? "").filter((l) => l !== "")),
   );
+
+/** deflatePiece, keeping the compressions under way so that a test can wait until every full chunk is held as its piece. */
+function trackedCompress(): { compress: Compress; idle: () => Promise<void> } {
+  const pending: Promise<DeflatePiece>[] = [];
+  return {
+    compress: (text, options) => {
+      const piece = deflatePiece(text, options);
+      pending.push(piece);
+      return piece;
+    },
+    idle: async () => {
+      // Drops seal their chunks after the turn; each sealing lets the text go after its piece is in.
+      for (let before = -1; before !== pending.length;) {
+        before = pending.length;
+        await turn();
+        await Promise.allSettled(pending);
+        await turn();
+      }
+    },
+  };
+}
 
 describe("settled arena", () => {
   it("serves what was added, family by family, across many chunks", () => {
@@ -38,7 +64,7 @@ describe("settled arena", () => {
     const all = Array.from({ length: 300 }, (_, i) => i);
     for (const i of all) arena.add(lines(i));
     assert.equal(text(arena), expected(all));
-    assert.ok(arena.views(0).length > 1, "the state family spans several chunks");
+    assert.ok([...(arena.precompressed(0)?.text() ?? [])].length > 1, "the state family spans several chunks");
   });
 
   it("takes a removed calculation's samples out, leaving valid exposition", () => {
@@ -65,22 +91,22 @@ describe("settled arena", () => {
     arena.remove(third);
     assert.deepEqual(ids(), new Set([calculation(1).id]));
     arena.remove(second);
-    assert.equal(arena.size, 0);
+    assert.equal(ups(arena), 0);
   });
 
   it("compacts once dead bytes outnumber live ones, keeping the rest intact", () => {
     const arena = new SettledArena(CALCULATION_FAMILIES.length);
     const all = Array.from({ length: 400 }, (_, i) => i);
     const handles = all.map((i) => arena.add(lines(i)));
-    const before = arena.bytes(0);
+    const before = arena.precompressed(0)?.bytes ?? 0;
     handles.forEach((h, i) => {
       if (i % 4 !== 0) arena.remove(h);
     });
-    assert.ok(arena.bytes(0) < before / 2, "dead bytes were reclaimed");
+    assert.ok((arena.precompressed(0)?.bytes ?? 0) < before / 2, "dead bytes were reclaimed");
     // Removals since the last compaction stay as comment lines until the next.
     const withoutTombstones = text(arena).replace(/^# *\n/gm, "");
     assert.equal(withoutTombstones, expected(all.filter((i) => i % 4 === 0)));
-    assert.equal(arena.size, 100);
+    assert.equal(ups(arena), 100);
   });
 
   it("ignores a second removal of the same calculation", () => {
@@ -89,7 +115,51 @@ describe("settled arena", () => {
     arena.add(lines(2));
     arena.remove(a);
     arena.remove(a);
-    assert.equal(arena.size, 1);
-    assert.equal(parseExposition(text(arena)).filter((s) => s.name === "athena_calculation_up").length, 1);
+    assert.equal(ups(arena), 1);
+  });
+
+  it("serves the same text, takes drops out and compacts once full chunks are held as their deflate pieces alone", async () => {
+    const { compress, idle } = trackedCompress();
+    const arena = new SettledArena(CALCULATION_FAMILIES.length, compress);
+    const all = Array.from({ length: 600 }, (_, i) => i);
+    const handles = all.map((i) => arena.add(lines(i)));
+    await idle();
+    assert.equal(text(arena), expected(all));
+    // Drops in chunks held as pieces: inflated, rewritten, compressed again.
+    const kept = all.filter((i) => i % 5 !== 1);
+    for (const i of all) if (i % 5 === 1) arena.remove(handles[i] ?? -1);
+    assert.equal(text(arena).replace(/^# *\n/gm, ""), expected(kept));
+    await idle();
+    assert.equal(text(arena).replace(/^# *\n/gm, ""), expected(kept));
+    // Enough drops to compact, reading the old streams from their pieces.
+    const left = kept.filter((i) => i % 3 === 0);
+    for (const i of kept) if (i % 3 !== 0) arena.remove(handles[i] ?? -1);
+    await idle();
+    const served = text(arena);
+    // Without compaction, drops leave comment lines as long as the text was: the body would stay as long as all 600.
+    assert.ok(served.length < expected(all).length * 0.6, "compaction took the dead bytes out");
+    assert.equal(served.replace(/^# *\n/gm, ""), expected(left));
+    assert.equal(promtoolCheckMetrics(served), "");
+  });
+
+  it("holds settled text compressed: its memory is a fraction of the text it serves", async () => {
+    setFlagsFromString("--expose-gc");
+    const collect = runInNewContext("gc") as () => void;
+    // Buffers' memory is freed by a sweeper that runs after the collection: given a few turns to finish.
+    const arrayBuffers = async (): Promise<number> => {
+      for (let i = 0; i < 3; i++) {
+        collect();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return process.memoryUsage().arrayBuffers;
+    };
+    const { compress, idle } = trackedCompress();
+    const before = await arrayBuffers();
+    const arena = new SettledArena(CALCULATION_FAMILIES.length, compress);
+    for (let i = 0; i < 5000; i++) arena.add(lines(i));
+    await idle();
+    const held = (await arrayBuffers()) - before;
+    const served = Buffer.byteLength(text(arena));
+    assert.ok(held < served / 4, `${(held / 1048576).toFixed(1)} MiB held for ${(served / 1048576).toFixed(1)} MiB of text`);
   });
 });

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
-import { gzipBody, identityBody } from "../../../src/exposition/gzip-body.js";
+import { gzipBody } from "../../../src/exposition/gzip-body.js";
+import { bodyBytes } from "../../body-text.js";
 import type { SessionEntry } from "../../../src/sessions/cache.js";
 import { SessionExposition } from "../../../src/sessions/exposition.js";
 import type { Session } from "../../../src/athena/session.js";
@@ -38,8 +39,7 @@ const entry = (s: Session, refreshedAt: number): SessionEntry => ({
 });
 
 const NONE: ReadonlySet<string> = new Set();
-const text = (exposition: SessionExposition, hidden = NONE): string =>
-  Buffer.concat(identityBody(exposition.parts(hidden))).toString("utf8");
+const text = (exposition: SessionExposition, hidden = NONE): string => bodyBytes(exposition.parts(hidden)).toString("utf8");
 
 describe("the exposition of sessions", () => {
   it("shows what a refresh brought, compressed or not", async () => {
