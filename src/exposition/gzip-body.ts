@@ -83,14 +83,16 @@ function pieceOptions(text: Buffer, level: number): ZlibOptions {
 }
 
 /**
- * The text of kept pieces one after the other, in one buffer of its size.
+ * The text of kept pieces one after the other, in one buffer of its own.
  * Every piece is compressed alone and sync-flushed, so pieces inflate alone
- * or joined, in one call: one zlib stream per call, not per piece.
+ * or joined, in one call: one zlib stream per call, not per piece. zlib's
+ * output buffer is one byte larger than the text: one it fills exactly
+ * makes it allocate another as large, in case more is coming.
  */
 export function piecesText(pieces: readonly DeflatePiece[]): Buffer {
   const data = pieces.length === 1 && pieces[0] !== undefined ? pieces[0].data : Buffer.concat(pieces.map((piece) => piece.data));
   const length = pieces.reduce((n, piece) => n + piece.length, 0);
-  return inflateRawSync(data, { finishFlush: constants.Z_SYNC_FLUSH, chunkSize: Math.max(64, length) });
+  return inflateRawSync(data, { finishFlush: constants.Z_SYNC_FLUSH, chunkSize: Math.max(64, length + 1) });
 }
 
 /** The CRC-32 and length of the texts of `pieces` one after the other, as a gzip trailer or a joined piece needs them. */

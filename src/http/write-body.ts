@@ -25,11 +25,11 @@ function drained(res: ServerResponse): Promise<boolean> {
  * socket has sent it. Left to the garbage collector, which counts it only
  * as external memory, an identity scrape's whole settled text (tens of MiB
  * at 10,000 calculations) would be resident before the next full
- * collection. Only a buffer that is alone in its memory: a small one may
- * share Node's pool.
+ * collection. Only memory larger than Node's buffer pool: a smaller buffer
+ * may be a slice of the pool, shared with others.
  */
 function release(text: Buffer): void {
-  if (text.byteOffset === 0 && text.byteLength === text.buffer.byteLength && text.buffer instanceof ArrayBuffer) text.buffer.transfer(0);
+  if (text.byteOffset === 0 && text.buffer.byteLength > Buffer.poolSize && text.buffer instanceof ArrayBuffer) text.buffer.transfer(0);
 }
 
 /**
