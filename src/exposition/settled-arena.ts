@@ -175,6 +175,7 @@ class FamilyStream {
     if (this.#snapshot !== undefined) return this.#snapshot;
     const chunks = [...this.chunks];
     // A piece, not its chunk, where the piece alone holds the text: a drop later inflates the chunk into other bytes.
+    // Mutable: once the pieces are joined, the snapshot holds the joined views rather than the pieces.
     const held = chunks.map((chunk): Held => {
       if (chunk.bytes !== undefined) return { chunk, version: chunk.version, text: view(chunk) };
       if (chunk.piece === undefined) throw new Error("a chunk with neither text nor piece");
@@ -189,7 +190,14 @@ class FamilyStream {
         const pieces = await Promise.all(
           held.map((h) => (h.text === undefined ? Promise.resolve(h.piece) : this.#pieceOf(h.chunk, h.text, h.version))),
         );
-        return [this.#join(chunks, pieces, snapshot)];
+        const joined = this.#join(chunks, pieces, snapshot);
+        // The chunks' pieces are views into the joined buffer now: held as the separate buffers they were
+        // made in, the kept pieces would be in memory twice for as long as this snapshot is handed out.
+        chunks.forEach((chunk, i) => {
+          if (held[i]?.text === undefined && chunk.piece !== undefined && this.#snapshot === snapshot)
+            held[i] = { text: undefined, piece: chunk.piece };
+        });
+        return [joined];
       }),
     };
     this.#snapshot = snapshot;
